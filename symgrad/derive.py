@@ -1,0 +1,204 @@
+"""The derivation engine: forward expressions, backprop by each op's rule, one SGD step.
+
+Two ways to differentiate, both kept:
+- "rules" (default): each op's vector-Jacobian product applied to the upstream
+  delta, as backprop does. Fast, and the result is built from named intermediates.
+- "diff": `sympy.diff` of the whole loss with respect to every entry. Slow, but an
+  independent ground truth for small cases. Note SymPy's d/da Max(a, b) is
+  Heaviside(a - b) with Heaviside(0) = 1/2, so on tied max-pool windows the two
+  differ; "rules" follows torch there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from . import tensor
+from .errors import OptionError
+from .network import Sequential
+from .ops import Layer, Loss
+from .optim import SGD
+
+INPUT = "input"
+
+
+@dataclass
+class Derivation:
+    """A finished derivation. Every public field holds SymPy objects (Array or Expr).
+
+    `arrays` keeps the same tensors as NumPy object arrays, for printers and numeric code.
+    """
+
+    network: Sequential
+    loss_fn: Loss | None
+    optimizer: SGD | None
+    method: str
+    input: object
+    target: object
+    parameters: dict[str, object]
+    forward: list[tuple[str, object]]
+    output: object
+    loss: sp.Expr
+    deltas: list[tuple[str, object]]
+    gradients: dict[str, object]
+    updated: dict[str, object] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def free_symbols(self) -> set[sp.Symbol]:
+        found = set(self.loss.free_symbols)
+        for array in self.arrays.values():
+            for value in array.reshape(-1):
+                found |= value.free_symbols
+        return found
+
+    def matrix(self, name: str, n: int = 0, c: int = 0) -> sp.Matrix:
+        """The H x W slice (sample n, channel c) of a 4-D tensor as a SymPy Matrix.
+
+        `name` is a key of `arrays`: "input", "output", "grad:0.weight", "updated:0.weight", ...
+        """
+        array = self.arrays[name]
+        while array.ndim > 2:
+            array = array[n if array.ndim == 4 else c] if array.ndim == 4 else array[c]
+            n, c = c, 0
+        return sp.Matrix(np.atleast_2d(array).tolist())
+
+
+def as_input(values) -> np.ndarray:
+    """2-D (H x W), 3-D (C x H x W) or 4-D (N x C x H x W) entries -> a 4-D object array."""
+    array = values if isinstance(values, np.ndarray) and values.dtype == object else tensor.to_array(values, "input", "values")
+    if array.ndim not in (2, 3, 4):
+        raise OptionError("input", "values", f"expected a 2-D, 3-D or 4-D tensor, got {array.ndim}-D")
+    return array.reshape((1,) * (4 - array.ndim) + array.shape)
+
+
+def derive(network: Sequential, input, loss: Loss | None = None, target=None, optimizer: SGD | None = None,
+           method: str = "rules") -> Derivation:
+    """Forward expressions, the loss, dL/d(every parameter and the input), and the SGD step."""
+    if method not in ("rules", "diff"):
+        raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {method!r}")
+    x = as_input(input)
+    shapes = network.shapes(x.shape)
+    params = network.parameters()
+    target_array = _target(loss, target, shapes[-1] if shapes else x.shape)
+
+    if method == "rules":
+        activations = _forward(network, x, params)
+        loss_value = _loss(loss, activations[-1], target_array)
+        deltas, grads = _backprop(network, activations, params, loss, target_array)
+    else:
+        activations, loss_value, grads = _diff(network, x, params, loss, target_array)
+        deltas = []
+
+    updated = {name: optimizer.step(params[name], grads[name]) for name in params} if optimizer else {}
+    labels = [network.label(i) for i in range(len(network))]
+    arrays = {INPUT: x, "output": activations[-1]}
+    arrays.update({f"param:{k}": v for k, v in params.items()})
+    arrays.update({f"grad:{k}": v for k, v in grads.items()})
+    arrays.update({f"updated:{k}": v for k, v in updated.items()})
+    arrays.update({f"forward:{i}": a for i, a in enumerate(activations[1:])})
+    if target_array is not None:
+        arrays["target"] = np.asarray(target_array, dtype=object)
+    return Derivation(
+        network=network, loss_fn=loss, optimizer=optimizer, method=method,
+        input=tensor.to_sympy(x),
+        target=None if target_array is None else tensor.to_sympy(np.asarray(target_array, dtype=object)),
+        parameters={k: tensor.to_sympy(v) for k, v in params.items()},
+        forward=[(label, tensor.to_sympy(a)) for label, a in zip(labels, activations[1:])],
+        output=tensor.to_sympy(activations[-1]),
+        loss=loss_value,
+        deltas=[(label, tensor.to_sympy(d)) for label, d in deltas],
+        gradients={k: tensor.to_sympy(v) for k, v in grads.items()},
+        updated={k: tensor.to_sympy(v) for k, v in updated.items()},
+        arrays=arrays,
+    )
+
+
+def _target(loss, target, out_shape):
+    if loss is None:
+        if target is not None:
+            raise OptionError("loss", "target", "a target needs a loss")
+        if out_shape != ():
+            raise OptionError("loss", "type", f"the network output has shape {list(out_shape)}: "
+                                              "add a [loss] or end the network with Sum")
+        return None
+    if target is None:
+        return tensor.symbols("y", out_shape, None) if out_shape else np.array(sp.Symbol("y", real=True), dtype=object)
+    array = target if isinstance(target, np.ndarray) and target.dtype == object else \
+        np.asarray(tensor.to_array(target, loss.where, "target") if isinstance(target, (list, tuple, np.ndarray))
+                   else tensor.entry(target, loss.where, "target"), dtype=object)
+    return loss.check_target(out_shape, array)
+
+
+def _forward(network, x, params):
+    activations = [x]
+    for i, layer in enumerate(network):
+        activations.append(layer.forward(activations[-1], _layer_params(params, i, layer)))
+    return activations
+
+
+def _layer_params(params, i, layer: Layer):
+    return {name: params[f"{i}.{name}"] for name in layer.parameter_shapes()}
+
+
+def _loss(loss, out, target):
+    return out[()] if loss is None else loss.forward(out, target)
+
+
+def _backprop(network, activations, params, loss, target):
+    """Apply each op's derivative rule from the loss back to the input."""
+    out = activations[-1]
+    delta = np.ones((), dtype=object) * sp.Integer(1) if loss is None else loss.backward(out, target)
+    if loss is None:
+        delta = np.empty((), dtype=object)
+        delta[()] = sp.Integer(1)
+    deltas, grads = [], {}
+    for i in reversed(range(len(network))):
+        layer = network.layers[i]
+        deltas.append((network.label(i), delta))
+        result = layer.backward(delta, activations[i], activations[i + 1], _layer_params(params, i, layer))
+        for name, grad in result.params.items():
+            grads[f"{i}.{name}"] = grad
+        delta = result.input
+    grads[INPUT] = delta
+    deltas.reverse()
+    ordered = {name: grads[name] for name in [*params, INPUT]}
+    return deltas, ordered
+
+
+def _diff(network, x, params, loss, target):
+    """Ground truth: sympy.diff of the whole loss with respect to a placeholder per entry."""
+    placeholders = {INPUT: _placeholders(x.shape)}
+    placeholders.update({name: _placeholders(p.shape) for name, p in params.items()})
+    values = {INPUT: x, **params}
+    symbolic_params = {name: placeholders[name] for name in params}
+    activations = _forward(network, placeholders[INPUT], symbolic_params)
+    loss_expr = _loss(loss, activations[-1], target)
+    back = {}
+    for name in values:
+        back.update(zip(placeholders[name].reshape(-1), values[name].reshape(-1)))
+    grads = {}
+    for name in [*params, INPUT]:
+        grad = np.empty(values[name].shape, dtype=object)
+        for idx in np.ndindex(*grad.shape):
+            grad[idx] = sp.diff(loss_expr, placeholders[name][idx]).xreplace(back)
+        grads[name] = grad
+    activations = [np.vectorize(lambda e: e.xreplace(back), otypes=[object])(a) if a.shape else _xreplace0(a, back)
+                   for a in activations]
+    return activations, loss_expr.xreplace(back), grads
+
+
+def _xreplace0(array, mapping):
+    out = np.empty((), dtype=object)
+    out[()] = array[()].xreplace(mapping)
+    return out
+
+
+def _placeholders(shape):
+    array = np.empty(shape, dtype=object)
+    for idx in np.ndindex(*shape):
+        array[idx] = sp.Dummy("p", real=True)
+    return array

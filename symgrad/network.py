@@ -1,0 +1,70 @@
+"""Sequential: layers in torch's order, with torch's parameter names (0.weight, ...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import tensor
+from .errors import OptionError
+from .ops import Layer
+
+# Base names of parameter symbols, as the articles write them: K (kernel) and b.
+SYMBOL_BASES = {"weight": "k", "bias": "b"}
+
+
+class Sequential:
+    def __init__(self, *layers: Layer):
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise OptionError(f"layers[{i}]", "type", f"expected a symgrad layer, got {type(layer).__name__}")
+        self.layers = list(layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __len__(self):
+        return len(self.layers)
+
+    def label(self, i: int) -> str:
+        """How messages name a layer: its index in the network and its torch class."""
+        return f"layers[{i}] {self.layers[i].type_name}"
+
+    def parameter_names(self) -> list[str]:
+        return [f"{i}.{name}" for i, layer in enumerate(self.layers) for name in layer.parameter_shapes()]
+
+    def shapes(self, in_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+        """Output shape of every layer, raising an OptionError that names the layer."""
+        shapes = []
+        for i, layer in enumerate(self.layers):
+            try:
+                in_shape = layer.output_shape(tuple(in_shape))
+            except OptionError as error:
+                raise error.relabel(self.label(i)) from None
+            shapes.append(in_shape)
+        return shapes
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """Every parameter as an object array: given values, or symbols k_11, b_1, ..."""
+        parametric = [i for i, layer in enumerate(self.layers) if layer.parameter_shapes()]
+        values = {}
+        for i in parametric:
+            layer = self.layers[i]
+            for name, shape in layer.parameter_shapes().items():
+                base = SYMBOL_BASES[name] + (str(i) if len(parametric) > 1 else "")
+                if name in layer.initial:
+                    values[f"{i}.{name}"] = _given(layer.initial[name], shape, self.label(i), f"init.{name}")
+                else:
+                    keep = (shape[0] > 1, shape[1] > 1, True, True) if len(shape) == 4 else (True,) * len(shape)
+                    values[f"{i}.{name}"] = tensor.symbols(base, shape, keep)
+        return values
+
+
+def _given(values, shape, where, option) -> np.ndarray:
+    """User-given parameter values; a 2-D kernel is accepted when the weight has one channel in and out."""
+    array = tensor.to_array(values, where, option)
+    if array.shape != tuple(shape) and array.size == int(np.prod(shape)) and array.ndim == 2 and len(shape) == 4 \
+            and shape[:2] == (1, 1):
+        array = array.reshape(shape)
+    if array.shape != tuple(shape):
+        raise OptionError(where, option, f"expected shape {list(shape)}, got {list(array.shape)}")
+    return array

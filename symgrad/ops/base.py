@@ -1,0 +1,94 @@
+"""The op protocol: what every layer and loss declares, in one place per op.
+
+An op knows its torch name and options, validates them as torch does, computes its
+output shape and element expressions, and carries its own derivative rule (the
+vector-Jacobian product: upstream delta in, gradients of its input and parameters
+out). Index-form LaTeX of the forward and backward rules lives beside the code
+that implements them, so printers never have to re-derive anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass
+class Gradients:
+    """What a derivative rule returns: dL/d(input) and dL/d(each parameter)."""
+
+    input: np.ndarray
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Layer:
+    """A network layer with torch's name, options and semantics."""
+
+    type_name: ClassVar[str]
+    #: LaTeX index forms: "forward" and one entry per gradient ("input", "weight", ...).
+    index_form: ClassVar[dict[str, str]]
+
+    def __init__(self):
+        self.initial: dict[str, object] = {}
+
+    @property
+    def where(self) -> str:
+        return self.type_name
+
+    def options(self) -> dict[str, object]:
+        """The options as torch would show them (for printing and the torch twin)."""
+        return {}
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {}
+
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def forward(self, x: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, delta: np.ndarray, x: np.ndarray, out: np.ndarray, params: dict[str, np.ndarray]) -> Gradients:
+        raise NotImplementedError
+
+    def torch_module(self):
+        """The equivalent torch.nn module (torch imported lazily, only here)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{self.type_name}({shown})"
+
+
+class Loss:
+    """A loss: a scalar from the network output and a target."""
+
+    type_name: ClassVar[str]
+    index_form: ClassVar[dict[str, str]]
+
+    @property
+    def where(self) -> str:
+        return self.type_name
+
+    def options(self) -> dict[str, object]:
+        return {}
+
+    def check_target(self, out_shape: tuple[int, ...], target: np.ndarray) -> np.ndarray:
+        """The target broadcast to the output shape, or an OptionError naming `target`."""
+        raise NotImplementedError
+
+    def forward(self, out: np.ndarray, target: np.ndarray):
+        raise NotImplementedError
+
+    def backward(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """dL/d(out)."""
+        raise NotImplementedError
+
+    def torch_module(self):
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{self.type_name}({shown})"

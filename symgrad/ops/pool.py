@@ -1,0 +1,172 @@
+"""MaxPool2d and AvgPool2d: windows, padding, ceil_mode and divisors exactly as torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .. import tensor
+from ..errors import OptionError
+from . import options as opt
+from .argmax import FirstArgmax
+from .base import Gradients, Layer
+from .geometry import pool_out_size, taps
+
+
+class _Pool2d(Layer):
+    """What both pools share: options, torch's padding checks, output shape, windows."""
+
+    dilation = (1, 1)
+
+    def __init__(self, kernel_size, stride, padding, ceil_mode):
+        super().__init__()
+        w = self.type_name
+        self.kernel_size = opt.pair(w, "kernel_size", kernel_size, 1)
+        self.stride = self.kernel_size if stride is None or stride == [] else opt.pair(w, "stride", stride, 1)
+        self.padding = opt.pair(w, "padding", padding, 0)
+        self.ceil_mode = opt.boolean(w, "ceil_mode", ceil_mode)
+
+    def _check_padding(self):
+        for k, p, d in zip(self.kernel_size, self.padding, self.dilation):
+            effective = (k - 1) * d + 1
+            if p > effective // 2:
+                raise OptionError(self.where, "padding",
+                                  f"pad should be at most half of effective kernel size, but got pad={p}, "
+                                  f"kernel_size={k} and dilation={d}")
+        for k, p in zip(self.kernel_size, self.padding):
+            if p > k // 2:
+                raise OptionError(self.where, "padding",
+                                  f"pad should be smaller than or equal to half of kernel size, but got pad={p}, kernel_size={k}")
+
+    def output_shape(self, in_shape):
+        if len(in_shape) != 4:
+            raise OptionError(self.where, "input", f"expected a 4-D input (N, C, H, W), got shape {list(in_shape)}")
+        sizes = tuple(pool_out_size(size, k, s, p, d, self.ceil_mode)
+                      for size, k, s, p, d in zip(in_shape[2:], self.kernel_size, self.stride, self.padding, self.dilation))
+        if min(sizes) < 1:
+            raise OptionError(self.where, "kernel_size",
+                              f"output size is too small: input {in_shape[2]}x{in_shape[3]} gives {sizes[0]}x{sizes[1]}")
+        return (*in_shape[:2], *sizes)
+
+    def _windows(self, in_shape, out_shape):
+        """For each output (i, j): the input positions (h, w) of its window, row-major."""
+        rows = [[h for _, h in taps(i, self.kernel_size[0], self.stride[0], self.padding[0], self.dilation[0], in_shape[2])]
+                for i in range(out_shape[2])]
+        cols = [[w for _, w in taps(j, self.kernel_size[1], self.stride[1], self.padding[1], self.dilation[1], in_shape[3])]
+                for j in range(out_shape[3])]
+        return rows, cols
+
+
+class MaxPool2d(_Pool2d):
+    type_name = "MaxPool2d"
+    index_form = {
+        "forward": r"S_{i,j} = \max_{a,b}\; X_{i s + a d - p,\; j s + b d - p}",
+        "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{i,j} \delta_{i,j}\, "
+                 r"\mathbb{1}\left[(h,w) = \text{first }\operatorname{argmax} \text{ of window } (i,j)\right]",
+    }
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.dilation = opt.pair(self.type_name, "dilation", dilation, 1)
+        if opt.boolean(self.type_name, "return_indices", return_indices):
+            raise OptionError(self.type_name, "return_indices", "is not supported: the output must be a tensor")
+        self._check_padding()
+
+    def options(self):
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
+                "dilation": self.dilation, "ceil_mode": self.ceil_mode}
+
+    def forward(self, x, params):
+        out_shape = self.output_shape(x.shape)
+        rows, cols = self._windows(x.shape, out_shape)
+        out = np.empty(out_shape, dtype=object)
+        for n, c, i, j in np.ndindex(*out_shape):
+            out[n, c, i, j] = sp.Max(*[x[n, c, h, w] for h in rows[i] for w in cols[j]])
+        return out
+
+    def backward(self, delta, x, out, params):
+        rows, cols = self._windows(x.shape, out.shape)
+        dx = tensor.term_lists(x.shape)
+        for n, c, i, j in np.ndindex(*out.shape):
+            d = delta[n, c, i, j]
+            if d == 0:
+                continue
+            positions = [(h, w) for h in rows[i] for w in cols[j]]
+            window = [x[n, c, h, w] for h, w in positions]
+            for k, (h, w) in enumerate(positions):
+                route = FirstArgmax(k, *window)
+                if route != 0:
+                    dx[n, c, h, w].append(d * route)
+        return Gradients(input=tensor.collect(dx))
+
+    def torch_module(self):
+        import torch
+
+        return torch.nn.MaxPool2d(self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode)
+
+
+class AvgPool2d(_Pool2d):
+    type_name = "AvgPool2d"
+    index_form = {
+        "forward": r"S_{i,j} = \frac{1}{|W_{i,j}|} \sum_{(h,w) \in W_{i,j}} X_{h,w}",
+        "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{(i,j):\, (h,w) \in W_{i,j}} \frac{\delta_{i,j}}{|W_{i,j}|}",
+    }
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.count_include_pad = opt.boolean(self.type_name, "count_include_pad", count_include_pad)
+        if divisor_override is not None:
+            divisor_override = opt.integer(self.type_name, "divisor_override", divisor_override)
+            if divisor_override == 0:
+                raise OptionError(self.type_name, "divisor_override", "divisor must be not zero")
+        self.divisor_override = divisor_override
+        self._check_padding()
+
+    def options(self):
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
+                "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
+                "divisor_override": self.divisor_override}
+
+    def _extent(self, out_index, axis, size):
+        """(window length counting explicit padding, length inside the input) along one axis.
+
+        torch clips the window end at size + pad *before* clipping to the input, so
+        count_include_pad counts explicit padding but never the ceil-mode overhang.
+        """
+        start = out_index * self.stride[axis] - self.padding[axis]
+        end = min(start + self.kernel_size[axis], size + self.padding[axis])
+        return end - start, min(end, size) - max(start, 0)
+
+    def divisor(self, i, j, in_shape) -> int:
+        if self.divisor_override is not None:
+            return self.divisor_override
+        (padded_h, inside_h), (padded_w, inside_w) = self._extent(i, 0, in_shape[2]), self._extent(j, 1, in_shape[3])
+        return padded_h * padded_w if self.count_include_pad else inside_h * inside_w
+
+    def forward(self, x, params):
+        out_shape = self.output_shape(x.shape)
+        rows, cols = self._windows(x.shape, out_shape)
+        out = np.empty(out_shape, dtype=object)
+        for n, c, i, j in np.ndindex(*out_shape):
+            total = tensor.add_all([x[n, c, h, w] for h in rows[i] for w in cols[j]])
+            out[n, c, i, j] = total / self.divisor(i, j, x.shape)
+        return out
+
+    def backward(self, delta, x, out, params):
+        rows, cols = self._windows(x.shape, out.shape)
+        dx = tensor.term_lists(x.shape)
+        for n, c, i, j in np.ndindex(*out.shape):
+            share = delta[n, c, i, j] / self.divisor(i, j, x.shape)
+            if share == 0:
+                continue
+            for h in rows[i]:
+                for w in cols[j]:
+                    dx[n, c, h, w].append(share)
+        return Gradients(input=tensor.collect(dx))
+
+    def torch_module(self):
+        import torch
+
+        return torch.nn.AvgPool2d(self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode,
+                                  count_include_pad=self.count_include_pad, divisor_override=self.divisor_override)

@@ -1,0 +1,38 @@
+"""Sum: the whole tensor summed to a scalar, like `x.sum()` in the conv-gradient article."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import tensor
+from .base import Gradients, Layer
+
+
+class Sum(Layer):
+    type_name = "Sum"
+    index_form = {
+        "forward": r"S = \sum_{n,c,i,j} \sigma_{n,c,i,j}",
+        "input": r"\frac{\partial L}{\partial \sigma_{n,c,i,j}} = \delta",
+    }
+
+    def output_shape(self, in_shape):
+        return ()
+
+    def forward(self, x, params):
+        out = np.empty((), dtype=object)
+        out[()] = tensor.add_all(x.reshape(-1))
+        return out
+
+    def backward(self, delta, x, out, params):
+        dx = np.empty(x.shape, dtype=object)
+        dx.fill(delta[()])
+        return Gradients(input=dx)
+
+    def torch_module(self):
+        import torch
+
+        class TorchSum(torch.nn.Module):
+            def forward(self, x):
+                return x.sum()
+
+        return TorchSum()

@@ -1,0 +1,178 @@
+"""Symbolic tensors: numpy object arrays whose entries are SymPy expressions.
+
+Numbers become exact SymPy numbers (0.01 -> 1/100), so a derivation with numbers
+reproduces hand calculations exactly. Strings are symbol *names*: they are checked
+against an identifier pattern and handed to `sympy.Symbol`, never to `sympify`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from itertools import product
+from numbers import Number
+
+import numpy as np
+import sympy as sp
+
+from .errors import OptionError
+
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+
+
+def symbol(name: str, where: str = "input", option: str = "symbol") -> sp.Symbol:
+    """A SymPy symbol from a user-given name, which must be a plain identifier."""
+    if not isinstance(name, str) or not IDENTIFIER.match(name):
+        shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
+        raise OptionError(where, option, f"symbol names must be identifiers like x or k_1, got {shown}")
+    return sp.Symbol(name, real=True)
+
+
+def number(value, where: str = "input", option: str = "values") -> sp.Expr:
+    """An exact SymPy number from a Python/NumPy number, refusing NaN and infinities."""
+    if isinstance(value, sp.Expr):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise OptionError(where, option, f"expected a number, got the boolean {value}")
+    if isinstance(value, (int, np.integer)):
+        return sp.Integer(int(value))
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            raise OptionError(where, option, f"values must be finite, got {value}")
+        return sp.Rational(Fraction(repr(float(value))))
+    if isinstance(value, Number):
+        raise OptionError(where, option, f"expected a real number, got {value!r}")
+    raise OptionError(where, option, f"expected a number or a symbol name, got {type(value).__name__}")
+
+
+def entry(value, where: str, option: str) -> sp.Expr:
+    """One tensor entry: a number, a symbol name, or (from Python) a SymPy expression."""
+    if isinstance(value, str):
+        return symbol(value, where, option)
+    return number(value, where, option)
+
+
+def to_array(values, where: str = "input", option: str = "values") -> np.ndarray:
+    """Nested lists (or an array) of entries -> object array, refusing ragged or empty input."""
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        values = values.tolist()
+    shape = _nested_shape(values, where, option)
+    if 0 in shape:
+        raise OptionError(where, option, "is empty")
+    flat = list(_flatten(values))
+    array = np.empty(len(flat), dtype=object)
+    for i, value in enumerate(flat):
+        array[i] = entry(value, where, option)
+    return array.reshape(shape)
+
+
+def _nested_shape(values, where, option) -> tuple[int, ...]:
+    if isinstance(values, np.ndarray):
+        return values.shape
+    if not isinstance(values, (list, tuple)):
+        return ()
+    shapes = {_nested_shape(v, where, option) for v in values}
+    if len(shapes) > 1:
+        raise OptionError(where, option, "is ragged: nested lists must all have the same length")
+    inner = shapes.pop() if shapes else ()
+    return (len(values), *inner)
+
+
+def _flatten(values):
+    if isinstance(values, np.ndarray):
+        yield from values.reshape(-1)
+    elif isinstance(values, (list, tuple)):
+        for v in values:
+            yield from _flatten(v)
+    else:
+        yield values
+
+
+def index_name(base: str, index: tuple[int, ...]) -> str:
+    """x + (1, 2) -> "x_12"; any index above 9 -> "x_1,12" so names stay unambiguous."""
+    if not index:
+        return base
+    parts = [str(i) for i in index]
+    joiner = "" if all(len(p) == 1 for p in parts) else ","
+    return f"{base}_{joiner.join(parts)}"
+
+
+def symbols(base: str, shape: tuple[int, ...], keep: tuple[bool, ...] | None = None) -> np.ndarray:
+    """An array of fresh symbols named base_<1-based indices>.
+
+    `keep` says which axes appear in the names; axes of size 1 that the articles do
+    not write (sample and channel of a single image) are left out.
+    """
+    symbol(base)  # validates the base name
+    shape = tuple(shape)
+    if keep is None:
+        keep = tuple(True for _ in shape)
+    array = np.empty(shape, dtype=object)
+    for idx in product(*(range(n) for n in shape)):
+        shown = tuple(i + 1 for i, k in zip(idx, keep) if k)
+        array[idx] = sp.Symbol(index_name(base, shown), real=True)
+    return array
+
+
+def image_symbols(base: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Symbols for an N x C x H x W (or any) tensor, dropping leading axes of size 1."""
+    keep = []
+    leading = True
+    for axis, n in enumerate(shape):
+        spatial = axis >= len(shape) - 2
+        if leading and n == 1 and not spatial:
+            keep.append(False)
+        else:
+            leading = False
+            keep.append(True)
+    return symbols(base, shape, tuple(keep))
+
+
+def to_sympy(array: np.ndarray):
+    """Object array -> SymPy Array (a 0-d array becomes the bare expression)."""
+    if array.shape == ():
+        return array[()]
+    return sp.ImmutableDenseNDimArray(array.reshape(-1).tolist(), array.shape)
+
+
+def is_numeric(array: np.ndarray) -> bool:
+    return all(getattr(v, "is_number", False) for v in np.asarray(array, dtype=object).reshape(-1))
+
+
+def add_all(terms) -> sp.Expr:
+    """Sum a list of expressions in one SymPy call (much faster than repeated +)."""
+    terms = [t for t in terms if t != 0]
+    if not terms:
+        return sp.Integer(0)
+    return sp.Add(*terms)
+
+
+def vector(items) -> np.ndarray:
+    """A 1-D object array (np.array would try to nest SymPy containers)."""
+    items = list(items)
+    array = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        array[i] = item
+    return array
+
+
+def zeros(shape) -> np.ndarray:
+    array = np.empty(shape, dtype=object)
+    array.fill(sp.Integer(0))
+    return array
+
+
+def term_lists(shape) -> np.ndarray:
+    """An array of empty lists: gradients accumulate terms here, then `collect` sums them."""
+    array = np.empty(shape, dtype=object)
+    for idx in np.ndindex(*shape) if shape else [()]:
+        array[idx] = []
+    return array
+
+
+def collect(lists: np.ndarray) -> np.ndarray:
+    out = np.empty(lists.shape, dtype=object)
+    for idx in np.ndindex(*lists.shape) if lists.shape else [()]:
+        out[idx] = add_all(lists[idx])
+    return out

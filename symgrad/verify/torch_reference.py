@@ -1,0 +1,70 @@
+"""Run the same network in torch (float64) and compare it with symgrad's numbers.
+
+torch is imported here and only here, when a check actually runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..derive import INPUT
+
+
+def torch_reference(derivation, numbers: dict) -> dict:
+    """Forward, loss, gradients and SGD update from torch autograd.
+
+    `numbers` is what `evaluate` returned: the input, parameters and target to feed torch.
+    """
+    import torch
+
+    network = derivation.network
+    model = torch.nn.Sequential(*[layer.torch_module() for layer in network]).double()
+    with torch.no_grad():
+        for name, value in numbers["parameters"].items():
+            index, attr = name.split(".")
+            getattr(model[int(index)], attr).copy_(torch.from_numpy(value))
+    model.zero_grad()
+    x = torch.tensor(numbers["input"], dtype=torch.float64, requires_grad=True)
+    out = model(x)
+    if derivation.loss_fn is None:
+        loss = out
+    else:
+        target = torch.tensor(numbers["target"], dtype=torch.float64)
+        loss = derivation.loss_fn.torch_module()(out, target)
+    loss.backward()
+    params = dict(model.named_parameters())
+    result = {
+        "output": out.detach().numpy().copy(),
+        "loss": float(loss.detach()),
+        "gradients": {name: p.grad.detach().numpy().copy() if p.grad is not None else np.zeros(tuple(p.shape))
+                      for name, p in params.items()},
+    }
+    result["gradients"][INPUT] = x.grad.detach().numpy().copy()
+    if derivation.optimizer is not None:
+        derivation.optimizer.torch_optimizer(model.parameters()).step()
+        result["updated"] = {name: p.detach().numpy().copy() for name, p in params.items()}
+    else:
+        result["updated"] = {}
+    return result
+
+
+def compare(ours: dict, theirs: dict, rtol: float = 1e-9, atol: float = 1e-9) -> list[dict]:
+    """One row per quantity: name, max absolute error, and whether it is within tolerance."""
+    rows = [_row("output", ours["output"], theirs["output"], rtol, atol),
+            _row("loss", ours["loss"], theirs["loss"], rtol, atol)]
+    for kind, prefix in (("gradients", "dL/d"), ("updated", "updated ")):
+        for name in ours[kind]:
+            rows.append(_row(prefix + name, ours[kind][name], theirs[kind].get(name), rtol, atol))
+    return rows
+
+
+def _row(name, ours, theirs, rtol, atol):
+    ours = np.asarray(ours, dtype=np.float64)
+    if theirs is None:
+        return {"quantity": name, "max_abs_error": float("inf"), "ok": False, "ours": ours, "torch": None}
+    theirs = np.asarray(theirs, dtype=np.float64)
+    if ours.shape != theirs.shape:
+        return {"quantity": name, "max_abs_error": float("inf"), "ok": False, "ours": ours, "torch": theirs}
+    error = float(np.max(np.abs(ours - theirs))) if ours.size else 0.0
+    ok = bool(np.allclose(ours, theirs, rtol=rtol, atol=atol))
+    return {"quantity": name, "max_abs_error": error, "ok": ok, "ours": ours, "torch": theirs}
