@@ -37,6 +37,17 @@ class Layer:
     def where(self) -> str:
         return self.type_name
 
+    def init(self, **values) -> "Layer":
+        """Give parameters values (numbers, symbol names or SymPy expressions); the rest stay symbols."""
+        from ..errors import OptionError
+
+        for name, value in values.items():
+            if name not in self.parameter_shapes():
+                known = ", ".join(self.parameter_shapes()) or "none"
+                raise OptionError(self.where, f"init.{name}", f"not a parameter of this layer (its parameters: {known})")
+            self.initial[name] = value
+        return self
+
     def options(self) -> dict[str, object]:
         """The options as torch would show them (for printing and the torch twin)."""
         return {}
@@ -70,7 +81,7 @@ class Loss:
 
     @property
     def where(self) -> str:
-        return self.type_name
+        return f"loss {self.type_name}"
 
     def options(self) -> dict[str, object]:
         return {}

@@ -40,11 +40,9 @@ class Conv2d(Layer):
             raise OptionError(w, "groups", f"out_channels ({self.out_channels}) must be divisible by groups ({self.groups})")
         self.padding = self._padding(padding)
         if weight is not None:
-            self.initial["weight"] = weight
+            self.init(weight=weight)
         if bias_values is not None:
-            if not self.bias:
-                raise OptionError(w, "init.bias", "given, but the layer has bias = false")
-            self.initial["bias"] = bias_values
+            self.init(bias=bias_values)
 
     def _padding(self, padding):
         """(top, bottom, left, right); 'same' pads d(k-1) in total, the odd one on the bottom/right."""

@@ -1,0 +1,118 @@
+"""The command line: `symgrad derive` and `symgrad check` (see docs/cli.md).
+
+Errors a user can fix end with one line on stderr and exit status 2; a mismatch
+found by `check` exits 1. The CLI uses only the public API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__
+from .errors import SymgradError
+
+EXIT_MISMATCH = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line with exit status 2."""
+
+    def error(self, message):
+        raise SymgradError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symgrad", description="Derive gradient formulas of small CNNs symbolically.")
+    parser.add_argument("--version", action="version", version=f"symgrad {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    derive = commands.add_parser("derive", help="print forward values, loss, gradients and the SGD update")
+    derive.add_argument("spec", help="spec file (TOML)")
+    derive.add_argument("--format", choices=["text", "json", "latex", "markdown"], default="text")
+    derive.add_argument("--wrt", nargs="+", metavar="NAME", help="only these gradients (e.g. 0.weight input)")
+    derive.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    derive.add_argument("--method", choices=["rules", "diff"], default="rules",
+                        help="backprop rules (default) or sympy.diff of the whole loss (slow; ground truth)")
+
+    check = commands.add_parser("check", help="cross-check against torch autograd; exit 1 on mismatch")
+    check.add_argument("spec", help="spec file (TOML)")
+    check.add_argument("--seed", type=int, default=0, help="seed for values given to symbols (default 0)")
+    check.add_argument("--tolerance", type=float, default=1e-9, help="relative and absolute tolerance")
+    return parser
+
+
+def _derivation(spec, method="rules"):
+    from .derive import derive
+
+    return derive(spec.network, spec.input, spec.loss, spec.target, spec.optimizer, method=method)
+
+
+def run_derive(args) -> int:
+    from . import spec as specs
+    from .output import check_target, write_atomic
+    from .printing import render
+
+    if args.out:
+        check_target(args.out, [args.spec])
+    spec = specs.load(args.spec)
+    text = render(_derivation(spec, args.method), args.format, wrt=args.wrt, title=spec.title,
+                  standalone=bool(args.out) and args.format == "latex")
+    if args.out:
+        write_atomic(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def run_check(args) -> int:
+    from . import spec as specs
+    from .verify import compare, evaluate, random_values, torch_reference
+
+    spec = specs.load(args.spec)
+    derivation = _derivation(spec)
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise SymgradError("check: torch is not installed; install it with: pip install 'symgrad[torch]'") from None
+    values = random_values(derivation.free_symbols, args.seed)
+    ours = evaluate(derivation, values)
+    rows = compare(ours, torch_reference(derivation, ours), rtol=args.tolerance, atol=args.tolerance)
+    if values:
+        shown = ", ".join(f"{s}={v}" for s, v in values.items())
+        print(f"symbols had no values; checked at (seed {args.seed}): {shown}")
+    width = max(len(r["quantity"]) for r in rows)
+    print(f"{'quantity'.ljust(width)}  {'max |symgrad - torch|':>22}  status")
+    for r in rows:
+        print(f"{r['quantity'].ljust(width)}  {r['max_abs_error']:>22.3g}  {'ok' if r['ok'] else 'MISMATCH'}")
+    bad = [r for r in rows if not r["ok"]]
+    print(f"{len(rows) - len(bad)} of {len(rows)} quantities agree with torch autograd (float64)")
+    return EXIT_MISMATCH if bad else 0
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return {"derive": run_derive, "check": run_check}[args.command](args)
+    except SymgradError as error:
+        print(f"symgrad: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("symgrad: interrupted", file=sys.stderr)
+        return 130
+    except (RecursionError, MemoryError) as error:
+        print(f"symgrad: error: the derivation is too large ({type(error).__name__})", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:  # a bug: say so in one line; SYMGRAD_DEBUG=1 shows the traceback
+        if os.environ.get("SYMGRAD_DEBUG"):
+            raise
+        print(f"symgrad: internal error: {type(error).__name__}: {error} "
+              "(please report it with the spec file; SYMGRAD_DEBUG=1 shows details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

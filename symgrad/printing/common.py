@@ -1,0 +1,60 @@
+"""What every printer shows, chosen once: the quantities of a derivation, in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import OptionError
+
+
+@dataclass
+class View:
+    """The parts of a derivation a printer shows, as NumPy object arrays."""
+
+    title: str | None
+    derivation: object
+    input: np.ndarray
+    parameters: dict[str, np.ndarray]
+    forward: list[tuple[str, np.ndarray]]
+    output: np.ndarray
+    target: np.ndarray | None
+    loss: object
+    gradients: dict[str, np.ndarray]
+    updated: dict[str, np.ndarray]
+
+
+def select(derivation, wrt=None, title=None) -> View:
+    """The view of `derivation`, keeping only the gradients named in `wrt` (all by default)."""
+    arrays = derivation.arrays
+    names = list(derivation.gradients)
+    if wrt:
+        for name in wrt:
+            if name not in names:
+                raise OptionError("derive", "--wrt", f"unknown name {name!r} (choose from {', '.join(names)})")
+        names = [n for n in names if n in wrt]
+    labels = [label for label, _ in derivation.forward]
+    return View(
+        title=title,
+        derivation=derivation,
+        input=arrays["input"],
+        parameters={k: arrays[f"param:{k}"] for k in derivation.parameters},
+        forward=[(label, arrays[f"forward:{i}"]) for i, label in enumerate(labels)],
+        output=arrays["output"],
+        target=arrays.get("target"),
+        loss=derivation.loss,
+        gradients={k: arrays[f"grad:{k}"] for k in names},
+        updated={k: arrays[f"updated:{k}"] for k in names if f"updated:{k}" in arrays},
+    )
+
+
+def squeeze(array: np.ndarray) -> np.ndarray:
+    """Drop leading axes of size 1 (sample, channel) as the articles do; keep H x W."""
+    while array.ndim > 2 and array.shape[0] == 1:
+        array = array[0]
+    return array
+
+
+def shape_text(array: np.ndarray) -> str:
+    return " x ".join(str(n) for n in array.shape) if array.shape else "scalar"

@@ -1,0 +1,202 @@
+"""Spec files (TOML): read, validate and turn into the objects `derive` takes.
+
+Every refusal is an OptionError naming the place ("layers[1] MaxPool2d") and the
+option, so the CLI can print one line and exit 2. Strings in a spec are only ever
+symbol names, checked against an identifier pattern; nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+import inspect
+import tomllib
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import tensor
+from .errors import OptionError
+from .network import Sequential
+from .ops import LAYERS, LOSSES, Layer, Loss
+from .optim import SGD
+
+OPTIMIZERS = {"SGD": SGD}
+TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer")
+MAX_ENTRIES = 1_000_000  # beyond this a symbolic derivation is hopeless; refuse early
+
+
+@dataclass
+class Spec:
+    title: str | None
+    input: np.ndarray
+    network: Sequential
+    loss: Loss | None
+    target: object
+    optimizer: SGD | None
+
+
+def load(path) -> Spec:
+    """Read and validate a spec file."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise OptionError("spec", "file", f"cannot read {path}: {error.strerror or error}") from None
+    return parse(raw)
+
+
+def parse(raw: bytes | str) -> Spec:
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise OptionError("spec", "file", f"not UTF-8 text (byte {error.start})") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as error:
+        raise OptionError("spec", "toml", f"not valid TOML: {error}") from None
+    return from_dict(data)
+
+
+def from_dict(data: dict) -> Spec:
+    _known_keys("spec", data, TOP_LEVEL)
+    title = data.get("title")
+    if title is not None and not isinstance(title, str):
+        raise OptionError("spec", "title", "must be a string")
+    network = _network(data.get("layers"))
+    loss, target = _loss(data.get("loss"))
+    optimizer = _optimizer(data.get("optimizer"))
+    return Spec(title=title, input=_input(data.get("input")), network=network, loss=loss, target=target,
+                optimizer=optimizer)
+
+
+def _known_keys(where: str, table: dict, allowed) -> None:
+    for key in table:
+        if key not in allowed:
+            raise OptionError(where, key, f"unknown option (allowed: {', '.join(allowed)})")
+
+
+def _table(where: str, value) -> dict:
+    if not isinstance(value, dict):
+        raise OptionError(where, "table", f"expected a table, got {type(value).__name__}")
+    return value
+
+
+def _input(section) -> np.ndarray:
+    if section is None:
+        raise OptionError("input", "values", "missing: give [input] values, or shape and symbol")
+    section = _table("input", section)
+    _known_keys("input", section, ("values", "shape", "symbol"))
+    if "values" in section:
+        if "shape" in section:
+            raise OptionError("input", "shape", "give either values or shape, not both")
+        if "symbol" in section:
+            raise OptionError("input", "symbol", "applies to shape only; name symbols inside values instead")
+        from .derive import as_input
+
+        array = as_input(tensor.to_array(section["values"], "input", "values"))
+    else:
+        shape = section.get("shape")
+        if not isinstance(shape, list) or not 2 <= len(shape) <= 4:
+            raise OptionError("input", "shape", "expected a list of 2 to 4 positive integers, e.g. [1, 1, 3, 3]")
+        for n in shape:
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise OptionError("input", "shape", f"sizes must be positive integers, got {n!r}")
+        shape = [1] * (4 - len(shape)) + shape
+        _check_size("input", "shape", shape)
+        array = tensor.image_symbols(_name("input", "symbol", section.get("symbol", "x")), tuple(shape))
+    _check_size("input", "values", array.shape)
+    return array
+
+
+def _name(where, option, value) -> str:
+    tensor.symbol(value, where, option)
+    return value
+
+
+def _check_size(where, option, shape):
+    if int(np.prod(shape)) > MAX_ENTRIES:
+        raise OptionError(where, option, f"{int(np.prod(shape))} entries is more than symgrad handles ({MAX_ENTRIES})")
+
+
+def _options(where: str, cls, table: dict, reserved: tuple[str, ...]) -> dict:
+    """The table's options, checked against the torch constructor's parameter names."""
+    signature = inspect.signature(cls.__init__)
+    accepted = [p.name for p in signature.parameters.values()
+                if p.name != "self" and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    options = {k: v for k, v in table.items() if k not in reserved}
+    for key in options:
+        if key not in accepted:
+            allowed = ", ".join(accepted) if accepted else "no options"
+            raise OptionError(where, key, f"unknown option ({cls.type_name} takes {allowed})")
+    missing = [p.name for p in signature.parameters.values()
+               if p.name in accepted and p.default is inspect.Parameter.empty and p.name not in options]
+    if missing:
+        raise OptionError(where, missing[0], "missing required option")
+    return options
+
+
+def _network(layers) -> Sequential:
+    if layers is None:
+        raise OptionError("layers", "type", "missing: give at least one [[layers]] table")
+    if not isinstance(layers, list) or not layers:
+        raise OptionError("layers", "type", "expected a non-empty array of [[layers]] tables")
+    built = []
+    for i, table in enumerate(layers):
+        where = f"layers[{i}]"
+        table = _table(where, table)
+        kind = table.get("type")
+        if kind not in LAYERS:
+            known = ", ".join(sorted(LAYERS))
+            raise OptionError(where, "type", f"unknown layer {_shown(kind)} (known: {known})")
+        where = f"layers[{i}] {kind}"
+        options = _options(where, LAYERS[kind], table, ("type", "init"))
+        try:
+            layer = LAYERS[kind](**options)
+            init = table.get("init", {})
+            layer.init(**_table(f"{where} init", init))
+        except OptionError as error:
+            raise error.relabel(where) from None
+        built.append(layer)
+    return Sequential(*built)
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _loss(section):
+    if section is None:
+        return None, None
+    section = _table("loss", section)
+    kind = section.get("type")
+    if kind not in LOSSES:
+        raise OptionError("loss", "type", f"unknown loss {_shown(kind)} (known: {', '.join(sorted(LOSSES))})")
+    where = f"loss {kind}"
+    options = _options(where, LOSSES[kind], section, ("type", "target"))
+    try:
+        loss = LOSSES[kind](**options)
+    except OptionError as error:
+        raise error.relabel(where) from None
+    target = section.get("target")
+    if target is not None:
+        if isinstance(target, list):
+            target = tensor.to_array(target, where, "target")
+        else:
+            target = tensor.entry(target, where, "target")
+    return loss, target
+
+
+def _optimizer(section):
+    if section is None:
+        return None
+    section = _table("optimizer", section)
+    kind = section.get("type")
+    if kind not in OPTIMIZERS:
+        raise OptionError("optimizer", "type", f"unknown optimizer {_shown(kind)} (known: {', '.join(OPTIMIZERS)})")
+    where = f"optimizer {kind}"
+    options = _options(where, OPTIMIZERS[kind], section, ("type",))
+    try:
+        return OPTIMIZERS[kind](**options)
+    except OptionError as error:
+        raise error.relabel(where) from None
