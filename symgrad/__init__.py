@@ -5,7 +5,7 @@ from .errors import OptionError, SymgradError
 from .network import Sequential
 from .ops import AvgPool2d, Conv2d, MaxPool2d, MSELoss, Sum
 from .optim import SGD
-from .tensor import image_symbols as symbolic
+from .tensor import symbolic
 
 __version__ = "0.1.0"
 

@@ -18,6 +18,7 @@ import sympy as sp
 
 from . import tensor
 from .errors import OptionError
+from .named import NamedForm, named_backprop
 from .network import Sequential
 from .ops import Layer, Loss
 from .optim import SGD
@@ -45,6 +46,8 @@ class Derivation:
     deltas: list[tuple[str, object]]
     gradients: dict[str, object]
     updated: dict[str, object] = field(default_factory=dict)
+    #: The same backward pass over named intermediates (sigma, S, delta); None for method="diff".
+    named: NamedForm | None = None
     arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -89,7 +92,9 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
         activations = _forward(network, x, params)
         loss_value = _loss(loss, activations[-1], target_array)
         deltas, grads = _backprop(network, activations, params, loss, target_array)
+        named = named_backprop(network, x, params, loss, target_array)
     else:
+        named = None
         activations, loss_value, grads = _diff(network, x, params, loss, target_array)
         deltas = []
 
@@ -113,6 +118,7 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
         deltas=[(label, tensor.to_sympy(d)) for label, d in deltas],
         gradients={k: tensor.to_sympy(v) for k, v in grads.items()},
         updated={k: tensor.to_sympy(v) for k, v in updated.items()},
+        named=named,
         arrays=arrays,
     )
 
@@ -151,10 +157,11 @@ def _loss(loss, out, target):
 def _backprop(network, activations, params, loss, target):
     """Apply each op's derivative rule from the loss back to the input."""
     out = activations[-1]
-    delta = np.ones((), dtype=object) * sp.Integer(1) if loss is None else loss.backward(out, target)
     if loss is None:
         delta = np.empty((), dtype=object)
         delta[()] = sp.Integer(1)
+    else:
+        delta = loss.backward(out, target)
     deltas, grads = [], {}
     for i in reversed(range(len(network))):
         layer = network.layers[i]

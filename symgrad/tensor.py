@@ -104,7 +104,6 @@ def symbols(base: str, shape: tuple[int, ...], keep: tuple[bool, ...] | None = N
     `keep` says which axes appear in the names; axes of size 1 that the articles do
     not write (sample and channel of a single image) are left out.
     """
-    symbol(base)  # validates the base name
     shape = tuple(shape)
     if keep is None:
         keep = tuple(True for _ in shape)
@@ -127,6 +126,14 @@ def image_symbols(base: str, shape: tuple[int, ...]) -> np.ndarray:
             leading = False
             keep.append(True)
     return symbols(base, shape, tuple(keep))
+
+
+def symbolic(base: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Public: a tensor of readable symbols (x_11, ...), the base name checked as an identifier."""
+    symbol(base, "symbolic", "base")
+    if not all(isinstance(n, int) and n >= 1 for n in shape):
+        raise OptionError("symbolic", "shape", f"sizes must be positive integers, got {list(shape)}")
+    return image_symbols(base, tuple(shape))
 
 
 def to_sympy(array: np.ndarray):

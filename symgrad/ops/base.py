@@ -27,6 +27,8 @@ class Layer:
     """A network layer with torch's name, options and semantics."""
 
     type_name: ClassVar[str]
+    #: The name of this layer's output in derivations (sigma for a convolution, S for pooling).
+    output_letter: ClassVar[str] = "a"
     #: LaTeX index forms: "forward" and one entry per gradient ("input", "weight", ...).
     index_form: ClassVar[dict[str, str]]
 

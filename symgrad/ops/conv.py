@@ -13,6 +13,7 @@ from .geometry import conv_out_size, taps
 
 class Conv2d(Layer):
     type_name = "Conv2d"
+    output_letter = "sigma"
     index_form = {
         "forward": r"\sigma_{i,j} = b + \sum_{a,b} K_{a,b}\, X_{i s + a d - p,\; j s + b d - p}",
         "weight": r"\frac{\partial L}{\partial K_{a,b}} = \sum_{i,j} \delta_{i,j}\, X_{i s + a d - p,\; j s + b d - p}",

@@ -59,6 +59,7 @@ class _Pool2d(Layer):
 
 class MaxPool2d(_Pool2d):
     type_name = "MaxPool2d"
+    output_letter = "S"
     index_form = {
         "forward": r"S_{i,j} = \max_{a,b}\; X_{i s + a d - p,\; j s + b d - p}",
         "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{i,j} \delta_{i,j}\, "
@@ -107,6 +108,7 @@ class MaxPool2d(_Pool2d):
 
 class AvgPool2d(_Pool2d):
     type_name = "AvgPool2d"
+    output_letter = "S"
     index_form = {
         "forward": r"S_{i,j} = \frac{1}{|W_{i,j}|} \sum_{(h,w) \in W_{i,j}} X_{h,w}",
         "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{(i,j):\, (h,w) \in W_{i,j}} \frac{\delta_{i,j}}{|W_{i,j}|}",

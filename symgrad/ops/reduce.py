@@ -10,6 +10,7 @@ from .base import Gradients, Layer
 
 class Sum(Layer):
     type_name = "Sum"
+    output_letter = "S"
     index_form = {
         "forward": r"S = \sum_{n,c,i,j} \sigma_{n,c,i,j}",
         "input": r"\frac{\partial L}{\partial \sigma_{n,c,i,j}} = \delta",

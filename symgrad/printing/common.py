@@ -23,6 +23,7 @@ class View:
     loss: object
     gradients: dict[str, np.ndarray]
     updated: dict[str, np.ndarray]
+    named: object = None  # the NamedForm, gradients filtered like `gradients`
 
 
 def select(derivation, wrt=None, title=None) -> View:
@@ -46,6 +47,7 @@ def select(derivation, wrt=None, title=None) -> View:
         loss=derivation.loss,
         gradients={k: arrays[f"grad:{k}"] for k in names},
         updated={k: arrays[f"updated:{k}"] for k in names if f"updated:{k}" in arrays},
+        named=derivation.named,
     )
 
 

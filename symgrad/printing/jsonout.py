@@ -32,4 +32,9 @@ def to_json(view) -> str:
     if view.derivation.optimizer is not None:
         document["updated"] = {k: nested(v) for k, v in view.updated.items()}
     document["parameters"] = {k: nested(v) for k, v in view.parameters.items()}
+    if view.named is not None:
+        document["named"] = {
+            "definitions": {str(k): _value(v) for k, v in view.named.definitions.items()},
+            "gradients": {k: nested(view.named.gradients[k]) for k in view.gradients},
+        }
     return json.dumps(document, ensure_ascii=False) + "\n"

@@ -31,6 +31,16 @@ def block(array: np.ndarray, indent: str = "    ") -> str:
     return "\n".join(indent + "[ " + "  ".join(c.rjust(w) for c, w in zip(row, widths)) + " ]" for row in cells)
 
 
+def named_section(view) -> list[str]:
+    """Backprop as a teacher writes it: named intermediates, their definitions, gradients in names."""
+    named = view.named
+    lines = ["backward with named intermediates (delta^A = dL/dA):"]
+    lines += [f"    {name} := {_entry(value)}" for name, value in named.definitions.items()]
+    for name in view.gradients:
+        lines += [f"  dL/d({name}) =", block(named.gradients[name], "      ")]
+    return lines + [""]
+
+
 def to_text(view) -> str:
     d = view.derivation
     lines = []
@@ -47,7 +57,10 @@ def to_text(view) -> str:
         lines += [f"  {label} -> {shape_text(value)}:", block(value, "      ")]
     if view.target is not None:
         lines += [f"target ({shape_text(view.target)}):", block(view.target)]
-    lines += [f"loss L = {_entry(view.loss)}", "", "gradients:"]
+    lines += [f"loss L = {_entry(view.loss)}", ""]
+    if view.named is not None:
+        lines += named_section(view)
+    lines += ["gradients:"]
     for name, value in view.gradients.items():
         lines += [f"  dL/d({name}) ({shape_text(value)}):", block(value, "      ")]
     if d.optimizer is not None:

@@ -1,0 +1,94 @@
+"""The backward pass over *names*: gradients as a teacher writes them.
+
+Instead of substituting everything into one exploding expression, each layer
+output gets a name (sigma_ij for a convolution, S_ij for pooling, as the articles
+write them) and each upstream gradient a delta (delta^S = dL/dS). Each op's own
+derivative rule is applied to these names, so dL/dK_ab comes out as
+sum_ij delta^sigma_ij x_{i+a, j+b}, with the definitions of every name kept in
+order. `expand` substitutes them back (what "rules" gives directly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from . import tensor
+
+
+@dataclass
+class NamedForm:
+    """Named activations and deltas, their definitions (in dependency order), and the gradients in names."""
+
+    activations: list[tuple[str, np.ndarray]]
+    deltas: list[tuple[str, np.ndarray]]
+    definitions: dict[sp.Symbol, sp.Expr]
+    loss: sp.Expr
+    gradients: dict[str, np.ndarray]
+
+    def expand(self, expr: sp.Expr) -> sp.Expr:
+        """`expr` with every name replaced by its definition, recursively."""
+        return expr.xreplace(self._expanded())
+
+    def _expanded(self) -> dict:
+        if not hasattr(self, "_cache"):
+            full = {}
+            for name, definition in self.definitions.items():
+                full[name] = definition.xreplace(full)
+            self._cache = full
+        return self._cache
+
+
+def _names(network) -> list[str]:
+    seen, names = set(), []
+    for i, layer in enumerate(network):
+        letter = layer.output_letter
+        names.append(letter if letter not in seen else f"{letter}{i}")
+        seen.add(letter)
+    return names
+
+
+def _name_array(base: str, shape) -> np.ndarray:
+    if shape == ():
+        array = np.empty((), dtype=object)
+        array[()] = sp.Symbol(base, real=True)
+        return array
+    return tensor.image_symbols(base, shape)
+
+
+def named_backprop(network, x, params, loss, target) -> NamedForm:
+    """Forward and backward over names; each op's rule sees names, not expansions."""
+    from .derive import INPUT, _layer_params
+
+    names = _names(network)
+    acts = [x]
+    definitions: dict[sp.Symbol, sp.Expr] = {}
+    for i, layer in enumerate(network):
+        out = layer.forward(acts[-1], _layer_params(params, i, layer))
+        named = _name_array(names[i], out.shape)
+        definitions.update(zip(named.reshape(-1), out.reshape(-1)))
+        acts.append(named)
+    loss_expr = acts[-1][()] if loss is None else loss.forward(acts[-1], target)
+
+    if loss is None:
+        upstream = np.empty((), dtype=object)
+        upstream[()] = sp.Integer(1)
+    else:
+        upstream = loss.backward(acts[-1], target)
+    deltas, grads = [], {}
+    for i in reversed(range(len(network))):
+        delta = _name_array(f"delta^{names[i]}", acts[i + 1].shape)
+        definitions.update(zip(delta.reshape(-1), upstream.reshape(-1)))
+        deltas.append((names[i], delta))
+        layer = network.layers[i]
+        result = layer.backward(delta, acts[i], acts[i + 1], _layer_params(params, i, layer))
+        for name, grad in result.params.items():
+            grads[f"{i}.{name}"] = grad
+        upstream = result.input
+    grads[INPUT] = upstream
+    deltas.reverse()
+    ordered = {name: grads[name] for name in [*params, INPUT]}
+    return NamedForm(activations=list(zip(names, acts[1:])), deltas=deltas, definitions=definitions,
+                     loss=loss_expr, gradients=ordered)
