@@ -30,15 +30,17 @@ class NamedForm:
 
     def expand(self, expr: sp.Expr) -> sp.Expr:
         """`expr` with every name replaced by its definition, recursively."""
-        return expr.xreplace(self._expanded())
+        return expr.xreplace(self.values)
 
-    def _expanded(self) -> dict:
-        if not hasattr(self, "_cache"):
+    @property
+    def values(self) -> dict[sp.Symbol, sp.Expr]:
+        """Each name's value in terms of the inputs and parameters only (numbers when they are given)."""
+        if not hasattr(self, "_values"):
             full = {}
             for name, definition in self.definitions.items():
                 full[name] = definition.xreplace(full)
-            self._cache = full
-        return self._cache
+            self._values = full
+        return self._values
 
 
 def _names(network) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 from .common import shape_text, squeeze
@@ -11,6 +13,11 @@ def _entry(expr) -> str:
     if getattr(expr, "is_Rational", False) and not expr.is_Integer:
         return f"{float(expr):.6g}"
     return str(expr)
+
+
+def _width(text: str) -> int:
+    """Terminal columns: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def block(array: np.ndarray, indent: str = "    ") -> str:
@@ -35,7 +42,10 @@ def named_section(view) -> list[str]:
     """Backprop as a teacher writes it: named intermediates, their definitions, gradients in names."""
     named = view.named
     lines = ["backward with named intermediates (delta^A = dL/dA):"]
-    lines += [f"    {name} := {_entry(value)}" for name, value in named.definitions.items()]
+    for name, definition in named.definitions.items():
+        value = named.values[name]
+        shown = f" = {_entry(value)}" if value.is_number and value != definition else ""
+        lines.append(f"    {name} := {_entry(definition)}{shown}")
     for name in view.gradients:
         lines += [f"  dL/d({name}) =", block(named.gradients[name], "      ")]
     return lines + [""]
@@ -45,7 +55,7 @@ def to_text(view) -> str:
     d = view.derivation
     lines = []
     if view.title:
-        lines += [view.title, "=" * len(view.title)]
+        lines += [view.title, "=" * _width(view.title)]
     lines.append("network: " + " -> ".join(repr(layer) for layer in d.network))
     if d.loss_fn is not None:
         lines.append(f"loss: {d.loss_fn!r}")
