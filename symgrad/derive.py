@@ -64,9 +64,10 @@ class Derivation:
         `name` is a key of `arrays`: "input", "output", "grad:0.weight", "updated:0.weight", ...
         """
         array = self.arrays[name]
-        while array.ndim > 2:
-            array = array[n if array.ndim == 4 else c] if array.ndim == 4 else array[c]
-            n, c = c, 0
+        if array.ndim == 4:
+            array = array[n, c]
+        elif array.ndim == 3:
+            array = array[c]
         return sp.Matrix(np.atleast_2d(array).tolist())
 
 
