@@ -40,7 +40,7 @@ def torch_reference(derivation, numbers: dict) -> dict:
                       for name, p in params.items()},
     }
     result["gradients"][INPUT] = x.grad.detach().numpy().copy()
-    if derivation.optimizer is not None:
+    if derivation.optimizer is not None and params:  # torch refuses an optimizer without parameters
         derivation.optimizer.torch_optimizer(model.parameters()).step()
         result["updated"] = {name: p.detach().numpy().copy() for name, p in params.items()}
     else:
