@@ -70,6 +70,12 @@ class Derivation:
             array = array[c]
         return sp.Matrix(np.atleast_2d(array).tolist())
 
+    def lambdify(self, wrt=None):
+        """Generated NumPy code for this derivation, batch-capable: see `symgrad.numeric.lambdify`."""
+        from .numeric import lambdify
+
+        return lambdify(self, wrt)
+
 
 def as_input(values) -> np.ndarray:
     """2-D (H x W), 3-D (C x H x W) or 4-D (N x C x H x W) entries -> a 4-D object array."""
@@ -133,7 +139,7 @@ def _target(loss, target, out_shape):
                                               "add a [loss] or end the network with Sum")
         return None
     if target is None:
-        return tensor.symbols("y", out_shape, None) if out_shape else np.array(sp.Symbol("y", real=True), dtype=object)
+        return loss.check_target(out_shape, loss.symbolic_target(out_shape))
     array = target if isinstance(target, np.ndarray) and target.dtype == object else \
         np.asarray(tensor.to_array(target, loss.where, "target") if isinstance(target, (list, tuple, np.ndarray))
                    else tensor.entry(target, loss.where, "target"), dtype=object)

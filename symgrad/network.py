@@ -8,9 +8,6 @@ from . import tensor
 from .errors import OptionError
 from .ops import Layer
 
-# Base names of parameter symbols, as the articles write them: K (kernel) and b.
-SYMBOL_BASES = {"weight": "k", "bias": "b"}
-
 
 class Sequential:
     def __init__(self, *layers: Layer):
@@ -50,7 +47,7 @@ class Sequential:
         for i in parametric:
             layer = self.layers[i]
             for name, shape in layer.parameter_shapes().items():
-                base = SYMBOL_BASES[name] + (str(i) if len(parametric) > 1 else "")
+                base = layer.symbol_bases[name] + (str(i) if len(parametric) > 1 else "")
                 if name in layer.initial:
                     values[f"{i}.{name}"] = _given(layer.initial[name], shape, self.label(i), f"init.{name}")
                 else:

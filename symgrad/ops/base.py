@@ -31,6 +31,8 @@ class Layer:
     output_letter: ClassVar[str] = "a"
     #: LaTeX index forms: "forward" and one entry per gradient ("input", "weight", ...).
     index_form: ClassVar[dict[str, str]]
+    #: Base names of parameter symbols, as the articles write them: K (kernel) and b.
+    symbol_bases: ClassVar[dict[str, str]] = {"weight": "k", "bias": "b"}
 
     def __init__(self):
         self.initial: dict[str, object] = {}
@@ -59,6 +61,10 @@ class Layer:
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         raise NotImplementedError
+
+    def shape_formula(self, in_shape: tuple[int, ...]) -> str:
+        """How the output shape follows from the input, with the numbers filled in ("" if undeclared)."""
+        return ""
 
     def forward(self, x: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
@@ -91,6 +97,16 @@ class Loss:
     def check_target(self, out_shape: tuple[int, ...], target: np.ndarray) -> np.ndarray:
         """The target broadcast to the output shape, or an OptionError naming `target`."""
         raise NotImplementedError
+
+    def symbolic_target(self, out_shape: tuple[int, ...]) -> np.ndarray:
+        """The target when the spec gives none: a symbol y_... per output entry."""
+        import sympy as sp
+
+        from ..tensor import symbols
+
+        if not out_shape:
+            return np.array(sp.Symbol("y", real=True), dtype=object)
+        return symbols("y", out_shape, None)
 
     def forward(self, out: np.ndarray, target: np.ndarray):
         raise NotImplementedError
