@@ -3,11 +3,13 @@
 from .derive import Derivation, derive
 from .errors import OptionError, SymgradError
 from .network import Sequential
-from .ops import AvgPool2d, Conv2d, MaxPool2d, MSELoss, Sum
+from .ops import (AvgPool2d, Conv2d, CrossEntropyLoss, Flatten, L1Loss, Linear, MaxPool2d, MSELoss, ReLU, Sigmoid,
+                  Sum, Tanh)
 from .optim import SGD
 from .tensor import symbolic
 
 __version__ = "0.1.0"
 
-__all__ = ["AvgPool2d", "Conv2d", "Derivation", "MaxPool2d", "MSELoss", "OptionError", "SGD", "Sequential",
-           "Sum", "SymgradError", "derive", "symbolic", "__version__"]
+__all__ = ["AvgPool2d", "Conv2d", "CrossEntropyLoss", "Derivation", "Flatten", "L1Loss", "Linear", "MaxPool2d",
+           "MSELoss", "OptionError", "ReLU", "SGD", "Sequential", "Sigmoid", "Sum", "SymgradError", "Tanh", "derive",
+           "symbolic", "__version__"]

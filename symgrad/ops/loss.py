@@ -1,8 +1,9 @@
-"""MSELoss: mean (or sum) of squared errors against a broadcast target, as torch."""
+"""Pointwise losses, MSELoss and L1Loss: mean (or sum) over a target broadcast to the output, as torch."""
 
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from .. import tensor
 from ..errors import OptionError
@@ -10,12 +11,8 @@ from . import options as opt
 from .base import Loss
 
 
-class MSELoss(Loss):
-    type_name = "MSELoss"
-    index_form = {
-        "forward": r"L = \frac{1}{n} \sum_{i} (S_i - y_i)^2",
-        "input": r"\frac{\partial L}{\partial S_i} = \frac{2}{n} (S_i - y_i)",
-    }
+class _PointwiseLoss(Loss):
+    """What MSELoss and L1Loss share: the reduction option and the broadcast target."""
 
     def __init__(self, reduction="mean"):
         self.reduction = opt.choice(self.type_name, "reduction", reduction, ("mean", "sum"))
@@ -37,6 +34,19 @@ class MSELoss(Loss):
     def _scale(self, out):
         return 1 if self.reduction == "sum" else max(out.size, 1)
 
+    def torch_module(self):
+        import torch
+
+        return getattr(torch.nn, self.type_name)(reduction=self.reduction)
+
+
+class MSELoss(_PointwiseLoss):
+    type_name = "MSELoss"
+    index_form = {
+        "forward": r"L = \frac{1}{n} \sum_{i} (S_i - y_i)^2",
+        "input": r"\frac{\partial L}{\partial S_i} = \frac{2}{n} (S_i - y_i)",
+    }
+
     def forward(self, out, target):
         residuals = np.asarray(out - target, dtype=object).reshape(-1)
         return tensor.add_all([r**2 for r in residuals]) / self._scale(out)
@@ -44,7 +54,23 @@ class MSELoss(Loss):
     def backward(self, out, target):
         return np.asarray(2 * (out - target) / self._scale(out), dtype=object)
 
-    def torch_module(self):
-        import torch
 
-        return torch.nn.MSELoss(reduction=self.reduction)
+class L1Loss(_PointwiseLoss):
+    """|S - y|; its derivative is sign(S - y) with sign(0) = 0, as torch (and SymPy) have it."""
+
+    type_name = "L1Loss"
+    index_form = {
+        "forward": r"L = \frac{1}{n} \sum_{i} \left| S_i - y_i \right|",
+        "input": r"\frac{\partial L}{\partial S_i} = \frac{1}{n} \operatorname{sign}(S_i - y_i)",
+    }
+
+    def forward(self, out, target):
+        residuals = np.asarray(out - target, dtype=object).reshape(-1)
+        return tensor.add_all([sp.Abs(r) for r in residuals]) / self._scale(out)
+
+    def backward(self, out, target):
+        residuals = np.asarray(out - target, dtype=object)
+        grad = np.empty(residuals.shape, dtype=object)
+        for idx in np.ndindex(*residuals.shape):
+            grad[idx] = sp.sign(residuals[idx]) / self._scale(out)
+        return grad

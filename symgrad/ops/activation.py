@@ -1,0 +1,135 @@
+"""Element-wise activations: ReLU, Sigmoid, Tanh, each with torch's derivative.
+
+The derivative rules are written through the output where that is how backprop
+is taught (sigma' = s(1 - s), tanh' = 1 - t^2), so in the named backward pass
+they read in terms of the layer's named output a_ij.
+
+ReLU'(0) is 0 in torch. SymPy's d/dx Max(x, 0) is Heaviside(x) with
+Heaviside(0) = 1/2, so the rule uses its own indicator `Positive` (1[x > 0]),
+which is 0 at exactly 0 and evaluates as soon as x is a number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from . import options as opt
+from .base import Gradients, Layer
+
+
+class Positive(sp.Function):
+    """Positive(x) = 1[x > 0]: torch's ReLU derivative, 0 at exactly 0 (not Heaviside's 1/2)."""
+
+    is_integer = True
+    is_nonnegative = True
+
+    @classmethod
+    def eval(cls, x):
+        decided = sp.Gt(x, 0)
+        if decided == sp.true:
+            return sp.Integer(1)
+        if decided == sp.false:
+            return sp.Integer(0)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)  # piecewise constant: zero wherever it is differentiable
+
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sp.Piecewise((1, x > 0), (0, True))
+
+    def _latex(self, printer):
+        return r"\mathbb{1}\left[%s > 0\right]" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return f"1[{printer._print(self.args[0])} > 0]"
+
+
+def _map(function, array: np.ndarray) -> np.ndarray:
+    """`function` applied to every entry of an object array (0-d included)."""
+    out = np.empty(array.shape, dtype=object)
+    for idx in np.ndindex(*array.shape):
+        out[idx] = function(array[idx])
+    return out
+
+
+class _Elementwise(Layer):
+    """An activation: same shape out as in, no parameters, dL/dx = delta * f'(x)."""
+
+    output_letter = "a"
+
+    def output_shape(self, in_shape):
+        return tuple(in_shape)
+
+    def shape_formula(self, in_shape):
+        return "element-wise: same shape as the input"
+
+    def function(self, x: sp.Expr) -> sp.Expr:
+        raise NotImplementedError
+
+    def local(self, x: sp.Expr, y: sp.Expr) -> sp.Expr:
+        """f'(x), given the input entry x and the output entry y = f(x)."""
+        raise NotImplementedError
+
+    def forward(self, x, params):
+        return _map(self.function, x)
+
+    def backward(self, delta, x, out, params):
+        dx = np.empty(x.shape, dtype=object)
+        for idx in np.ndindex(*x.shape):
+            d = delta[idx]
+            dx[idx] = sp.Integer(0) if d == 0 else d * self.local(x[idx], out[idx])
+        return Gradients(input=dx)
+
+    def torch_module(self):
+        import torch
+
+        return getattr(torch.nn, self.type_name)()
+
+
+class ReLU(_Elementwise):
+    type_name = "ReLU"
+    index_form = {
+        "forward": r"a_{i} = \max(x_{i}, 0)",
+        "input": r"\frac{\partial L}{\partial x_{i}} = \delta_{i}\, \mathbb{1}\left[x_{i} > 0\right]",
+    }
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        # in-place or not, the values and gradients are the same; kept so torch specs load
+        self.inplace = opt.boolean(self.type_name, "inplace", inplace)
+
+    def function(self, x):
+        return sp.Max(x, 0)
+
+    def local(self, x, y):
+        return Positive(x)
+
+
+class Sigmoid(_Elementwise):
+    type_name = "Sigmoid"
+    index_form = {
+        "forward": r"a_{i} = \frac{1}{1 + e^{-x_{i}}}",
+        "input": r"\frac{\partial L}{\partial x_{i}} = \delta_{i}\, a_{i} (1 - a_{i})",
+    }
+
+    def function(self, x):
+        return 1 / (1 + sp.exp(-x))
+
+    def local(self, x, y):
+        return y * (1 - y)
+
+
+class Tanh(_Elementwise):
+    type_name = "Tanh"
+    index_form = {
+        "forward": r"a_{i} = \tanh x_{i}",
+        "input": r"\frac{\partial L}{\partial x_{i}} = \delta_{i}\, (1 - a_{i}^{2})",
+    }
+
+    def function(self, x):
+        return sp.tanh(x)
+
+    def local(self, x, y):
+        return 1 - y**2

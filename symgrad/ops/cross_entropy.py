@@ -1,0 +1,86 @@
+"""CrossEntropyLoss with class-index targets: log-softmax + NLL over (N, C) logits, as torch.
+
+The forward is written from the logits (log of the summed exponentials minus the
+target logit), so `method="diff"` differentiates the loss itself; the backward
+rule is the textbook softmax - onehot, divided by N for the mean. torch wants the
+target as integers (a float target means class probabilities there), so the torch
+twin casts the target it receives to long.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .. import tensor
+from ..errors import OptionError
+from . import options as opt
+from .base import Loss
+
+
+class CrossEntropyLoss(Loss):
+    type_name = "CrossEntropyLoss"
+    index_form = {
+        "forward": r"L = \frac{1}{N} \sum_{n} \Big( \log \sum_{c} e^{z_{n,c}} - z_{n,y_n} \Big)",
+        "input": r"\frac{\partial L}{\partial z_{n,c}} = \frac{1}{N} \Big( \frac{e^{z_{n,c}}}{\sum_{c'} e^{z_{n,c'}}}"
+                 r" - \mathbb{1}[c = y_n] \Big)",
+    }
+
+    def __init__(self, reduction="mean"):
+        self.reduction = opt.choice(self.type_name, "reduction", reduction, ("mean", "sum"))
+
+    def options(self):
+        return {"reduction": self.reduction}
+
+    def _logits_shape(self, out_shape) -> tuple[int, int]:
+        if len(out_shape) != 2:
+            raise OptionError(self.where, "input", f"expected (N, C) logits, got the network output shape "
+                                                   f"{list(out_shape)} (end the network with Flatten and Linear)")
+        return tuple(out_shape)
+
+    def symbolic_target(self, out_shape):
+        n, c = self._logits_shape(out_shape)
+        raise OptionError(self.where, "target", f"missing: give {n} class indices in [0, {c}), e.g. target = "
+                                                f"{[0] * n}")
+
+    def check_target(self, out_shape, target):
+        """The N class indices as SymPy integers; symbols, fractions or a wrong shape are refused."""
+        n, c = self._logits_shape(out_shape)
+        target = np.asarray(target, dtype=object)
+        if target.shape != (n,):
+            raise OptionError(self.where, "target", f"expected {n} class indices (shape [{n}]), "
+                                                    f"got shape {list(target.shape)}")
+        for value in target:
+            if not getattr(value, "is_Integer", False) or not 0 <= int(value) < c:
+                raise OptionError(self.where, "target", f"class indices must be integers in [0, {c}), got {value}")
+        return target
+
+    def _scale(self, out):
+        return 1 if self.reduction == "sum" else out.shape[0]
+
+    def forward(self, out, target):
+        terms = []
+        for n in range(out.shape[0]):
+            log_sum = sp.log(tensor.add_all([sp.exp(z) for z in out[n]]))
+            terms.append(log_sum - out[n, int(target[n])])  # -log_softmax(z_n)[y_n]
+        return tensor.add_all(terms) / self._scale(out)
+
+    def backward(self, out, target):
+        grad = np.empty(out.shape, dtype=object)
+        for n in range(out.shape[0]):
+            exps = [sp.exp(z) for z in out[n]]
+            total = tensor.add_all(exps)
+            for c, e in enumerate(exps):
+                grad[n, c] = (e / total - (1 if c == int(target[n]) else 0)) / self._scale(out)
+        return grad
+
+    def torch_module(self):
+        import torch
+
+        class CrossEntropyLoss(torch.nn.CrossEntropyLoss):
+            """torch's loss, taking the class indices in whatever dtype the caller holds them."""
+
+            def forward(self, input, target):
+                return super().forward(input, target.long())
+
+        return CrossEntropyLoss(reduction=self.reduction)

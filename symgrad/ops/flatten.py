@@ -1,0 +1,69 @@
+"""Flatten: merge dims start_dim..end_dim into one, in row-major order, as torch.nn.Flatten.
+
+It moves entries without changing them, so its derivative rule is the inverse
+reshape of the upstream delta.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import OptionError
+from . import options as opt
+from .base import Gradients, Layer
+
+
+class Flatten(Layer):
+    type_name = "Flatten"
+    output_letter = "f"
+    index_form = {
+        "forward": r"f_{n,\, (c H + h) W + w} = X_{n,c,h,w}",
+        "input": r"\frac{\partial L}{\partial X_{n,c,h,w}} = \delta_{n,\, (c H + h) W + w}",
+    }
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = opt.integer(self.type_name, "start_dim", start_dim)
+        self.end_dim = opt.integer(self.type_name, "end_dim", end_dim)
+
+    def options(self):
+        return {"start_dim": self.start_dim, "end_dim": self.end_dim}
+
+    def _dims(self, in_shape) -> tuple[int, int]:
+        """(start, end) as non-negative axes, refused as torch refuses them."""
+        rank = max(len(in_shape), 1)  # torch treats a 0-d tensor as having one dim here
+        dims = []
+        for option, dim in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
+            if not -rank <= dim < rank:
+                raise OptionError(self.where, option, f"dimension out of range (expected to be in range of "
+                                                      f"[{-rank}, {rank - 1}], but got {dim}) for an input of shape "
+                                                      f"{list(in_shape)}")
+            dims.append(dim % rank)
+        if dims[0] > dims[1]:
+            raise OptionError(self.where, "start_dim", "start_dim cannot come after end_dim "
+                                                       f"(input of shape {list(in_shape)})")
+        return dims[0], dims[1]
+
+    def output_shape(self, in_shape):
+        in_shape = tuple(in_shape)
+        start, end = self._dims(in_shape)
+        if not in_shape:
+            return (1,)
+        return (*in_shape[:start], int(np.prod(in_shape[start:end + 1])), *in_shape[end + 1:])
+
+    def shape_formula(self, in_shape):
+        start, end = self._dims(tuple(in_shape))
+        merged = tuple(in_shape)[start:end + 1] or (1,)
+        product = "*".join(str(n) for n in merged)
+        return f"{product} = {int(np.prod(merged))}" if len(merged) > 1 else f"{product} (nothing to merge)"
+
+    def forward(self, x, params):
+        return x.reshape(self.output_shape(x.shape)).copy()
+
+    def backward(self, delta, x, out, params):
+        return Gradients(input=np.asarray(delta, dtype=object).reshape(x.shape).copy())
+
+    def torch_module(self):
+        import torch
+
+        return torch.nn.Flatten(self.start_dim, self.end_dim)

@@ -1,0 +1,88 @@
+"""Linear: y = x W^T + b over the last dim, as torch.nn.Linear (weight shape (out, in)).
+
+Any leading dims are a batch, as in torch: a (N, in) input gives (N, out), and a
+4-D input whose last dim is in_features is accepted too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import tensor
+from ..errors import OptionError
+from . import options as opt
+from .base import Gradients, Layer
+
+
+class Linear(Layer):
+    type_name = "Linear"
+    output_letter = "z"
+    symbol_bases = {"weight": "w", "bias": "b"}
+    index_form = {
+        "forward": r"z_{n,o} = b_{o} + \sum_{i} W_{o,i}\, x_{n,i}",
+        "weight": r"\frac{\partial L}{\partial W_{o,i}} = \sum_{n} \delta_{n,o}\, x_{n,i}",
+        "bias": r"\frac{\partial L}{\partial b_{o}} = \sum_{n} \delta_{n,o}",
+        "input": r"\frac{\partial L}{\partial x_{n,i}} = \sum_{o} \delta_{n,o}\, W_{o,i}",
+    }
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        w = self.type_name
+        self.in_features = opt.integer(w, "in_features", in_features, 1)
+        self.out_features = opt.integer(w, "out_features", out_features, 1)
+        self.bias = opt.boolean(w, "bias", bias)
+
+    def options(self):
+        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.bias}
+
+    def parameter_shapes(self):
+        shapes = {"weight": (self.out_features, self.in_features)}
+        if self.bias:
+            shapes["bias"] = (self.out_features,)
+        return shapes
+
+    def output_shape(self, in_shape):
+        if not in_shape or in_shape[-1] != self.in_features:
+            last = in_shape[-1] if in_shape else "a scalar"
+            raise OptionError(self.where, "in_features",
+                              f"expected an input whose last dim is {self.in_features}, got shape {list(in_shape)} "
+                              f"(last dim {last}; add Flatten before Linear?)")
+        return (*in_shape[:-1], self.out_features)
+
+    def shape_formula(self, in_shape):
+        return f"out_features = {self.out_features}"
+
+    def forward(self, x, params):
+        weight = params["weight"]
+        out = np.empty(self.output_shape(x.shape), dtype=object)
+        for idx in np.ndindex(*out.shape):
+            *batch, o = idx
+            terms = [weight[o, i] * x[(*batch, i)] for i in range(self.in_features)]
+            if self.bias:
+                terms.append(params["bias"][o])
+            out[idx] = tensor.add_all(terms)
+        return out
+
+    def backward(self, delta, x, out, params):
+        weight = params["weight"]
+        dx = tensor.term_lists(x.shape)
+        dw = tensor.term_lists(weight.shape)
+        db = tensor.term_lists((self.out_features,))
+        for idx in np.ndindex(*out.shape):
+            d = delta[idx]
+            if d == 0:
+                continue
+            *batch, o = idx
+            db[o].append(d)
+            for i in range(self.in_features):
+                dx[(*batch, i)].append(d * weight[o, i])
+                dw[o, i].append(d * x[(*batch, i)])
+        grads = {"weight": tensor.collect(dw)}
+        if self.bias:
+            grads["bias"] = tensor.collect(db)
+        return Gradients(input=tensor.collect(dx), params=grads)
+
+    def torch_module(self):
+        import torch
+
+        return torch.nn.Linear(self.in_features, self.out_features, bias=self.bias)
