@@ -8,7 +8,7 @@ from .. import tensor
 from ..errors import OptionError
 from . import options as opt
 from .base import Gradients, Layer
-from .geometry import conv_out_size, taps
+from .geometry import conv_formula, conv_out_size, per_axis, taps
 
 
 class Conv2d(Layer):
@@ -101,6 +101,11 @@ class Conv2d(Layer):
         for size, k, s, lo, hi, d in zip((h, w), self.kernel_size, self.stride, (top, left), (bottom, right), self.dilation):
             sizes.append(conv_out_size(size, k, s, lo, hi, d))
         return (n, self.out_channels, *sizes)
+
+    def shape_formula(self, in_shape):
+        top, bottom, left, right = self.padding
+        return per_axis([conv_formula(size, k, s, lo, hi, d) for size, k, s, lo, hi, d in zip(
+            in_shape[2:], self.kernel_size, self.stride, (top, left), (bottom, right), self.dilation)])
 
     def _windows(self, in_shape, out_shape):
         """For each output (i, j): the (a, b, h, w) taps inside the input."""

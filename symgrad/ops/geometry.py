@@ -28,3 +28,30 @@ def taps(out_index: int, kernel: int, stride: int, pad_before: int, dilation: in
         position = start + a * dilation
         if 0 <= position < size:
             yield a, position
+
+
+def conv_formula(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> str:
+    """`conv_out_size` written out with the numbers, as the articles print it."""
+    pads = f"2*{pad_before}" if pad_before == pad_after else f"{pad_before} + {pad_after}"
+    out = conv_out_size(size, kernel, stride, pad_before, pad_after, dilation)
+    return f"floor(({size} + {pads} - {dilation}*({kernel}-1) - 1)/{stride}) + 1 = {out}"
+
+
+def pool_formula(size: int, kernel: int, stride: int, pad: int, dilation: int | None, ceil_mode: bool) -> str:
+    """`pool_out_size` written out; dilation None writes torch's AvgPool2d form (H + 2p - k)/s."""
+    span = f"{kernel}" if dilation is None else f"{dilation}*({kernel}-1) - 1"
+    rounding = "ceil" if ceil_mode else "floor"
+    out = pool_out_size(size, kernel, stride, pad, dilation or 1, ceil_mode)
+    text = f"{rounding}(({size} + 2*{pad} - {span})/{stride}) + 1"
+    numerator = size + 2 * pad - (dilation or 1) * (kernel - 1) - 1
+    rounded = -(-numerator // stride) + 1 if ceil_mode else numerator // stride + 1
+    if rounded != out:
+        return f"{text} = {rounded}, minus the last window (it would start in the padding) = {out}"
+    return f"{text} = {out}"
+
+
+def per_axis(formulas: list[str]) -> str:
+    """One formula when height and width agree, else both, labelled."""
+    if formulas[0] == formulas[1]:
+        return formulas[0]
+    return f"H: {formulas[0]}; W: {formulas[1]}"

@@ -10,7 +10,7 @@ from ..errors import OptionError
 from . import options as opt
 from .argmax import FirstArgmax
 from .base import Gradients, Layer
-from .geometry import pool_out_size, taps
+from .geometry import per_axis, pool_formula, pool_out_size, taps
 
 
 class _Pool2d(Layer):
@@ -47,6 +47,11 @@ class _Pool2d(Layer):
             raise OptionError(self.where, "kernel_size",
                               f"output size is too small: input {in_shape[2]}x{in_shape[3]} gives {sizes[0]}x{sizes[1]}")
         return (*in_shape[:2], *sizes)
+
+    def shape_formula(self, in_shape):
+        dilations = (None, None) if isinstance(self, AvgPool2d) else self.dilation  # AvgPool2d has no dilation
+        return per_axis([pool_formula(size, k, s, p, d, self.ceil_mode) for size, k, s, p, d in zip(
+            in_shape[2:], self.kernel_size, self.stride, self.padding, dilations)])
 
     def _windows(self, in_shape, out_shape):
         """For each output (i, j): the input positions (h, w) of its window, row-major."""
