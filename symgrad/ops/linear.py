@@ -43,10 +43,9 @@ class Linear(Layer):
 
     def output_shape(self, in_shape):
         if not in_shape or in_shape[-1] != self.in_features:
-            last = in_shape[-1] if in_shape else "a scalar"
+            hint = " (add Flatten before Linear?)" if len(in_shape) > 2 else ""
             raise OptionError(self.where, "in_features",
-                              f"expected an input whose last dim is {self.in_features}, got shape {list(in_shape)} "
-                              f"(last dim {last}; add Flatten before Linear?)")
+                              f"expected an input whose last dim is {self.in_features}, got shape {list(in_shape)}{hint}")
         return (*in_shape[:-1], self.out_features)
 
     def shape_formula(self, in_shape):
