@@ -1,4 +1,4 @@
-"""The command line: `symgrad derive` and `symgrad check` (see docs/cli.md).
+"""The command line: `symgrad derive`, `symgrad check` and `symgrad shapes` (see docs/cli.md).
 
 Errors a user can fix end with one line on stderr and exit status 2; a mismatch
 found by `check` exits 1. The CLI uses only the public API.
@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("spec", help="spec file (TOML)")
     check.add_argument("--seed", type=int, default=0, help="seed for values given to symbols (default 0)")
     check.add_argument("--tolerance", type=float, default=1e-9, help="relative and absolute tolerance")
+
+    shapes = commands.add_parser("shapes", help="print each layer's output shape, parameter count and shape formula")
+    shapes.add_argument("spec", help="spec file (TOML)")
+    shapes.add_argument("--format", choices=["text", "json"], default="text")
     return parser
 
 
@@ -93,10 +97,22 @@ def run_check(args) -> int:
     return EXIT_MISMATCH if bad else 0
 
 
+def run_shapes(args) -> int:
+    """Shapes only: no derivation and no torch, so it is instant even for LeNet."""
+    from . import shapes
+    from . import spec as specs
+
+    spec = specs.load(args.spec)
+    rows = shapes.table(spec.network, spec.input.shape)
+    text = shapes.to_json(rows) if args.format == "json" else shapes.to_text(rows, spec.input.shape, spec.title)
+    sys.stdout.write(text)
+    return 0
+
+
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"derive": run_derive, "check": run_check}[args.command](args)
+        return {"derive": run_derive, "check": run_check, "shapes": run_shapes}[args.command](args)
     except SymgradError as error:
         print(f"symgrad: error: {error}", file=sys.stderr)
         return EXIT_USAGE
