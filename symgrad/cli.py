@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
     derive.add_argument("--method", choices=["rules", "diff"], default="rules",
                         help="backprop rules (default) or sympy.diff of the whole loss (slow; ground truth)")
+    derive.add_argument("--emit-python", metavar="FILE",
+                        help="also write the derivation as a NumPy module, batch-capable (docs/numeric.md)")
 
     check = commands.add_parser("check", help="cross-check against torch autograd; exit 1 on mismatch")
     check.add_argument("spec", help="spec file (TOML)")
@@ -62,14 +64,30 @@ def run_derive(args) -> int:
 
     if args.out:
         check_target(args.out, [args.spec])
+    if args.emit_python:
+        check_target(args.emit_python, [args.spec], "--emit-python")
+        if args.out and os.path.abspath(args.out) == os.path.abspath(args.emit_python):
+            raise SymgradError("output: --emit-python: must differ from the --out file")
     spec = specs.load(args.spec)
-    text = render(_derivation(spec, args.method), args.format, wrt=args.wrt, title=spec.title,
+    derivation = _derivation(spec, args.method)
+    text = render(derivation, args.format, wrt=args.wrt, title=spec.title,
                   standalone=bool(args.out) and args.format == "latex")
+    if args.emit_python:
+        write_atomic(args.emit_python, _python_module(derivation, spec, args))
     if args.out:
         write_atomic(args.out, text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _python_module(derivation, spec, args) -> str:
+    """The generated NumPy module, its docstring naming the spec and the command that wrote it."""
+    from .numeric import generate_source
+
+    origin = f"the spec {args.spec}" + (f" ({spec.title})" if spec.title else "")
+    command = f"symgrad derive {args.spec} --emit-python {args.emit_python}"
+    return generate_source(derivation, wrt=args.wrt, origin=origin, command=command)
 
 
 def run_check(args) -> int:

@@ -8,16 +8,16 @@ import tempfile
 from .errors import OptionError
 
 
-def check_target(out: str, protected: list[str]) -> None:
-    """Refuse to write over a directory or over an input (the spec file)."""
+def check_target(out: str, protected: list[str], option: str = "--out") -> None:
+    """Refuse to write over a directory or over an input (the spec file); errors name `option`."""
     if os.path.isdir(out):
-        raise OptionError("output", "--out", f"{out} is a directory")
+        raise OptionError("output", option, f"{out} is a directory")
     for path in protected:
         if os.path.exists(out) and os.path.samefile(out, path):
-            raise OptionError("output", "--out", f"{out} is the spec file; refusing to overwrite it")
+            raise OptionError("output", option, f"{out} is the spec file; refusing to overwrite it")
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(parent):
-        raise OptionError("output", "--out", f"directory {parent} does not exist")
+        raise OptionError("output", option, f"directory {parent} does not exist")
 
 
 def write_atomic(out: str, text: str) -> None:
