@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="cross-check against torch autograd; exit 1 on mismatch")
     check.add_argument("spec", help="spec file (TOML)")
     check.add_argument("--seed", type=int, default=0, help="seed for values given to symbols (default 0)")
-    check.add_argument("--tolerance", type=float, default=1e-9, help="relative and absolute tolerance")
+    check.add_argument("--tolerance", type=_tolerance, default=1e-9, help="relative and absolute tolerance")
 
     shapes = commands.add_parser("shapes", help="print each layer's output shape, parameter count and shape formula")
     shapes.add_argument("spec", help="spec file (TOML)")
@@ -52,9 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _derivation(spec, method="rules"):
-    from .derive import derive
+    return spec.derive(method)
 
-    return derive(spec.network, spec.input, spec.loss, spec.target, spec.optimizer, method=method)
+
+def _tolerance(text: str) -> float:
+    """A finite tolerance >= 0 (argparse type): -1 or nan would make `check` meaningless."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
 
 
 def run_derive(args) -> int:
@@ -73,7 +82,7 @@ def run_derive(args) -> int:
     text = render(derivation, args.format, wrt=args.wrt, title=spec.title,
                   standalone=bool(args.out) and args.format == "latex")
     if args.emit_python:
-        write_atomic(args.emit_python, _python_module(derivation, spec, args))
+        write_atomic(args.emit_python, _python_module(derivation, spec, args), "--emit-python")
     if args.out:
         write_atomic(args.out, text)
     else:

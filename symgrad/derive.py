@@ -19,6 +19,7 @@ import sympy as sp
 from . import tensor
 from .errors import OptionError
 from .named import NamedForm, named_backprop
+from .names import check_user_symbols, reserved_bases
 from .network import Sequential
 from .ops import Layer, Loss
 from .optim import SGD
@@ -94,6 +95,7 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
     shapes = network.shapes(x.shape)
     params = network.parameters()
     target_array = _target(loss, target, shapes[-1] if shapes else x.shape)
+    _check_user_names(network, x, params, loss, target, target_array)
 
     if method == "rules":
         activations = _forward(network, x, params)
@@ -128,6 +130,17 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
         named=named,
         arrays=arrays,
     )
+
+
+def _check_user_names(network, x, params, loss, target, target_array):
+    """Refuse user symbols that would be merged with names symgrad generates (see names.py)."""
+    reserved = reserved_bases(network, network.generated_parameters(), loss is not None and target is None)
+    check_user_symbols(x, reserved, INPUT, "values")
+    if loss is not None and target is not None:
+        check_user_symbols(target_array, reserved, loss.where, "target")
+    for i, layer in enumerate(network):
+        for name in layer.initial:
+            check_user_symbols(params[f"{i}.{name}"], reserved, network.label(i), f"init.{name}")
 
 
 def _target(loss, target, out_shape):

@@ -43,7 +43,8 @@ class NamedForm:
         return self._values
 
 
-def _names(network) -> list[str]:
+def layer_names(network) -> list[str]:
+    """The base name of each layer's output: its letter, with the layer index when the letter repeats."""
     seen, names = set(), []
     for i, layer in enumerate(network):
         letter = layer.output_letter
@@ -64,7 +65,7 @@ def named_backprop(network, x, params, loss, target) -> NamedForm:
     """Forward and backward over names; each op's rule sees names, not expansions."""
     from .derive import INPUT, _layer_params
 
-    names = _names(network)
+    names = layer_names(network)
     acts = [x]
     definitions: dict[sp.Symbol, sp.Expr] = {}
     for i, layer in enumerate(network):

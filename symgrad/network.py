@@ -35,24 +35,31 @@ class Sequential:
         for i, layer in enumerate(self.layers):
             try:
                 in_shape = layer.output_shape(tuple(in_shape))
+                tensor.check_size(layer.where, "output", in_shape)
             except OptionError as error:
                 raise error.relabel(self.label(i)) from None
             shapes.append(in_shape)
         return shapes
 
+    def generated_parameters(self) -> dict[str, str]:
+        """{parameter name: symbol base} for the parameters that get symbols (no values given)."""
+        parametric = [i for i, layer in enumerate(self.layers) if layer.parameter_shapes()]
+        return {f"{i}.{name}": self.layers[i].symbol_bases[name] + (str(i) if len(parametric) > 1 else "")
+                for i in parametric for name in self.layers[i].parameter_shapes()
+                if name not in self.layers[i].initial}
+
     def parameters(self) -> dict[str, np.ndarray]:
         """Every parameter as an object array: given values, or symbols k_11, b_1, ..."""
-        parametric = [i for i, layer in enumerate(self.layers) if layer.parameter_shapes()]
+        generated = self.generated_parameters()
         values = {}
-        for i in parametric:
-            layer = self.layers[i]
+        for i, layer in enumerate(self.layers):
             for name, shape in layer.parameter_shapes().items():
-                base = layer.symbol_bases[name] + (str(i) if len(parametric) > 1 else "")
+                tensor.check_size(self.label(i), name, shape)
                 if name in layer.initial:
                     values[f"{i}.{name}"] = _given(layer.initial[name], shape, self.label(i), f"init.{name}")
                 else:
                     keep = (shape[0] > 1, shape[1] > 1, True, True) if len(shape) == 4 else (True,) * len(shape)
-                    values[f"{i}.{name}"] = tensor.symbols(base, shape, keep)
+                    values[f"{i}.{name}"] = tensor.symbols(generated[f"{i}.{name}"], shape, keep)
         return values
 
 

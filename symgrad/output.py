@@ -13,22 +13,31 @@ def check_target(out: str, protected: list[str], option: str = "--out") -> None:
     if os.path.isdir(out):
         raise OptionError("output", option, f"{out} is a directory")
     for path in protected:
-        if os.path.exists(out) and os.path.samefile(out, path):
+        if _same_file(out, path):
             raise OptionError("output", option, f"{out} is the spec file; refusing to overwrite it")
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(parent):
         raise OptionError("output", option, f"directory {parent} does not exist")
 
 
-def write_atomic(out: str, text: str) -> None:
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either does not exist (yet): not the same file
+        return False
+
+
+def write_atomic(out: str, text: str, option: str = "--out") -> None:
     """Write to a temporary file beside `out`, then rename it over `out`."""
     parent = os.path.dirname(os.path.abspath(out))
-    handle, temporary = tempfile.mkstemp(prefix=".symgrad-", suffix=".tmp", dir=parent)
+    temporary = None
     try:
+        handle, temporary = tempfile.mkstemp(prefix=".symgrad-", suffix=".tmp", dir=parent)
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
         os.replace(temporary, out)
-    except BaseException:
-        if os.path.exists(temporary):
+    except OSError as error:
+        raise OptionError("output", option, f"cannot write {out}: {error.strerror or error}") from None
+    finally:
+        if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
-        raise

@@ -21,7 +21,6 @@ from .optim import SGD
 
 OPTIMIZERS = {"SGD": SGD}
 TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer")
-MAX_ENTRIES = 1_000_000  # beyond this a symbolic derivation is hopeless; refuse early
 
 
 @dataclass
@@ -32,6 +31,18 @@ class Spec:
     loss: Loss | None
     target: object
     optimizer: SGD | None
+    input_option: str = "values"  # how the spec gave its input: "values" or "symbol" (with shape)
+
+    def derive(self, method: str = "rules"):
+        """The derivation of this spec; input errors name the option the spec actually used."""
+        from .derive import derive
+
+        try:
+            return derive(self.network, self.input, self.loss, self.target, self.optimizer, method=method)
+        except OptionError as error:
+            if error.where == "input" and error.option == "values" and self.input_option != "values":
+                raise OptionError("input", self.input_option, error.message) from None
+            raise
 
 
 def load(path) -> Spec:
@@ -54,6 +65,8 @@ def parse(raw: bytes | str) -> Spec:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as error:
         raise OptionError("spec", "toml", f"not valid TOML: {error}") from None
+    except RecursionError:
+        raise OptionError("spec", "toml", "nested too deeply to read") from None
     return from_dict(data)
 
 
@@ -65,8 +78,10 @@ def from_dict(data: dict) -> Spec:
     network = _network(data.get("layers"))
     loss, target = _loss(data.get("loss"))
     optimizer = _optimizer(data.get("optimizer"))
-    return Spec(title=title, input=_input(data.get("input")), network=network, loss=loss, target=target,
-                optimizer=optimizer)
+    section = data.get("input")
+    input_option = "symbol" if isinstance(section, dict) and "shape" in section else "values"
+    return Spec(title=title, input=_input(section), network=network, loss=loss, target=target,
+                optimizer=optimizer, input_option=input_option)
 
 
 def _known_keys(where: str, table: dict, allowed) -> None:
@@ -102,20 +117,14 @@ def _input(section) -> np.ndarray:
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise OptionError("input", "shape", f"sizes must be positive integers, got {n!r}")
         shape = [1] * (4 - len(shape)) + shape
-        _check_size("input", "shape", shape)
+        tensor.check_size("input", "shape", shape)
         array = tensor.image_symbols(_name("input", "symbol", section.get("symbol", "x")), tuple(shape))
-    _check_size("input", "values", array.shape)
     return array
 
 
 def _name(where, option, value) -> str:
     tensor.symbol(value, where, option)
     return value
-
-
-def _check_size(where, option, shape):
-    if int(np.prod(shape)) > MAX_ENTRIES:
-        raise OptionError(where, option, f"{int(np.prod(shape))} entries is more than symgrad handles ({MAX_ENTRIES})")
 
 
 def _options(where: str, cls, table: dict, reserved: tuple[str, ...]) -> dict:

@@ -19,6 +19,17 @@ import sympy as sp
 from .errors import OptionError
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+MAX_ENTRIES = 1_000_000  # a tensor beyond this is hopeless symbolically; refuse it early
+MAX_DEPTH = 4  # N x C x H x W
+
+
+def check_size(where: str, option: str, shape) -> None:
+    """Refuse a tensor with more than MAX_ENTRIES entries, naming what asked for it."""
+    entries = 1
+    for n in shape:
+        entries *= int(n)
+    if entries > MAX_ENTRIES:
+        raise OptionError(where, option, f"{entries} entries is more than symgrad handles ({MAX_ENTRIES})")
 
 
 def symbol(name: str, where: str = "input", option: str = "symbol") -> sp.Symbol:
@@ -58,6 +69,7 @@ def to_array(values, where: str = "input", option: str = "values") -> np.ndarray
     if isinstance(values, np.ndarray) and values.dtype != object:
         values = values.tolist()
     shape = _nested_shape(values, where, option)
+    check_size(where, option, shape)
     if 0 in shape:
         raise OptionError(where, option, "is empty")
     flat = list(_flatten(values))
@@ -67,12 +79,14 @@ def to_array(values, where: str = "input", option: str = "values") -> np.ndarray
     return array.reshape(shape)
 
 
-def _nested_shape(values, where, option) -> tuple[int, ...]:
+def _nested_shape(values, where, option, depth=0) -> tuple[int, ...]:
     if isinstance(values, np.ndarray):
         return values.shape
     if not isinstance(values, (list, tuple)):
         return ()
-    shapes = {_nested_shape(v, where, option) for v in values}
+    if depth >= MAX_DEPTH:
+        raise OptionError(where, option, f"nested more than {MAX_DEPTH} levels deep (tensors are at most N x C x H x W)")
+    shapes = {_nested_shape(v, where, option, depth + 1) for v in values}
     if len(shapes) > 1:
         raise OptionError(where, option, "is ragged: nested lists must all have the same length")
     inner = shapes.pop() if shapes else ()

@@ -40,6 +40,7 @@ class Conv2d(Layer):
         if self.out_channels % self.groups:
             raise OptionError(w, "groups", f"out_channels ({self.out_channels}) must be divisible by groups ({self.groups})")
         self.padding = self._padding(padding)
+        tensor.check_size(w, "out_channels", (self.out_channels, self.in_channels // self.groups, *self.kernel_size))
         if weight is not None:
             self.init(weight=weight)
         if bias_values is not None:
@@ -100,6 +101,9 @@ class Conv2d(Layer):
                                   f"is larger than the padded input ({h + top + bottom}x{w + left + right})")
         for size, k, s, lo, hi, d in zip((h, w), self.kernel_size, self.stride, (top, left), (bottom, right), self.dilation):
             sizes.append(conv_out_size(size, k, s, lo, hi, d))
+        # padding is the only way past the input's (already bounded) spatial size
+        tensor.check_size(self.where, "padding", sizes)
+        tensor.check_size(self.where, "out_channels", (n, self.out_channels, *sizes))
         return (n, self.out_channels, *sizes)
 
     def shape_formula(self, in_shape):

@@ -82,6 +82,18 @@ class MaxPool2d(_Pool2d):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
                 "dilation": self.dilation, "ceil_mode": self.ceil_mode}
 
+    def output_shape(self, in_shape):
+        """As torch, except that a window lying wholly in the padding (possible with dilation) is refused:
+        torch outputs -inf there and routes its gradient arbitrarily."""
+        out_shape = super().output_shape(in_shape)
+        rows, cols = self._windows(in_shape, out_shape)
+        for axis, windows in (("height", rows), ("width", cols)):
+            empty = [i for i, window in enumerate(windows) if not window]
+            if empty:
+                raise OptionError(self.where, "dilation", f"window {empty[0] + 1} along the {axis} lies entirely in "
+                                                          "the padding (torch would output -inf there)")
+        return out_shape
+
     def forward(self, x, params):
         out_shape = self.output_shape(x.shape)
         rows, cols = self._windows(x.shape, out_shape)

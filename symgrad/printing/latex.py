@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .. import tensor
 from .common import squeeze
 
 PREAMBLE = r"""\documentclass[11pt]{article}
@@ -48,7 +49,7 @@ def equations(view) -> list[str]:
         symbol = "X" if name == "input" else parameter_symbol(name)
         eqs.append(r"\frac{\partial L}{\partial %s} = %s" % (symbol, matrix(value)))
     if d.optimizer is not None:
-        lr = sp.latex(sp.nsimplify(d.optimizer.lr))
+        lr = sp.latex(tensor.number(d.optimizer.lr, "SGD", "lr"))  # the exact rational the step used
         for name, value in view.updated.items():
             symbol = parameter_symbol(name)
             eqs.append(r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s} = %s" % (symbol, symbol, lr, symbol,
