@@ -100,7 +100,7 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
     if method == "rules":
         activations = _forward(network, x, params)
         loss_value = _loss(loss, activations[-1], target_array)
-        deltas, grads = _backprop(network, activations, params, loss, target_array)
+        deltas, grads = backprop(network, activations, params, loss, target_array)
         named = named_backprop(network, x, params, loss, target_array)
     else:
         named = None
@@ -174,8 +174,12 @@ def _loss(loss, out, target):
     return out[()] if loss is None else loss.forward(out, target)
 
 
-def _backprop(network, activations, params, loss, target):
-    """Apply each op's derivative rule from the loss back to the input."""
+def backprop(network, activations, params, loss, target, rename=None):
+    """Apply each op's derivative rule from the loss back to the input.
+
+    `rename(i, delta)` may replace the upstream gradient of layer i before its rule
+    sees it: named.py uses it to give every delta a name.
+    """
     out = activations[-1]
     if loss is None:
         delta = np.empty((), dtype=object)
@@ -185,6 +189,8 @@ def _backprop(network, activations, params, loss, target):
     deltas, grads = [], {}
     for i in reversed(range(len(network))):
         layer = network.layers[i]
+        if rename is not None:
+            delta = rename(i, delta)
         deltas.append((network.label(i), delta))
         result = layer.backward(delta, activations[i], activations[i + 1], _layer_params(params, i, layer))
         for name, grad in result.params.items():

@@ -63,7 +63,7 @@ def _name_array(base: str, shape) -> np.ndarray:
 
 def named_backprop(network, x, params, loss, target) -> NamedForm:
     """Forward and backward over names; each op's rule sees names, not expansions."""
-    from .derive import INPUT, _layer_params
+    from .derive import _layer_params, backprop
 
     names = layer_names(network)
     acts = [x]
@@ -75,23 +75,15 @@ def named_backprop(network, x, params, loss, target) -> NamedForm:
         acts.append(named)
     loss_expr = acts[-1][()] if loss is None else loss.forward(acts[-1], target)
 
-    if loss is None:
-        upstream = np.empty((), dtype=object)
-        upstream[()] = sp.Integer(1)
-    else:
-        upstream = loss.backward(acts[-1], target)
-    deltas, grads = [], {}
-    for i in reversed(range(len(network))):
-        delta = _name_array(f"delta^{names[i]}", acts[i + 1].shape)
+    named_deltas = []
+
+    def rename(i, upstream):
+        delta = _name_array(f"delta^{names[i]}", upstream.shape)
         definitions.update(zip(delta.reshape(-1), upstream.reshape(-1)))
-        deltas.append((names[i], delta))
-        layer = network.layers[i]
-        result = layer.backward(delta, acts[i], acts[i + 1], _layer_params(params, i, layer))
-        for name, grad in result.params.items():
-            grads[f"{i}.{name}"] = grad
-        upstream = result.input
-    grads[INPUT] = upstream
-    deltas.reverse()
-    ordered = {name: grads[name] for name in [*params, INPUT]}
-    return NamedForm(activations=list(zip(names, acts[1:])), deltas=deltas, definitions=definitions,
-                     loss=loss_expr, gradients=ordered)
+        named_deltas.append((names[i], delta))
+        return delta
+
+    _, grads = backprop(network, acts, params, loss, target, rename)
+    named_deltas.reverse()
+    return NamedForm(activations=list(zip(names, acts[1:])), deltas=named_deltas, definitions=definitions,
+                     loss=loss_expr, gradients=grads)

@@ -23,10 +23,28 @@ class Gradients:
     params: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-class Layer:
-    """A network layer with torch's name, options and semantics."""
+class Op:
+    """What layers and losses share: a torch class name, options, and a repr like torch's."""
 
     type_name: ClassVar[str]
+
+    @property
+    def where(self) -> str:
+        """How error messages name this op."""
+        return self.type_name
+
+    def options(self) -> dict[str, object]:
+        """The options as torch would show them (for printing and the torch twin)."""
+        return {}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{self.type_name}({shown})"
+
+
+class Layer(Op):
+    """A network layer with torch's name, options and semantics."""
+
     #: The name of this layer's output in derivations (sigma for a convolution, S for pooling).
     output_letter: ClassVar[str] = "a"
     #: LaTeX index forms: "forward" and one entry per gradient ("input", "weight", ...).
@@ -36,10 +54,6 @@ class Layer:
 
     def __init__(self):
         self.initial: dict[str, object] = {}
-
-    @property
-    def where(self) -> str:
-        return self.type_name
 
     def init(self, **values) -> "Layer":
         """Give parameters values (numbers, symbol names or SymPy expressions); the rest stay symbols."""
@@ -51,10 +65,6 @@ class Layer:
                 raise OptionError(self.where, f"init.{name}", f"not a parameter of this layer (its parameters: {known})")
             self.initial[name] = value
         return self
-
-    def options(self) -> dict[str, object]:
-        """The options as torch would show them (for printing and the torch twin)."""
-        return {}
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         return {}
@@ -76,23 +86,15 @@ class Layer:
         """The equivalent torch.nn module (torch imported lazily, only here)."""
         raise NotImplementedError
 
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
-        return f"{self.type_name}({shown})"
 
-
-class Loss:
+class Loss(Op):
     """A loss: a scalar from the network output and a target."""
 
-    type_name: ClassVar[str]
     index_form: ClassVar[dict[str, str]]
 
     @property
     def where(self) -> str:
         return f"loss {self.type_name}"
-
-    def options(self) -> dict[str, object]:
-        return {}
 
     def check_target(self, out_shape: tuple[int, ...], target: np.ndarray) -> np.ndarray:
         """The target broadcast to the output shape, or an OptionError naming `target`."""
@@ -117,7 +119,3 @@ class Loss:
 
     def torch_module(self):
         raise NotImplementedError
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
-        return f"{self.type_name}({shown})"
