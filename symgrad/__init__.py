@@ -2,6 +2,7 @@
 
 from .derive import Derivation, derive
 from .errors import OptionError, SymgradError
+from .from_torch import from_torch
 from .network import Sequential
 from .ops import (AvgPool2d, Conv2d, CrossEntropyLoss, Flatten, L1Loss, Linear, MaxPool2d, MSELoss, ReLU, Sigmoid,
                   Sum, Tanh)
@@ -12,4 +13,4 @@ __version__ = "0.1.0"
 
 __all__ = ["AvgPool2d", "Conv2d", "CrossEntropyLoss", "Derivation", "Flatten", "L1Loss", "Linear", "MaxPool2d",
            "MSELoss", "OptionError", "ReLU", "SGD", "Sequential", "Sigmoid", "Sum", "SymgradError", "Tanh", "derive",
-           "symbolic", "__version__"]
+           "from_torch", "symbolic", "__version__"]

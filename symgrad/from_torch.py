@@ -1,0 +1,122 @@
+"""from_torch: a symgrad Sequential from a torch module, with the same options and weights.
+
+torch is imported lazily, inside `from_torch` only. The torch module must be a plain
+chain: an `nn.Sequential`, or a module whose children, taken in registration order,
+are exactly what its `forward` applies one after the other. symgrad cannot read a
+custom `forward`; give `example_input` and the chain is checked against it numerically.
+Parameters are named by position as in `nn.Sequential` ("0.weight"), whatever the
+torch module calls them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import tensor
+from .errors import OptionError
+from .network import Sequential
+from .ops import AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, ReLU, Sigmoid, Tanh
+
+WEIGHTS = ("numbers", "symbols")
+
+
+def _conv(m):
+    return Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
+                  dilation=m.dilation, groups=m.groups, bias=m.bias is not None, padding_mode=m.padding_mode)
+
+
+def _max_pool(m):
+    return MaxPool2d(m.kernel_size, m.stride, m.padding, m.dilation, return_indices=m.return_indices,
+                     ceil_mode=m.ceil_mode)
+
+
+def _avg_pool(m):
+    return AvgPool2d(m.kernel_size, m.stride, m.padding, ceil_mode=m.ceil_mode,
+                     count_include_pad=m.count_include_pad, divisor_override=m.divisor_override)
+
+
+#: torch class name -> how to build the symgrad layer from the torch module's attributes.
+CONVERTERS = {
+    "Conv2d": _conv,
+    "MaxPool2d": _max_pool,
+    "AvgPool2d": _avg_pool,
+    "ReLU": lambda m: ReLU(inplace=m.inplace),
+    "Sigmoid": lambda m: Sigmoid(),
+    "Tanh": lambda m: Tanh(),
+    "Flatten": lambda m: Flatten(m.start_dim, m.end_dim),
+    "Linear": lambda m: Linear(m.in_features, m.out_features, bias=m.bias is not None),
+}
+
+
+def from_torch(module, example_input=None, weights: str = "numbers") -> Sequential:
+    """The symgrad twin of a torch chain of layers.
+
+    weights="numbers" copies every weight as an exact number (each float64 value as the
+    shortest decimal that reads back to it, via `tensor.number`); weights="symbols"
+    leaves them as symbols (k_11, w_11, b_1, ...). With `example_input` (a tensor or
+    nested lists of numbers) the shapes are checked and, for a module that is not an
+    `nn.Sequential`, its forward is compared with the chain of its children.
+    """
+    import torch
+
+    if weights not in WEIGHTS:
+        raise OptionError("from_torch", "weights", f"must be 'numbers' or 'symbols', got {weights!r}")
+    if not isinstance(module, torch.nn.Module):
+        raise OptionError("from_torch", "module", f"expected a torch.nn.Module, got {type(module).__name__}")
+    children = list(module.children())
+    if not children:
+        raise OptionError("from_torch", "module", f"{type(module).__name__} has no child layers to chain")
+    if list(module.named_parameters(recurse=False)):
+        raise OptionError("from_torch", "module", f"{type(module).__name__} has parameters of its own, "
+                                                  "outside its layers: not a plain chain")
+    layers = [_layer(i, child, weights) for i, child in enumerate(children)]
+    network = Sequential(*layers)
+    if example_input is not None:
+        _check_example(module, children, network, example_input)
+    return network
+
+
+def _layer(i: int, child, weights: str) -> Layer:
+    kind = type(child).__name__
+    where = f"layers[{i}] {kind}"
+    convert = CONVERTERS.get(kind)
+    if convert is None or type(child).__module__.split(".")[0] != "torch":
+        raise OptionError(f"layers[{i}] {kind}", "type",
+                          f"not supported by symgrad (supported: {', '.join(CONVERTERS)})")
+    try:
+        layer = convert(child)
+        if weights == "numbers":
+            layer.init(**{name: _exact(p, where, f"init.{name}")
+                          for name, p in child.named_parameters(recurse=False) if p is not None})
+    except OptionError as error:
+        raise error.relabel(where) from None
+    return layer
+
+
+def _exact(parameter, where: str, option: str) -> np.ndarray:
+    """A torch parameter as an object array of exact SymPy numbers (its float64 values)."""
+    values = parameter.detach().to("cpu").double().numpy()
+    out = np.empty(values.shape, dtype=object)
+    for idx in np.ndindex(*values.shape):
+        out[idx] = tensor.number(float(values[idx]), where, option)
+    return out
+
+
+def _check_example(module, children, network, example_input) -> None:
+    """Shapes through the symgrad network, and (custom modules) torch's forward vs the chain."""
+    import torch
+
+    x = torch.as_tensor(example_input)
+    if not x.is_floating_point():
+        x = x.double()
+    x = x.reshape((1,) * (4 - x.dim()) + tuple(x.shape)) if 2 <= x.dim() < 4 else x
+    network.shapes(tuple(x.shape))
+    if isinstance(module, torch.nn.Sequential):
+        return
+    first = next(module.parameters(), None)
+    x = x.to(first.dtype if first is not None else torch.float64)
+    with torch.no_grad():
+        ours, theirs = torch.nn.Sequential(*children)(x), module(x)
+    if ours.shape != theirs.shape or not torch.allclose(ours, theirs, rtol=1e-5, atol=1e-6):
+        raise OptionError("from_torch", "module", f"{type(module).__name__}.forward is not the chain of its "
+                                                  "children in order: symgrad can only read plain chains")
