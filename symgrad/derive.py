@@ -71,6 +71,12 @@ class Derivation:
             array = array[c]
         return sp.Matrix(np.atleast_2d(array).tolist())
 
+    def hessian(self, name: str) -> sp.Matrix:
+        """d^2 L / d theta_i d theta_j for parameter `name` flattened row-major: see `symgrad.hessian`."""
+        from .hessian import hessian
+
+        return hessian(self, name)
+
     def lambdify(self, wrt=None):
         """Generated NumPy code for this derivation, batch-capable: see `symgrad.numeric.lambdify`."""
         from .numeric import lambdify
