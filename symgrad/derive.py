@@ -22,6 +22,7 @@ from .named import NamedForm, named_backprop
 from .names import check_user_symbols, reserved_bases
 from .network import Sequential
 from .ops import Layer, Loss
+from .ops import options as opt
 from .optim import SGD
 
 INPUT = "input"
@@ -49,6 +50,8 @@ class Derivation:
     updated: dict[str, object] = field(default_factory=dict)
     #: The same backward pass over named intermediates (sigma, S, delta); None for method="diff".
     named: NamedForm | None = None
+    #: How many identical backward passes were summed into `gradients` (torch without zero_grad).
+    backward_passes: int = 1
     arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -93,10 +96,15 @@ def as_input(values) -> np.ndarray:
 
 
 def derive(network: Sequential, input, loss: Loss | None = None, target=None, optimizer: SGD | None = None,
-           method: str = "rules") -> Derivation:
-    """Forward expressions, the loss, dL/d(every parameter and the input), and the SGD step."""
+           method: str = "rules", backward_passes: int = 1) -> Derivation:
+    """Forward expressions, the loss, dL/d(every parameter and the input), and the SGD step.
+
+    `backward_passes=n` sums the gradients of n identical forward/backward passes, as torch
+    does when backward() runs n times without zero_grad(); the SGD step uses that sum.
+    """
     if method not in ("rules", "diff"):
         raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {method!r}")
+    passes = opt.integer("derive", "backward_passes", backward_passes, 1)
     x = as_input(input)
     shapes = network.shapes(x.shape)
     params = network.parameters()
@@ -113,6 +121,10 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
         activations, loss_value, grads = _diff(network, x, params, loss, target_array)
         deltas = []
 
+    if passes > 1:
+        grads = {name: _times(passes, grad) for name, grad in grads.items()}
+        if named is not None:
+            named.gradients = {name: _times(passes, grad) for name, grad in named.gradients.items()}
     updated = {name: optimizer.step(params[name], grads[name]) for name in params} if optimizer else {}
     labels = [network.label(i) for i in range(len(network))]
     arrays = {INPUT: x, "output": activations[-1]}
@@ -134,8 +146,17 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
         gradients={k: tensor.to_sympy(v) for k, v in grads.items()},
         updated={k: tensor.to_sympy(v) for k, v in updated.items()},
         named=named,
+        backward_passes=passes,
         arrays=arrays,
     )
+
+
+def _times(n: int, array: np.ndarray) -> np.ndarray:
+    """n * every entry: the sum of n identical gradients."""
+    out = np.empty(array.shape, dtype=object)
+    for idx in np.ndindex(*array.shape):
+        out[idx] = n * array[idx]
+    return out
 
 
 def _check_user_names(network, x, params, loss, target, target_array):

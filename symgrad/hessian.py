@@ -13,6 +13,7 @@ from torch: evaluate at tie-free points.
 A parameter that holds numbers (or repeated or compound entries) is differentiated
 with fresh placeholders: the derivation is redone with the parameter set to one
 placeholder per entry, differentiated, and the values substituted afterwards.
+It is always the Hessian of the loss, whatever `backward_passes` summed into the gradients.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def hessian(derivation, name: str) -> sp.Matrix:
         raise OptionError("hessian", "name", f"no gradient named {name!r} (known: {known})")
     values = derivation.arrays["input" if name == "input" else "param:" + name].reshape(-1)
     if _distinct_symbols(values):
-        return _second(derivation.arrays[key].reshape(-1), list(values))
+        gradient = derivation.arrays[key].reshape(-1) / derivation.backward_passes  # the loss's, not the sum's
+        return _second(gradient, list(values))
     placeholders = [sp.Dummy("theta", real=True) for _ in values]
     again = _rederive(derivation, name, np.array(placeholders, dtype=object))
     matrix = _second(again.arrays[key].reshape(-1), placeholders)

@@ -17,10 +17,11 @@ from . import tensor
 from .errors import OptionError
 from .network import Sequential
 from .ops import LAYERS, LOSSES, Layer, Loss
+from .ops import options as opt
 from .optim import SGD
 
 OPTIMIZERS = {"SGD": SGD}
-TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer")
+TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer", "backward_passes")
 
 
 @dataclass
@@ -32,13 +33,15 @@ class Spec:
     target: object
     optimizer: SGD | None
     input_option: str = "values"  # how the spec gave its input: "values" or "symbol" (with shape)
+    backward_passes: int = 1  # gradients of this many backward passes are summed (torch without zero_grad)
 
     def derive(self, method: str = "rules"):
         """The derivation of this spec; input errors name the option the spec actually used."""
         from .derive import derive
 
         try:
-            return derive(self.network, self.input, self.loss, self.target, self.optimizer, method=method)
+            return derive(self.network, self.input, self.loss, self.target, self.optimizer, method=method,
+                          backward_passes=self.backward_passes)
         except OptionError as error:
             if error.where == "input" and error.option == "values" and self.input_option != "values":
                 raise OptionError("input", self.input_option, error.message) from None
@@ -78,10 +81,11 @@ def from_dict(data: dict) -> Spec:
     network = _network(data.get("layers"))
     loss, target = _loss(data.get("loss"))
     optimizer = _optimizer(data.get("optimizer"))
+    backward_passes = opt.integer("spec", "backward_passes", data.get("backward_passes", 1), 1)
     section = data.get("input")
     input_option = "symbol" if isinstance(section, dict) and "shape" in section else "values"
     return Spec(title=title, input=_input(section), network=network, loss=loss, target=target,
-                optimizer=optimizer, input_option=input_option)
+                optimizer=optimizer, input_option=input_option, backward_passes=backward_passes)
 
 
 def _known_keys(where: str, table: dict, allowed) -> None:

@@ -25,13 +25,14 @@ def torch_reference(derivation, numbers: dict) -> dict:
             getattr(model[int(index)], attr).copy_(torch.from_numpy(value))
     model.zero_grad()
     x = torch.tensor(numbers["input"], dtype=torch.float64, requires_grad=True)
-    out = model(x)
-    if derivation.loss_fn is None:
-        loss = out
-    else:
-        target = torch.tensor(numbers["target"], dtype=torch.float64)
-        loss = derivation.loss_fn.torch_module()(out, target)
-    loss.backward()
+    for _ in range(getattr(derivation, "backward_passes", 1)):  # gradients accumulate: no zero_grad between
+        out = model(x)
+        if derivation.loss_fn is None:
+            loss = out
+        else:
+            target = torch.tensor(numbers["target"], dtype=torch.float64)
+            loss = derivation.loss_fn.torch_module()(out, target)
+        loss.backward()
     params = dict(model.named_parameters())
     result = {
         "output": out.detach().numpy().copy(),
