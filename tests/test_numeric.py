@@ -301,3 +301,15 @@ def test_emit_python_with_wrt_and_refusals(tmp_path, capsys):
     assert "--emit-python" in capsys.readouterr().err and spec_path.read_text() == SPEC
     assert main(["derive", str(spec_path), "--emit-python", str(tmp_path / "missing" / "x.py")]) == 2
     assert main(["derive", str(spec_path), "--out", str(out), "--emit-python", str(out)]) == 2
+
+
+def test_numeric_code_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, symgrad as sg\n"
+            "d = sg.derive(sg.Sequential(sg.Conv2d(1, 1, 2), sg.MaxPool2d(2)), sg.symbolic('x', (1, 1, 3, 3)), sg.MSELoss())\n"
+            "f = d.lambdify()\n"
+            "f({name: np.ones(shape) for name, shape in f.arguments.items()})\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
