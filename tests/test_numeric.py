@@ -176,6 +176,14 @@ def test_wrt_keeps_only_the_lines_it_needs():
         lambdify(d, wrt=["1.weight"])
 
 
+def test_backward_passes_scale_the_generated_gradients_like_torch():
+    d = sg.derive(sg.Sequential(sg.Conv2d(1, 1, 2), sg.MaxPool2d(2, stride=1)), sg.symbolic("x", (1, 1, 3, 3)),
+                  sg.MSELoss(), optimizer=sg.SGD(lr=0.1), backward_passes=3)
+    f = lambdify(d)
+    arguments = random_arguments(f, 6)
+    assert_agree(f(arguments), torch_reference(d, torch_numbers(d, arguments)))
+
+
 def test_method_diff_uses_common_subexpressions():
     d = derivation("conv+avg pool", method="diff")
     f = lambdify(d)
