@@ -43,11 +43,20 @@ def choice(where: str, option: str, value, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def positive_number(where: str, option: str, value, allow_zero: bool = False) -> float:
+def _fits_float(value) -> bool:
+    """Finite, and within float range (math.isfinite raises OverflowError for a huge int)."""
     import math
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise OptionError(where, option, f"expected a finite number, got {value!r}")
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def positive_number(where: str, option: str, value, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _fits_float(value):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise OptionError(where, option, f"expected a finite number, got {shown}")
     if value < 0 or (value == 0 and not allow_zero):
         raise OptionError(where, option, f"must be {'>= 0' if allow_zero else '> 0'}, got {value}")
     return value
