@@ -68,6 +68,8 @@ def parse(raw: bytes | str) -> Spec:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as error:
         raise OptionError("spec", "toml", f"not valid TOML: {error}") from None
+    except ValueError as error:  # int() of a number with more than 4300 digits (Python's limit)
+        raise OptionError("spec", "toml", f"cannot read a number: {str(error).split(';')[0]}") from None
     except RecursionError:
         raise OptionError("spec", "toml", "nested too deeply to read") from None
     return from_dict(data)
