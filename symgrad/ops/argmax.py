@@ -26,18 +26,13 @@ class FirstArgmax(sp.Function):
         if not 0 <= k < len(values):
             raise ValueError("FirstArgmax position outside the window")
         mine = values[k]
+        if not mine.is_comparable:
+            return None  # symbolic comparisons go through SymPy's (slow) assumptions: leave it named
         for j, other in enumerate(values):
-            if j == k:
-                continue
             # an earlier value that ties or beats us wins; a later one must beat us strictly
-            beaten = (other >= mine) if j < k else (other > mine)
-            if beaten == sp.true:
+            if j != k and other.is_comparable and ((other >= mine) if j < k else (other > mine)):
                 return sp.Integer(0)
-        if all(v.is_number and v.is_comparable for v in values):
-            return sp.Integer(1)
-        decided = [((other < mine) if j < k else (other <= mine)) == sp.true
-                   for j, other in enumerate(values) if j != k]
-        if all(decided):
+        if all(v.is_comparable for v in values):
             return sp.Integer(1)
         return None
 

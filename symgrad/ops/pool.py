@@ -99,7 +99,10 @@ class MaxPool2d(_Pool2d):
         rows, cols = self._windows(x.shape, out_shape)
         out = np.empty(out_shape, dtype=object)
         for n, c, i, j in np.ndindex(*out_shape):
-            out[n, c, i, j] = sp.Max(*[x[n, c, h, w] for h in rows[i] for w in cols[j]])
+            window = [x[n, c, h, w] for h in rows[i] for w in cols[j]]
+            # SymPy's Max compares symbolic arguments pairwise through the assumptions system,
+            # which dominates the run time; numbers substituted later still evaluate it.
+            out[n, c, i, j] = sp.Max(*window, evaluate=all(v.is_number for v in window))
         return out
 
     def backward(self, delta, x, out, params):
