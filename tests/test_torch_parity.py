@@ -352,7 +352,7 @@ def test_reference_helper_detects_a_wrong_gradient():
 
 # --- random configurations (hypothesis): validation and numbers agree with torch ----
 
-from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))
@@ -399,12 +399,14 @@ def test_random_layer_matches_torch(config):
         ours = None
     except sg.OptionError as error:
         ours = error
+    if torch_error is None and not bool(torch.isfinite(torch_out).all()):
+        # a max-pool window lying wholly in the padding: torch outputs -inf and routes its
+        # gradient by an artefact of its index initialisation; symgrad refuses it (docs/semantics.md)
+        assert ours is not None and ours.option == "dilation", f"symgrad accepted {kind}({kw}) on {shape}"
+        return
     assert (ours is None) == (torch_error is None), f"symgrad: {ours!r}; torch: {torch_error!r}"
     if ours is not None:
         return
-    # a max-pool window lying wholly in the padding gives -inf in both; torch's gradient
-    # there is an artefact of its index initialisation, so such configurations stop here
-    assume(bool(torch.isfinite(torch_out).all()))
     numbers = evaluate(d)
     bad = [r["quantity"] for r in compare(numbers, torch_reference(d, numbers), rtol=1e-12, atol=1e-12) if not r["ok"]]
     assert not bad, f"{kind}({kw}) on {shape}: differs from torch in {bad}"
