@@ -26,12 +26,12 @@ class Positive(sp.Function):
 
     @classmethod
     def eval(cls, x):
-        decided = sp.Gt(x, 0)
-        if decided == sp.true:
-            return sp.Integer(1)
-        if decided == sp.false:
-            return sp.Integer(0)
-        return None
+        if x.is_Symbol:  # a lone symbol's assumptions are cheap to ask
+            sign = x.is_positive
+            return None if sign is None else sp.Integer(int(sign))
+        if not x.is_comparable:
+            return None  # sums would go through SymPy's slow assumptions system: leave it named
+        return sp.Integer(1) if x > 0 else sp.Integer(0)
 
     def fdiff(self, argindex=1):
         return sp.Integer(0)  # piecewise constant: zero wherever it is differentiable
@@ -101,7 +101,7 @@ class ReLU(_Elementwise):
         self.inplace = opt.boolean(self.type_name, "inplace", inplace)
 
     def function(self, x):
-        return sp.Max(x, 0)
+        return sp.Max(x, 0, evaluate=x.is_comparable)  # as in pooling: no symbolic assumption queries
 
     def local(self, x, y):
         return Positive(x)
