@@ -160,7 +160,7 @@ def _network(layers) -> Sequential:
         where = f"layers[{i}]"
         table = _table(where, table)
         kind = table.get("type")
-        if kind not in LAYERS:
+        if not isinstance(kind, str) or kind not in LAYERS:
             known = ", ".join(sorted(LAYERS))
             raise OptionError(where, "type", f"unknown layer {_shown(kind)} (known: {known})")
         where = f"layers[{i}] {kind}"
@@ -185,7 +185,7 @@ def _loss(section):
         return None, None
     section = _table("loss", section)
     kind = section.get("type")
-    if kind not in LOSSES:
+    if not isinstance(kind, str) or kind not in LOSSES:
         raise OptionError("loss", "type", f"unknown loss {_shown(kind)} (known: {', '.join(sorted(LOSSES))})")
     where = f"loss {kind}"
     options = _options(where, LOSSES[kind], section, ("type", "target"))
@@ -207,7 +207,7 @@ def _optimizer(section):
         return None
     section = _table("optimizer", section)
     kind = section.get("type")
-    if kind not in OPTIMIZERS:
+    if not isinstance(kind, str) or kind not in OPTIMIZERS:
         raise OptionError("optimizer", "type", f"unknown optimizer {_shown(kind)} (known: {', '.join(OPTIMIZERS)})")
     where = f"optimizer {kind}"
     options = _options(where, OPTIMIZERS[kind], section, ("type",))
