@@ -533,3 +533,15 @@ def test_deriving_and_printing_never_import_torch(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "no torch\n"
+
+
+def test_json_gives_numbers_beyond_float_range_as_exact_strings(tmp_path, capsys):
+    """Strict JSON has no Infinity: a loss of 1e600 is printed as its exact value in a string."""
+    spec = tmp_path / "big.toml"
+    spec.write_text('[input]\nvalues = [[1e300, 1]]\n[[layers]]\ntype = "Sum"\n'
+                    '[loss]\ntype = "MSELoss"\ntarget = 0\n')
+    assert main(["derive", str(spec), "--format", "json"]) == 0
+    text = capsys.readouterr().out
+    document = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-standard JSON constant {name}"))
+    assert isinstance(document["loss"], str) and document["loss"].startswith("1" + "0" * 10)
+    assert document["output"] == 1e300

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 
@@ -11,7 +12,9 @@ def _value(expr):
     """A JSON number when the entry is numeric, else the SymPy expression as a string."""
     if getattr(expr, "is_number", False) and expr.is_comparable:
         number = float(expr)
-        return number
+        if math.isfinite(number):
+            return number
+        # beyond float range: JSON has no Infinity, so give the exact value as a string
     return str(expr)
 
 
