@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _derivation(spec, method="rules"):
+    # The spec is read (tomllib keeps Python's 4300-digit guard on its numbers); exact results
+    # may still grow past it, e.g. a 4000-digit input squared, and must print.
+    sys.set_int_max_str_digits(0)
     return spec.derive(method)
 
 
@@ -139,7 +142,11 @@ def run_shapes(args) -> int:
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"derive": run_derive, "check": run_check, "shapes": run_shapes}[args.command](args)
+        digits = sys.get_int_max_str_digits()  # _derivation lifts it; restore it for in-process callers
+        try:
+            return {"derive": run_derive, "check": run_check, "shapes": run_shapes}[args.command](args)
+        finally:
+            sys.set_int_max_str_digits(digits)
     except SymgradError as error:
         print(f"symgrad: error: {error}", file=sys.stderr)
         return EXIT_USAGE

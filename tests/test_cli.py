@@ -545,3 +545,13 @@ def test_json_gives_numbers_beyond_float_range_as_exact_strings(tmp_path, capsys
     document = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-standard JSON constant {name}"))
     assert isinstance(document["loss"], str) and document["loss"].startswith("1" + "0" * 10)
     assert document["output"] == 1e300
+
+
+def test_exact_results_longer_than_4300_digits_still_print(tmp_path, capsys):
+    """A 4000-digit input squared by MSELoss has ~8000 digits: Python's str() guard must not stop it."""
+    spec = tmp_path / "huge.toml"
+    spec.write_text('[input]\nvalues = [[%s, 1]]\n[[layers]]\ntype = "Sum"\n'
+                    '[loss]\ntype = "MSELoss"\ntarget = 0\n' % ("9" * 4000))
+    assert main(["derive", str(spec), "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert len(document["loss"]) == 8001 and document["loss"].startswith("1000")  # (10**4000 - 1 + 1)**2
