@@ -122,9 +122,9 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
         deltas = []
 
     if passes > 1:
-        grads = {name: _times(passes, grad) for name, grad in grads.items()}
+        grads = {name: tensor.apply(lambda g: passes * g, grad) for name, grad in grads.items()}
         if named is not None:
-            named.gradients = {name: _times(passes, grad) for name, grad in named.gradients.items()}
+            named.gradients = {name: tensor.apply(lambda g: passes * g, grad) for name, grad in named.gradients.items()}
     updated = {name: optimizer.step(params[name], grads[name]) for name in params} if optimizer else {}
     labels = [network.label(i) for i in range(len(network))]
     arrays = {INPUT: x, "output": activations[-1]}
@@ -150,13 +150,6 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
         arrays=arrays,
     )
 
-
-def _times(n: int, array: np.ndarray) -> np.ndarray:
-    """n * every entry: the sum of n identical gradients."""
-    out = np.empty(array.shape, dtype=object)
-    for idx in np.ndindex(*array.shape):
-        out[idx] = n * array[idx]
-    return out
 
 
 def _check_user_names(network, x, params, loss, target, target_array):
@@ -240,25 +233,11 @@ def _diff(network, x, params, loss, target):
     back = {}
     for name in values:
         back.update(zip(placeholders[name].reshape(-1), values[name].reshape(-1)))
-    grads = {}
-    for name in [*params, INPUT]:
-        grad = np.empty(values[name].shape, dtype=object)
-        for idx in np.ndindex(*grad.shape):
-            grad[idx] = sp.diff(loss_expr, placeholders[name][idx]).xreplace(back)
-        grads[name] = grad
-    activations = [np.vectorize(lambda e: e.xreplace(back), otypes=[object])(a) if a.shape else _xreplace0(a, back)
-                   for a in activations]
+    grads = {name: tensor.apply(lambda p: sp.diff(loss_expr, p).xreplace(back), placeholders[name])
+             for name in [*params, INPUT]}
+    activations = [tensor.apply(lambda e: e.xreplace(back), a) for a in activations]
     return activations, loss_expr.xreplace(back), grads
 
 
-def _xreplace0(array, mapping):
-    out = np.empty((), dtype=object)
-    out[()] = array[()].xreplace(mapping)
-    return out
-
-
 def _placeholders(shape):
-    array = np.empty(shape, dtype=object)
-    for idx in np.ndindex(*shape):
-        array[idx] = sp.Dummy("p", real=True)
-    return array
+    return tensor.apply(lambda _: sp.Dummy("p", real=True), np.empty(shape, dtype=object))

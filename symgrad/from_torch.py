@@ -96,10 +96,7 @@ def _layer(i: int, child, weights: str) -> Layer:
 def _exact(parameter, where: str, option: str) -> np.ndarray:
     """A torch parameter as an object array of exact SymPy numbers (its float64 values)."""
     values = parameter.detach().to("cpu").double().numpy()
-    out = np.empty(values.shape, dtype=object)
-    for idx in np.ndindex(*values.shape):
-        out[idx] = tensor.number(float(values[idx]), where, option)
-    return out
+    return tensor.apply(lambda v: tensor.number(float(v), where, option), values)
 
 
 def _check_example(module, children, network, example_input) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 from . import tensor
 from .errors import OptionError
 from .network import Sequential
-from .ops import LAYERS, LOSSES, Layer, Loss
+from .ops import LAYERS, LOSSES, Loss
 from .ops import options as opt
 from .optim import SGD
 

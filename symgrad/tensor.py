@@ -169,6 +169,15 @@ def add_all(terms) -> sp.Expr:
     return sp.Add(*terms)
 
 
+def apply(function, array: np.ndarray) -> np.ndarray:
+    """`function` applied to every entry of an array, as an object array of the same shape (0-d too)."""
+    array = np.asarray(array, dtype=object)
+    out = np.empty(array.shape, dtype=object)
+    for idx in np.ndindex(*array.shape):
+        out[idx] = function(array[idx])
+    return out
+
+
 def vector(items) -> np.ndarray:
     """A 1-D object array (np.array would try to nest SymPy containers)."""
     items = list(items)

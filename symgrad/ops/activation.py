@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .. import tensor
 from . import options as opt
 from .base import Gradients, Layer
 
@@ -46,14 +47,6 @@ class Positive(sp.Function):
         return f"1[{printer._print(self.args[0])} > 0]"
 
 
-def _map(function, array: np.ndarray) -> np.ndarray:
-    """`function` applied to every entry of an object array (0-d included)."""
-    out = np.empty(array.shape, dtype=object)
-    for idx in np.ndindex(*array.shape):
-        out[idx] = function(array[idx])
-    return out
-
-
 class _Elementwise(Layer):
     """An activation: same shape out as in, no parameters, dL/dx = delta * f'(x)."""
 
@@ -73,7 +66,7 @@ class _Elementwise(Layer):
         raise NotImplementedError
 
     def forward(self, x, params):
-        return _map(self.function, x)
+        return tensor.apply(self.function, x)
 
     def backward(self, delta, x, out, params):
         dx = np.empty(x.shape, dtype=object)

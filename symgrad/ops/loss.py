@@ -69,8 +69,5 @@ class L1Loss(_PointwiseLoss):
         return tensor.add_all([sp.Abs(r) for r in residuals]) / self._scale(out)
 
     def backward(self, out, target):
-        residuals = np.asarray(out - target, dtype=object)
-        grad = np.empty(residuals.shape, dtype=object)
-        for idx in np.ndindex(*residuals.shape):
-            grad[idx] = sp.sign(residuals[idx]) / self._scale(out)
-        return grad
+        scale = self._scale(out)
+        return tensor.apply(lambda r: sp.sign(r) / scale, out - target)
