@@ -1,68 +1,94 @@
-"""LaTeX: the quantities of a derivation as bmatrix equations (fragment or document)."""
+"""LaTeX: the step-by-step derivation as a fragment (sections and equations) or a standalone document."""
 
 from __future__ import annotations
 
-import numpy as np
-import sympy as sp
-
-from .. import tensor
-from .common import squeeze
+from .blocks import Grid, Heading, Math, Para, Table, pieces
 
 PREAMBLE = r"""\documentclass[11pt]{article}
-\usepackage{amsmath,amssymb}
+\usepackage{amsmath,amssymb,bm}
+\usepackage{tikz}
 \usepackage[margin=2cm]{geometry}
 \allowdisplaybreaks
 \begin{document}
 """
 
-
-def matrix(array: np.ndarray) -> str:
-    array = squeeze(np.asarray(array, dtype=object))
-    if array.ndim == 0:
-        return sp.latex(array[()])
-    if array.ndim == 1:
-        array = array.reshape(1, -1)
-    if array.ndim > 2:
-        blocks = [r"\left(" + matrix(array[idx]) + r"\right)_{" + ",".join(str(i + 1) for i in idx) + "}"
-                  for idx in np.ndindex(*array.shape[:-2])]
-        return r",\;".join(blocks)
-    rows = [" & ".join(sp.latex(v) for v in row) for row in array]
-    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+_SECTION = {1: r"\section*{%s}", 2: r"\subsection*{%s}", 3: r"\subsubsection*{%s}"}
 
 
-def parameter_symbol(name: str) -> str:
-    index, kind = name.split(".") if "." in name else ("", name)
-    letter = {"weight": "K", "bias": "b"}.get(kind, r"\mathrm{%s}" % kind)
-    return f"{letter}^{{[{index}]}}" if index else letter
+def render(blocks) -> str:
+    """The blocks as LaTeX (amsmath, amssymb and tikz only), one block per paragraph."""
+    return "\n".join(_render(block) for block in blocks) + "\n"
 
 
-def equations(view) -> list[str]:
-    d = view.derivation
-    eqs = [r"X = " + matrix(view.input)]
-    eqs += [f"{parameter_symbol(name)} = {matrix(value)}" for name, value in view.parameters.items()]
-    for i, (label, value) in enumerate(view.forward):
-        eqs.append(r"a^{[%d]} = \text{%s}\left(a^{[%d]}\right) = %s" % (i + 1, label.split()[-1], i, matrix(value)))
-    if view.target is not None:
-        eqs.append("y = " + matrix(view.target))
-    eqs.append("L = " + sp.latex(view.loss))
-    for name, value in view.gradients.items():
-        symbol = "X" if name == "input" else parameter_symbol(name)
-        eqs.append(r"\frac{\partial L}{\partial %s} = %s" % (symbol, matrix(value)))
-    if d.optimizer is not None:
-        lr = sp.latex(tensor.number(d.optimizer.lr, "SGD", "lr"))  # the exact rational the step used
-        for name, value in view.updated.items():
-            symbol = parameter_symbol(name)
-            eqs.append(r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s} = %s" % (symbol, symbol, lr, symbol,
-                                                                                      matrix(value)))
-    return eqs
+def _render(block) -> str:
+    if isinstance(block, Heading):
+        return _SECTION[block.level] % _escape(block.text)
+    if isinstance(block, Para):
+        return text(block.text) + "\n"
+    if isinstance(block, Math):
+        return "\\begin{equation*}\n" + block.latex + "\n\\end{equation*}"
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Grid):
+        return _grid(block)
+    raise TypeError(f"unknown block {block!r}")
+
+
+def text(prose: str) -> str:
+    """Prose with its plain parts escaped, inline math kept and code set in typewriter."""
+    out = []
+    for kind, content in pieces(prose):
+        if kind == "math":
+            out.append(f"${content}$")
+        elif kind == "code":
+            out.append(r"\texttt{%s}" % _escape(content))
+        else:
+            out.append(_escape(content))
+    return "".join(out)
+
+
+def _table(table: Table) -> str:
+    columns = "l" * len(table.header)
+    lines = [r"\begin{center}", r"\begin{tabular}{%s}" % columns, r"\hline",
+             " & ".join(text(cell) for cell in table.header) + r" \\", r"\hline"]
+    lines += [" & ".join(text(cell) for cell in row) + r" \\" for row in table.rows]
+    lines += [r"\hline", r"\end{tabular}", r"\end{center}"]
+    return "\n".join(lines)
+
+
+def _grid(grid: Grid) -> str:
+    """A TikZ grid: one unit square per cell, highlighted cells shaded, labels centred."""
+    rows, cols = len(grid.cells), len(grid.cells[0])
+    lines = [r"\begin{center}", r"\begin{tikzpicture}[x=1.1cm,y=0.8cm]"]
+    for (r, c), _ in sorted(grid.marks.items()):
+        lines.append(r"\fill[gray!35] (%d,%d) rectangle (%d,%d);" % (c, -r, c + 1, -r - 1))
+    lines.append(r"\draw (0,0) grid (%d,%d);" % (cols, -rows))
+    for r, row in enumerate(grid.cells):
+        for c, label in enumerate(row):
+            note = grid.marks.get((r, c), "")
+            shown = f"${label}$" + (r"\,{\scriptsize %s}" % _escape(note) if note else "")
+            lines.append(r"\node at (%.1f,%.1f) {%s};" % (c + 0.5, -r - 0.5, shown))
+    lines += [r"\end{tikzpicture}", r"\end{center}"]
+    if grid.caption:
+        lines.append(text(grid.caption) + "\n")
+    return "\n".join(lines)
+
+
+def document(body: str, lang: str = "en") -> str:
+    """`body` wrapped into a standalone document that compiles with `latexmk -pdf` (en)."""
+    return PREAMBLE + body + "\\end{document}\n"
 
 
 def to_latex(view, standalone: bool = False) -> str:
-    body = "\n".join(r"\begin{equation*}" + "\n" + eq + "\n" + r"\end{equation*}" for eq in equations(view))
+    """The CLI's `--format latex`: a fragment, or with `standalone` a whole document."""
+    from .steps import build
+
+    blocks = build(view.derivation, title=view.title or None, wrt=list(view.gradients))
     if not standalone:
-        return body + "\n"
-    title = view.title or "symgrad derivation"
-    return PREAMBLE + r"\section*{%s}" % _escape(title) + "\n" + body + "\n\\end{document}\n"
+        return render(blocks)
+    if not blocks or not isinstance(blocks[0], Heading):
+        blocks = [Heading("symgrad derivation", 1), *blocks]
+    return document(render(blocks))
 
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",

@@ -1,0 +1,299 @@
+"""The derivation as a teacher writes it on the board, step by step.
+
+`build(d)` lays a finished Derivation out as format-free blocks: the setup, the
+layer table, the forward pass (formulas in the entries, then numbers), the loss,
+the backward recursion layer by layer (each op's general index form, the instance
+with this spec's numbers, the entries in named intermediates, the values) and the
+optimizer step. It only reads: numbers come from `d.arrays` and `d.deltas`, named
+forms from `d.named`, general formulas from each op's `index_form` declaration.
+
+`latex_body` and `markdown_body` are the stable entry points other documents
+(the handout) embed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .. import tensor
+from ..shapes import describe
+from ..shapes import table as shape_table
+from .blocks import Grid, Heading, Math, Para, Table
+from .texnames import SMALL, base_latex, matrix, parameter_symbol, tex
+from .words import words
+
+#: Element-level forward formulas are written out only when each entry reads at a glance.
+MAX_FORMULA_INPUTS = 64
+#: A closed form longer than this (LaTeX characters) is left in named form.
+MAX_CLOSED_FORM = 1200
+
+
+def latex_body(d, lang: str = "en", title: str | None = None) -> str:
+    """Sections and equations (amsmath, amssymb, bm, tikz), without preamble, for embedding."""
+    from .latex import render
+
+    return render(build(d, lang, title))
+
+
+def markdown_body(d, lang: str = "en", title: str | None = None) -> str:
+    """The same derivation as Markdown with $$ math (KaTeX subset)."""
+    from .markdown import render
+
+    return render(build(d, lang, title))
+
+
+def build(d, lang: str = "en", title: str | None = None, wrt=None) -> list:
+    """Every block of the derivation, in reading order; `wrt` keeps only those gradients."""
+    w = words(lang)
+    page = _Page(d, w, list(d.gradients) if wrt is None else list(wrt))
+    blocks = [Heading(title, 1)] if title else []
+    for part in (page.setup, page.layers, page.forward, page.backward, page.step):
+        blocks += part()
+    return blocks
+
+
+class _Page:
+    """One derivation being laid out: the derivation, the words, and what to show."""
+
+    def __init__(self, d, w, wrt):
+        self.d, self.w, self.wrt = d, w, wrt
+        self.network = d.network
+        self.names = [name for name, _ in d.named.activations] if d.named else \
+            [layer.output_letter for layer in d.network]
+
+    # ------------------------------------------------------------------ helpers
+
+    def equation(self, left: str, *rights) -> list:
+        """left = right_1 = right_2 ..., skipping rights that are None or repeat the previous one."""
+        shown, last = [], None
+        for right in rights:
+            if right is not None and right != last:
+                shown.append(right)
+                last = right
+        return [Math(" = ".join([left, *shown]))] if shown else []
+
+    def tensor(self, left: str, array) -> list:
+        """`left = bmatrix`, or a note naming the shape when the tensor is too big to print."""
+        shown = matrix(array)
+        if shown is None:
+            return [Para(f"${left}$: " + self.too_big(array))]
+        return [Math(f"{left} = {shown}")]
+
+    def too_big(self, array) -> str:
+        array = np.asarray(array, dtype=object)
+        return self.w["too_big"].format(count=array.size, shape=" x ".join(str(n) for n in array.shape))
+
+    def param(self, name: str) -> str:
+        return parameter_symbol(name, self.network)
+
+    def array(self, key: str) -> np.ndarray:
+        return self.d.arrays[key]
+
+    def delta_values(self, i: int) -> np.ndarray:
+        """dL/d(output of layer i), the engine's values."""
+        value = self.d.deltas[i][1]
+        return np.array(value.tolist() if hasattr(value, "tolist") else value, dtype=object).reshape(
+            np.shape(self.array(f"forward:{i}")))
+
+    def rule(self, op, key: str, in_shape=None) -> list:
+        """The op's general index form and, when it declares one, the instance with this layer's numbers."""
+        blocks = [Para(self.w["general"]), Math(op.index_form[key])]
+        instance = getattr(op, "index_instance", None)
+        shown = instance(key, in_shape) if instance else None
+        if shown:
+            blocks += [Para(self.w["instance"]), Math(shown)]
+        return blocks
+
+    # ------------------------------------------------------------------ sections
+
+    def setup(self) -> list:
+        d, w = self.d, self.w
+        blocks = [Heading(w["setup"]), Para(w["setup_intro"])]
+        blocks += self.tensor("X", self.array("input"))
+        for name in d.parameters:
+            blocks += self.tensor(self.param(name), self.array(f"param:{name}"))
+        if "target" in d.arrays:
+            blocks += self.tensor("y", self.array("target"))
+        return blocks
+
+    def layers(self) -> list:
+        w = self.w
+        rows = shape_table(self.network, self.array("input").shape)
+        header = (w["col_index"], w["col_layer"], w["col_shape"], w["col_params"], w["col_formula"])
+        cells = tuple((str(r.index), f"`{r.layer}`", str(tuple(r.output_shape)), str(r.parameters), f"`{r.formula}`")
+                      for r in rows)
+        cells = (("", "`input`", str(tuple(self.array("input").shape)), "", ""),) + cells
+        return [Heading(w["layers"]), Para(w["layers_intro"]), Table(header, cells)]
+
+    def forward(self) -> list:
+        d, w = self.d, self.w
+        blocks = [Heading(w["forward"])]
+        for i, layer in enumerate(self.network):
+            x = self.array("input") if i == 0 else self.array(f"forward:{i - 1}")
+            blocks.append(Heading(w["layer"].format(index=i, layer=describe(layer)), 3))
+            blocks += self.rule(layer, "forward", x.shape)
+            out = self.array(f"forward:{i}")
+            letter = base_latex(self.names[i])
+            formulas = self.formulas(i, layer, x.shape, out.size)
+            if formulas is None:
+                blocks += self.tensor(letter, out)
+                continue
+            blocks += [Para(w["entries"])] + self.tensor(letter, formulas)
+            if not _same(formulas, out):
+                blocks += [Para(w["numbers"])] + self.tensor(letter, out)
+        if d.loss_fn is not None:
+            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3), Para(w["general"]),
+                       Math(d.loss_fn.index_form["forward"])]
+            named = tex(d.named.loss) if d.named else None
+            blocks += self.equation("L", named, self.closed(d.loss))
+        return blocks
+
+    def formulas(self, i, layer, in_shape, out_size):
+        """The layer's output entries as formulas of its (named) input and symbolic parameters, if small."""
+        if out_size > SMALL or int(np.prod(in_shape)) > MAX_FORMULA_INPUTS:
+            return None
+        if i == 0:
+            x = self.array("input") if not tensor.is_numeric(self.array("input")) else tensor.image_symbols("x", in_shape)
+        elif self.d.named:
+            x = self.d.named.activations[i - 1][1]
+        else:
+            x = tensor.image_symbols(self.names[i - 1], in_shape)
+        params = {}
+        for name, shape in layer.parameter_shapes().items():
+            given = self.array(f"param:{i}.{name}")
+            base = self.param(f"{i}.{name}").split("^")[0].lower().replace("\\mathrm{", "")
+            keep = (shape[0] > 1, shape[1] > 1, True, True) if len(shape) == 4 else None
+            params[name] = given if not tensor.is_numeric(given) else tensor.symbols(
+                base + (str(i) if "^" in self.param(f"{i}.{name}") else ""), shape, keep)
+        return layer.forward(x, params)  # the forward expressions only: no derivative is taken here
+
+    def closed(self, value) -> str | None:
+        shown = tex(value)
+        return shown if len(shown) <= MAX_CLOSED_FORM else None
+
+    def backward(self) -> list:
+        d, w = self.d, self.w
+        blocks = [Heading(w["backward"]), Para(w["chain_intro"]), Math(self.chain())]
+        last = len(self.network) - 1
+        if d.loss_fn is not None:
+            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3), Para(w["delta_loss"]),
+                       Para(w["general"]), Math(d.loss_fn.index_form["input"])]
+            blocks += self.delta(last)
+        for i in reversed(range(len(self.network))):
+            layer = self.network.layers[i]
+            blocks.append(Heading(w["layer"].format(index=i, layer=describe(layer)), 3))
+            x = self.array("input") if i == 0 else self.array(f"forward:{i - 1}")
+            for name in layer.parameter_shapes():
+                if f"{i}.{name}" in self.wrt:
+                    blocks += self.gradient(i, layer, name, x.shape)
+            if i > 0 or "input" in self.wrt:
+                blocks += [Para(w["delta_layer"].format(index=i, type=layer.type_name))]
+                blocks += self.rule(layer, "input", x.shape)
+                blocks += self.delta(i - 1) if i > 0 else self.input_gradient()
+            blocks += self.picture(i, layer, x)
+        return blocks
+
+    def chain(self) -> str:
+        """dL/dtheta as a product of one factor per layer, for the first parameter (or the input)."""
+        target = next((n for n in self.wrt if n != "input"), "input")
+        first = int(target.split(".")[0]) if target != "input" else -1
+        letters = [base_latex(n) for n in self.names]
+        top = self.param(target)
+        factors = [r"\frac{\partial L}{\partial %s}" % letters[-1]]
+        start = max(first, 0)
+        for j in range(len(letters) - 1, start, -1):
+            factors.append(r"\frac{\partial %s}{\partial %s}" % (letters[j], letters[j - 1]))
+        factors.append(r"\frac{\partial %s}{\partial %s}" % (letters[start], top))
+        return r"\frac{\partial L}{\partial %s} = %s" % (top, r"\,".join(factors))
+
+    def delta(self, i: int) -> list:
+        """delta at layer i's output: entries in names (the op's rule applied) and the engine's values."""
+        d = self.d
+        if not d.deltas:
+            return []  # method="diff" differentiates the whole loss: there are no per-layer deltas
+        letter = r"\delta^{%s}" % base_latex(self.names[i])
+        values = self.delta_values(i)
+        if values.size > SMALL:
+            return [Para(f"${letter}$: " + self.too_big(values))]
+        blocks = []
+        if d.named:
+            named = dict(d.named.deltas)[self.names[i]]
+            definitions = tensor.apply(lambda s: d.named.definitions[s], named)
+            if not _same(definitions, values):
+                blocks += [Para(self.w["names_form"])] + self.tensor(letter, definitions)
+        shown = matrix(values)
+        if len(shown) > MAX_CLOSED_FORM * 4:
+            return blocks + [Para(self.w["too_long"])]
+        return blocks + [Para(self.w["values"]), Math(f"{letter} = {shown}")]
+
+    def gradient(self, i, layer, name, in_shape) -> list:
+        full = f"{i}.{name}"
+        symbol = self.param(full)
+        blocks = [Para(self.w["param_grad"].format(name=f"${symbol}$ (`{full}`)"))]
+        blocks += self.rule(layer, name, in_shape)
+        return blocks + self.result(full, symbol)
+
+    def input_gradient(self) -> list:
+        return [Para(self.w["input_grad"])] + self.result("input", "X")
+
+    def result(self, full: str, symbol: str) -> list:
+        """dL/dtheta: in names (small tensors), then its values or closed form."""
+        d, w = self.d, self.w
+        left = r"\frac{\partial L}{\partial %s}" % symbol
+        values = self.array(f"grad:{full}")
+        if values.size > SMALL:
+            return [Para(f"${left}$: " + self.too_big(values))]
+        blocks = []
+        if d.named and full in d.named.gradients and not _same(d.named.gradients[full], values):
+            blocks += [Para(w["names_form"])] + self.tensor(left, d.named.gradients[full])
+        shown = matrix(values)
+        label = w["values"] if tensor.is_numeric(values) else w["closed_form"]
+        if len(shown) > MAX_CLOSED_FORM * 4:
+            return blocks + [Para(w["too_long"])]
+        return blocks + [Para(label), Math(f"{left} = {shown}")]
+
+    def picture(self, i, layer, x) -> list:
+        """A grid figure where one helps: the taps of dL/dK_11 (conv), the routing mask (max pool)."""
+        figure = getattr(layer, "figure", None)
+        if figure is None or x.shape[2] * x.shape[3] > SMALL or (i > 0 and not tensor.is_numeric(x)):
+            return []
+        cells = x[0, 0] if tensor.is_numeric(x) else (self.array("input")[0, 0] if i == 0 else x[0, 0])
+        marks = figure(x.shape, x)
+        if marks is None:
+            return []
+        labels = tuple(tuple(tex(v) for v in row) for row in cells)
+        if layer.type_name == "Conv2d":
+            caption = self.w["figure_conv"].format(
+                grad=r"\frac{\partial L}{\partial %s_{1,1}}" % self.param(f"{i}.weight"), a=1, b=1)
+        else:
+            caption = self.w["figure_max"]
+        return [Grid(labels, marks, caption)]
+
+    def step(self) -> list:
+        d, w = self.d, self.w
+        if d.optimizer is None:
+            return []
+        lr = tensor.number(d.optimizer.lr, "SGD", "lr")  # the exact rational the step used
+        blocks = [Heading(w["step"]), Para(w["step_intro"].format(lr=sp.latex(lr))), Math(d.optimizer.index_form["step"])]
+        plain = not any(d.optimizer.options()[k] for k in ("momentum", "weight_decay", "nesterov", "maximize"))
+        for name in self.wrt:
+            if f"updated:{name}" not in d.arrays:
+                continue
+            symbol = self.param(name)
+            new = matrix(self.array(f"updated:{name}"))
+            left = r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s}" % (symbol, symbol, sp.latex(lr), symbol)
+            if new is None:
+                blocks.append(Para(f"${symbol}$: " + self.too_big(self.array(f"updated:{name}"))))
+                continue
+            middle = None
+            old, grad = matrix(self.array(f"param:{name}")), matrix(self.array(f"grad:{name}"))
+            if plain and tensor.is_numeric(self.array(f"grad:{name}")):
+                middle = f"{old} - {sp.latex(lr)}\\,{grad}"
+            blocks += self.equation(left, middle, new)
+        return blocks
+
+
+def _same(a, b) -> bool:
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    return a.shape == b.shape and all(x == y for x, y in zip(a.reshape(-1), b.reshape(-1)))

@@ -1,0 +1,73 @@
+"""LaTeX for the engine's names and tensors: sigma_11 -> \\sigma_{11}, delta^S_11 -> \\delta^{S}_{11}, bmatrix.
+
+The engine names a layer's output by its letter, adding the layer index when the
+letter repeats (sigma3_11); parameters likewise (k0_11). Here the index becomes a
+superscript [3], as the layer superscripts in the rest of the document.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import sympy as sp
+
+from .common import squeeze
+
+#: Beyond this many entries a tensor is described by its shape, not printed (LeNet stays readable).
+SMALL = 36
+
+_GREEK = {"sigma": r"\sigma", "delta": r"\delta"}
+_NAME = re.compile(r"(?P<delta>delta\^)?(?P<letter>[A-Za-z]+?)(?P<layer>\d*)(?:_(?P<index>[0-9,]+))?\Z")
+
+
+def base_latex(base: str) -> str:
+    """A tensor's name without indices: "sigma" -> \\sigma, "S3" -> S^{[3]}, "delta^sigma" -> \\delta^{\\sigma}."""
+    return name_latex(base)
+
+
+def name_latex(name: str) -> str:
+    match = _NAME.match(name)
+    if not match:
+        return sp.latex(sp.Symbol(name))
+    letter = _GREEK.get(match["letter"], match["letter"])
+    if match["layer"]:
+        letter += "^{[%s]}" % match["layer"]
+    if match["delta"]:
+        letter = r"\delta^{%s}" % letter
+    return letter + ("_{%s}" % match["index"] if match["index"] else "")
+
+
+def tex(expr) -> str:
+    """sympy.latex with the engine's names written as above."""
+    expr = sp.sympify(expr) if not isinstance(expr, sp.Basic) else expr
+    names = {s: name_latex(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+    return sp.latex(expr, symbol_names=names)
+
+
+def matrix(array) -> str | None:
+    """A tensor as bmatrix (channels as subscripted blocks); None when it has more than SMALL entries."""
+    array = squeeze(np.asarray(array, dtype=object))
+    if array.size > SMALL:
+        return None
+    if array.ndim == 0:
+        return tex(array[()])
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    if array.ndim > 2:
+        blocks = [r"\left(" + matrix(array[idx]) + r"\right)_{" + ",".join(str(i + 1) for i in idx) + "}"
+                  for idx in np.ndindex(*array.shape[:-2])]
+        return r",\;".join(blocks)
+    rows = [" & ".join(tex(v) for v in row) for row in array]
+    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+
+def parameter_symbol(name: str, network) -> str:
+    """0.weight -> K^{[0]} (K alone when the network has one parametric layer; W for Linear); input -> X."""
+    if name == "input":
+        return "X"
+    index, kind = name.split(".")
+    base = network.layers[int(index)].symbol_bases.get(kind, kind)
+    letter = base.upper() if kind == "weight" else base if len(base) == 1 else r"\mathrm{%s}" % base
+    several = sum(1 for layer in network if layer.parameter_shapes()) > 1
+    return f"{letter}^{{[{index}]}}" if several else letter

@@ -1,0 +1,101 @@
+"""Every prose word of a derivation, in one table per language.
+
+Printers look words up here and nowhere else, so a translation is one entry per key.
+Inline math is written `$...$` (LaTeX and Markdown/KaTeX both read it); `{name}`
+fields are filled in by the printer. The Chinese follows the seed articles' phrasing
+(x和卷积核K做卷积运算,得到σ ...).
+"""
+
+from __future__ import annotations
+
+from ..errors import OptionError
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "symgrad derivation",
+        "setup": "Setup",
+        "setup_intro": "The input $X$, the parameters and the target, as the spec gives them.",
+        "input": "Input",
+        "target": "Target",
+        "layers": "Layers and shapes",
+        "layers_intro": "Each layer with its options, its output shape (N, C, H, W) and how that shape follows "
+                        "from its input.",
+        "col_index": "#",
+        "col_layer": "layer",
+        "col_shape": "output shape",
+        "col_params": "parameters",
+        "col_formula": "shape formula",
+        "forward": "Forward pass",
+        "layer": "Layer {index}: {layer}",
+        "general": "General rule (any size, stride $s$, padding $p$, dilation $d$; indices from 1):",
+        "instance": "With this layer's numbers:",
+        "entries": "Entry by entry:",
+        "numbers": "With the numbers substituted:",
+        "too_big": "({count} entries of shape {shape}; index form above)",
+        "too_long": "(the closed form is too long to print; the named form above is exact)",
+        "loss": "Loss",
+        "backward": "Backward pass",
+        "chain_intro": "The chain rule, one factor per layer, read from the loss back to the input; "
+                       "$\\delta$ is the gradient of $L$ with respect to a layer's output:",
+        "delta_loss": "The first factor, from the loss:",
+        "delta_layer": "Layer {index} ({type}) passes $\\delta$ back to its input:",
+        "param_grad": "Gradient of the parameter {name}:",
+        "input_grad": "Gradient of the network input:",
+        "names_form": "In the named intermediates:",
+        "closed_form": "Every entry in closed form:",
+        "values": "Values:",
+        "figure_conv": "Which input entries multiply into ${grad}$ (shaded): the window at offset "
+                       "$({a}, {b})$ in every output position.",
+        "figure_max": "Max pooling routes each window's $\\delta$ to its first maximum (shaded, with the "
+                      "window number).",
+        "step": "Optimizer step",
+        "step_intro": "One SGD step with learning rate $\\eta = {lr}$:",
+        "no_step": "",
+    },
+    "zh": {
+        "title": "symgrad 推导",
+        "setup": "设定",
+        "setup_intro": "输入 $X$、模型参数和目标值(GT), 按规格文件给出。",
+        "input": "输入",
+        "target": "目标值",
+        "layers": "网络结构与形状",
+        "layers_intro": "每一层的参数设置、输出形状 (N, C, H, W), 以及形状的计算公式。",
+        "col_index": "#",
+        "col_layer": "层",
+        "col_shape": "输出形状",
+        "col_params": "参数个数",
+        "col_formula": "形状公式",
+        "forward": "前向传播",
+        "layer": "第 {index} 层: {layer}",
+        "general": "一般公式(任意尺寸、步幅 $s$、填充 $p$、膨胀 $d$; 下标从 1 开始):",
+        "instance": "代入本层的参数:",
+        "entries": "逐个元素写出:",
+        "numbers": "代入数值:",
+        "too_big": "(共 {count} 个元素, 形状 {shape}; 见上面的下标公式)",
+        "too_long": "(闭式太长, 不再展开; 上面用中间量写出的形式是精确的)",
+        "loss": "损失函数",
+        "backward": "反向传播",
+        "chain_intro": "链式法则: 从损失函数逐层往回传, 每层一个因子; $\\delta$ 表示 $L$ 对该层输出的梯度:",
+        "delta_loss": "第一个因子, 来自损失函数:",
+        "delta_layer": "第 {index} 层 ({type}) 把 $\\delta$ 传回它的输入:",
+        "param_grad": "参数 {name} 的梯度:",
+        "input_grad": "网络输入的梯度:",
+        "names_form": "用中间量表示:",
+        "closed_form": "每个元素的闭式:",
+        "values": "数值:",
+        "figure_conv": "参与 ${grad}$ 的输入元素(阴影): 每个输出位置的窗口中偏移为 $({a}, {b})$ 的那个元素。",
+        "figure_max": "最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值(阴影, 标出窗口编号)。",
+        "step": "梯度更新",
+        "step_intro": "学习率 $\\eta = {lr}$ 的一步 SGD:",
+        "no_step": "",
+    },
+}
+
+LANGUAGES = tuple(WORDS)
+
+
+def words(lang: str) -> dict[str, str]:
+    """The word table of `lang`, or an OptionError naming the choices."""
+    if lang not in WORDS:
+        raise OptionError("derive", "lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    return WORDS[lang]
