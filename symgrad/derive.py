@@ -80,6 +80,18 @@ class Derivation:
 
         return hessian(self, name)
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter: the step-by-step derivation as Markdown with $$ math (symgrad.printing.steps)."""
+        from .printing.steps import markdown_body
+
+        return markdown_body(self)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's math-only LaTeX view: the key equations (symgrad.printing.steps)."""
+        from .printing.steps import latex_summary
+
+        return latex_summary(self)
+
     def lambdify(self, wrt=None):
         """Generated NumPy code for this derivation, batch-capable: see `symgrad.numeric.lambdify`."""
         from .numeric import lambdify

@@ -43,6 +43,12 @@ def markdown_body(d, lang: str = "en", title: str | None = None) -> str:
     return render(build(d, lang, title))
 
 
+def latex_summary(d) -> str:
+    """Math only (what Jupyter's text/latex view renders): every displayed equation, one aligned block."""
+    lines = [block.latex for block in build(d) if isinstance(block, Math)]
+    return "$$\\begin{gathered}\n" + " \\\\\n".join(lines) + "\n\\end{gathered}$$"
+
+
 def build(d, lang: str = "en", title: str | None = None, wrt=None) -> list:
     """Every block of the derivation, in reading order; `wrt` keeps only those gradients."""
     w = words(lang)
