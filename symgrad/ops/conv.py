@@ -131,7 +131,7 @@ class Conv2d(Layer):
         rows, cols = self._windows(x.shape, out_shape)
         out = np.empty(out_shape, dtype=object)
         for n, o, i, j in np.ndindex(*out_shape):
-            terms = [weight[o, c - self._group_channels(o)[0], a, b] * x[n, c, hh, ww]
+            terms = [tensor.times(weight[o, c - self._group_channels(o)[0], a, b], x[n, c, hh, ww])
                      for c in self._group_channels(o) for a, hh in rows[i] for b, ww in cols[j]]
             if self.bias:
                 terms.append(params["bias"][o])
@@ -151,8 +151,8 @@ class Conv2d(Layer):
             for c in self._group_channels(o):
                 for a, hh in rows[i]:
                     for b, ww in cols[j]:
-                        dx[n, c, hh, ww].append(d * weight[o, c - first, a, b])
-                        dw[o, c - first, a, b].append(d * x[n, c, hh, ww])
+                        dx[n, c, hh, ww].append(tensor.times(d, weight[o, c - first, a, b]))
+                        dw[o, c - first, a, b].append(tensor.times(d, x[n, c, hh, ww]))
         grads = {"weight": tensor.collect(dw)}
         if self.bias:
             grads["bias"] = tensor.vector(tensor.add_all(delta[:, o].reshape(-1)) for o in range(self.out_channels))

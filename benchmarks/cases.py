@@ -1,0 +1,56 @@
+"""One derivation in a fresh process: `python -m benchmarks.cases symgrad|naive N K max|avg [--channels C] [--bias]`.
+
+Prints one JSON line: the seconds of the derivation alone (imports excluded), the
+peak resident memory of the process (ru_maxrss) and how many gradient entries were computed.
+run.py starts each case in its own process so that SymPy's caches start empty, a
+case can be cut off at a time limit, and its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+
+def symgrad_case(n: int, k: int, pool: str, channels: int = 1, bias: bool = False, target=1):
+    """symgrad.derive on Conv2d(1, channels, k) -> pool 2 -> MSELoss, input and kernel fully symbolic."""
+    import symgrad as sg
+
+    Pool = sg.MaxPool2d if pool == "max" else sg.AvgPool2d
+    net = sg.Sequential(sg.Conv2d(1, channels, k, bias=bias), Pool(2))
+    return sg.derive(net, sg.symbolic("x", (1, 1, n, n)), sg.MSELoss(), target=target)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("method", choices=["symgrad", "naive"])
+    parser.add_argument("n", type=int)
+    parser.add_argument("k", type=int)
+    parser.add_argument("pool", choices=["max", "avg"])
+    parser.add_argument("--channels", type=int, default=1)
+    parser.add_argument("--bias", action="store_true")
+    args = parser.parse_args(argv)
+    import sympy  # noqa: F401  (imports are not part of the measured time)
+
+    if args.method == "symgrad":
+        import symgrad  # noqa: F401
+        start = time.perf_counter()
+        d = symgrad_case(args.n, args.k, args.pool, args.channels, args.bias)
+        seconds = time.perf_counter() - start
+        entries = sum(a.size for key, a in d.arrays.items() if key.startswith("grad:"))
+    else:
+        from benchmarks.naive import kernel_gradient
+        start = time.perf_counter()
+        gradient = kernel_gradient(args.n, args.k, args.pool)
+        seconds = time.perf_counter() - start
+        entries = len(gradient)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "entries": entries}))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,379 @@
+"""Measure symgrad against its peers in one run and write the report (docs/performance.md).
+
+    python benchmarks/run.py                 # the full benchmark, written to docs/performance.md
+    python benchmarks/run.py --quick         # small sizes, printed only (add --out to write)
+
+Four measurements, each reported as ratios next to the absolute times:
+1. derivation time of symgrad.derive vs the naive SymPy approach (benchmarks/naive.py),
+   every case in a fresh process, the naive ones cut off at --limit seconds;
+2. numeric loss + gradients of the LeNet first stage: symgrad's generated code vs
+   torch autograd vs hand-vectorised NumPy, checked to agree before being timed;
+3. start-up: `symgrad derive` on a seed example as a whole process vs `import sympy`;
+4. peak memory of the LeNet first stage derivation.
+Then the issue's targets, reached or not. The report is written between the
+markers below, so notes written by hand around them survive a re-run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import machine  # noqa: E402
+from benchmarks.timing import repeat, seconds  # noqa: E402
+
+BEGIN, END = "<!-- benchmarks/run.py: begin -->", "<!-- benchmarks/run.py: end -->"
+SEED = "examples/conv_max_pool.toml"
+
+
+@dataclass
+class Config:
+    sizes: list[tuple[int, int]]
+    limit: float          # naive cases are cut off after this many seconds
+    lenet: tuple[int, int, int]  # (input size, output channels, kernel size) of the numeric/memory case
+    batches: list[int | None]
+    startup_runs: int
+    quick: bool
+
+
+FULL = Config([(3, 2), (6, 3), (10, 3), (14, 3), (28, 5), (32, 5)], 60.0, (32, 6, 5), [None, 256], 10, False)
+QUICK = Config([(3, 2), (6, 3)], 20.0, (12, 2, 5), [None, 16], 3, True)
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def run_case(method: str, n: int, k: int, pool: str, limit: float, *extra: str) -> dict | None:
+    """One derivation in a fresh process (benchmarks/cases.py); None when cut off at `limit` seconds."""
+    command = [sys.executable, "-m", "benchmarks.cases", method, str(n), str(k), pool, *extra]
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return None
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# 1. derivation time ----------------------------------------------------------------------------------
+
+
+def derivations(config: Config) -> list[dict]:
+    """symgrad and naive seconds per (size, pool); symgrad is the median of 3 processes when under 5 s."""
+    rows = []
+    for n, k in config.sizes:
+        for pool in ("avg", "max"):
+            runs = [run_case("symgrad", n, k, pool, 3600)]
+            if runs[0]["seconds"] < 5:
+                runs += [run_case("symgrad", n, k, pool, 3600) for _ in range(2)]
+            naive = run_case("naive", n, k, pool, config.limit)
+            rows.append({"n": n, "k": k, "pool": pool, "symgrad": statistics.median(r["seconds"] for r in runs),
+                         "naive": naive["seconds"] if naive else None, "macs": (n - k + 1) ** 2 * k * k})
+            naive_text = "cut off" if naive is None else f"{naive['seconds']:.3g} s"
+            print(f"  derive {n}x{n}/{k}x{k} {pool}: symgrad {rows[-1]['symgrad']:.3g} s, naive {naive_text}", flush=True)
+    return rows
+
+
+def speedup(row: dict, limit: float) -> tuple[float, bool]:
+    """(naive / symgrad, exact); a cut-off naive case gives only a lower bound."""
+    if row["naive"] is None:
+        return limit / row["symgrad"], False
+    return row["naive"] / row["symgrad"], True
+
+
+def _ratio(value: float, exact: bool = True) -> str:
+    return ("" if exact else "> ") + (f"{value:.3g}x" if value < 1000 else f"{value:,.0f}x")
+
+
+def derivation_table(rows: list[dict], limit: float) -> list[str]:
+    lines = ["| input, kernel | pooling | conv multiply-adds | symgrad | naive SymPy | speedup (naive / symgrad) |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        naive = seconds(row["naive"]) if row["naive"] is not None else f"> {limit:g} s (cut off)"
+        lines.append(f"| {row['n']}x{row['n']}, {row['k']}x{row['k']} | {row['pool']} 2x2 | {row['macs']:,} | "
+                     f"{seconds(row['symgrad'])} | {naive} | {_ratio(*speedup(row, limit))} |")
+    return lines
+
+
+# 2. numeric gradient ---------------------------------------------------------------------------------
+
+
+def numeric(config: Config) -> dict:
+    """Derive the LeNet stage in this process, generate its code, check agreement, time the three ways."""
+    from benchmarks import cases, gradients
+
+    n, channels, k = config.lenet
+    start = time.perf_counter()
+    d = cases.symgrad_case(n, k, "max", channels, bias=True)
+    derive_s = time.perf_counter() - start
+    start = time.perf_counter()
+    f = d.lambdify()
+    lambdify_s = time.perf_counter() - start
+    result = {"derive": derive_s, "lambdify": lambdify_s, "lines": len(f.source.splitlines()),
+              "longest": max(map(len, f.source.splitlines())), "batches": []}
+    print(f"  numeric: derive {derive_s:.3g} s, lambdify {lambdify_s:.3g} s", flush=True)
+    for batch in config.batches:
+        x, w, b = gradients.problems(n, channels, k, batch)
+        runs = gradients.runners(f, x, w, b)
+        difference = gradients.compare(runs, batch is not None)
+        if difference > 1e-9:
+            raise AssertionError(f"the implementations disagree at batch {batch}: relative difference {difference:g}")
+        default = f", {_torch_threads()} threads"
+        timed = {name + (default if name.startswith("torch") else ""): repeat(run, runs=15 if batch is None else 7)
+                 for name, run in runs.items()}
+        timed.update(_one_thread({name: run for name, run in runs.items() if name.startswith("torch")}, batch))
+        result["batches"].append({"batch": batch or 1, "difference": difference, "times": timed})
+        print(f"  numeric batch {batch or 1}: " + ", ".join(f"{k} {v['median']:.3g} s" for k, v in timed.items()),
+              flush=True)
+    last = config.batches[-1]
+    x, w, b = gradients.problems(n, channels, k, last)
+    result["sections"] = gradients.section_times(f.source, {"input": x, "0.weight": w, "0.bias": b})
+    result["sections_batch"] = last or 1
+    return result
+
+
+def _one_thread(runs: dict, batch) -> dict:
+    """The torch rows again with one thread: on a small shared machine that is often faster."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return {f"{name}, 1 thread": repeat(run, runs=15 if batch is None else 7) for name, run in runs.items()}
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _torch_name(times: dict) -> str:
+    """The fastest torch autograd row (of the default and the one-thread runs): the reference of the ratios."""
+    return min((name for name in times if name.startswith("torch autograd")), key=lambda n: times[n]["median"])
+
+
+def numeric_table(result: dict) -> list[str]:
+    lines = ["| batch | implementation | median | min | runs | time / torch autograd |",
+             "| ---: | --- | ---: | ---: | ---: | ---: |"]
+    for entry in result["batches"]:
+        torch = entry["times"][_torch_name(entry["times"])]["median"]
+        for name, t in entry["times"].items():
+            lines.append(f"| {entry['batch']} | {name} | {seconds(t['median'])} | {seconds(t['min'])} | {t['runs']} | "
+                         f"{t['median'] / torch:.3g} |")
+    return lines
+
+
+def section_table(result: dict) -> list[str]:
+    total = sum(t for _, _, t in result["sections"])
+    lines = [f"| section of the generated `compute()` | lines | time at batch {result['sections_batch']} | share |",
+             "| --- | ---: | ---: | ---: |"]
+    for label, count, t in result["sections"]:
+        lines.append(f"| {label} | {count:,} | {seconds(t)} | {100 * t / total:.0f} % |")
+    return lines
+
+
+# 3. start-up -----------------------------------------------------------------------------------------
+
+TORCH_PROBE = """
+import contextlib, io, sys
+from symgrad.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["derive", %r, "--format", "latex"])
+print(sum(1 for m in sys.modules if m == "torch" or m.startswith("torch.")))
+"""
+
+
+def startup(config: Config) -> dict:
+    """Median wall time of whole processes, interleaved; whether derive imports torch; its import costs."""
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        'python -c "import sympy"': [sys.executable, "-c", "import sympy"],
+        f"symgrad derive {SEED} --format latex": [sys.executable, "-m", "symgrad", "derive", SEED, "--format", "latex"],
+    }
+    times = {name: [] for name in commands}
+    for _ in range(config.startup_runs):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, env=_env(), check=True, stdout=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - start)
+    probe = subprocess.run([sys.executable, "-c", TORCH_PROBE % SEED], cwd=ROOT, env=_env(), capture_output=True,
+                           text=True, check=True)
+    importtime = subprocess.run([sys.executable, "-X", "importtime", "-m", "symgrad", "derive", SEED, "--format",
+                                 "latex"], cwd=ROOT, env=_env(), capture_output=True, text=True, check=True).stderr
+    return {"median": {k: statistics.median(v) for k, v in times.items()},
+            "min": {k: min(v) for k, v in times.items()}, "runs": config.startup_runs,
+            "torch_modules": int(probe.stdout.strip().splitlines()[-1]), "imports": top_imports(importtime)}
+
+
+def top_imports(report: str, count: int = 8) -> list[tuple[str, float]]:
+    """The top-level imports of a `python -X importtime` report, by cumulative seconds."""
+    found = []
+    for line in report.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", line)
+        if match and not match.group(2).startswith(" "):
+            found.append((match.group(2), int(match.group(1)) / 1e6))
+    return sorted(found, key=lambda item: -item[1])[:count]
+
+
+def startup_table(result: dict) -> list[str]:
+    base = result["median"]['python -c "import sympy"']
+    lines = [f"| process | median of {result['runs']} | min | / `import sympy` |", "| --- | ---: | ---: | ---: |"]
+    for name, t in result["median"].items():
+        lines.append(f"| `{name}` | {seconds(t)} | {seconds(result['min'][name])} | {t / base:.3g} |")
+    return lines
+
+
+# 4. targets ------------------------------------------------------------------------------------------
+
+
+def targets(config: Config, rows: list[dict], num: dict, start: dict, memory: dict | None) -> list[tuple]:
+    """(target, measured, reached) for every target of the issue that this run measured."""
+    by = {(r["n"], r["k"], r["pool"]): r for r in rows}
+    out = []
+    if (10, 3, "max") in by:
+        ratio, exact = speedup(by[10, 3, "max"], config.limit)
+        out.append(("derivation >= 100x faster than naive SymPy, 10x10/3x3 max pool", _ratio(ratio, exact),
+                    ratio >= 100))
+    for pool in ("max", "avg"):
+        series = [(r, *speedup(r, config.limit)) for r in rows if r["pool"] == pool]
+        verdict, shown = True, []
+        for (previous, p, _), (row, s, exact) in zip(series, series[1:]):
+            if s <= p:
+                verdict = False if exact else (None if verdict else verdict)
+        shown = ", ".join(f"{r['n']}/{r['k']}: {_ratio(s, e)}" for r, s, e in series)
+        if len(series) > 1:
+            out.append((f"the lead grows with size ({pool} pool)", shown, verdict))
+    if (10, 3, "max") in by and (28, 5, "max") in by:
+        ratio = by[28, 5, "max"]["symgrad"] / by[10, 3, "max"]["symgrad"]
+        out.append(("28x28/5x5 max pool within 30x the 10x10/3x3 time (25x the multiply-adds)", f"{ratio:.3g}x",
+                    ratio <= 30))
+    pairs = [(n, k, by[n, k, "max"]["symgrad"] / by[n, k, "avg"]["symgrad"]) for n, k in config.sizes]
+    out.append(("max pooling <= 2x the cost of average pooling, same size",
+                ", ".join(f"{n}/{k}: {r:.2g}x" for n, k, r in pairs), all(r <= 2 for _, _, r in pairs)))
+    last = num["batches"][-1]
+    torch = last["times"][_torch_name(last["times"])]["median"]
+    ratio = last["times"]["symgrad generated NumPy"]["median"] / torch
+    out.append((f"numeric gradient at batch {last['batch']} no slower than 2x torch autograd", f"{ratio:.3g}x",
+                ratio <= 2))
+    ratio = start["median"][f"symgrad derive {SEED} --format latex"] / start["median"]['python -c "import sympy"']
+    out.append(("seed example end to end within 2x the `import sympy` process", f"{ratio:.3g}x", ratio <= 2))
+    out.append(("torch not imported by derive", f"{start['torch_modules']} torch modules imported",
+                start["torch_modules"] == 0))
+    if memory is not None:
+        out.append(("LeNet first stage derivation under 2 GB peak", f"{memory['peak_mb']:,.0f} MB",
+                    memory["peak_mb"] < 2048))
+    return out
+
+
+def _verdict(reached) -> str:
+    return {True: "reached", False: "**missed**", None: "not shown (naive cut off)"}[reached]
+
+
+# report ------------------------------------------------------------------------------------------------
+
+
+def report(config: Config, rows, num, start, memory, elapsed: float) -> str:
+    n, channels, k = config.lenet
+    stage = f"{n}x{n} input, Conv2d(1, {channels}, {k}) with bias, MaxPool2d(2), MSELoss (target 1)"
+    out = [BEGIN, "", "Generated by `python benchmarks/run.py" + (" --quick" if config.quick else "") +
+           f"` in {elapsed / 60:.1f} min; do not edit between the markers.", ""]
+    if config.quick:
+        out += ["**Quick run: small sizes only, not the benchmark.**", ""]
+    out += ["### Machine", "", "| | |", "| --- | --- |"]
+    out += [f"| {what} | {value} |" for what, value in machine.describe(ROOT)]
+    out += ["", "### Targets", "", "| target | measured | |", "| --- | --- | --- |"]
+    out += [f"| {name} | {value} | {_verdict(ok)} |" for name, value, ok in targets(config, rows, num, start, memory)]
+    out += ["", "### Derivation time: symgrad vs naive SymPy", "",
+            "Conv2d(1, 1, k, bias=False) -> 2x2 pooling -> MSELoss (target 1), input and kernel all symbols. "
+            "symgrad: `symgrad.derive` as by default (gradients of kernel and input, named form); median of 3 "
+            "fresh processes when under 5 s, else one. Naive: the whole loss as one SymPy expression (conv as "
+            "sums, `sympy.Max` or the mean per window, MSE), then `sympy.diff` by every kernel entry; one fresh "
+            f"process, cut off after {config.limit:g} s. Imports are not timed.", ""]
+    out += derivation_table(rows, config.limit)
+    out += ["", f"### Numeric loss and gradients: the LeNet first stage ({stage})", "",
+            f"Derived fully symbolic in {seconds(num['derive'])}; `lambdify()` took {seconds(num['lambdify'])} and "
+            f"wrote {num['lines']:,} lines (longest {num['longest']} characters). Every implementation returns each "
+            "problem's loss and its gradients for the kernel, the bias and the input; they agree to a relative "
+            + ", ".join(f"{e['difference']:.1g} (batch {e['batch']})" for e in num["batches"]) +
+            " before timing. Batch B = B independent problems (docs/numeric.md): symgrad gets the input with a "
+            "leading batch axis, torch runs `torch.func.vmap(torch.func.grad(...))` (per-problem gradients, the same "
+            "results); the torch minibatch row is one ordinary `backward()` on an N=B minibatch, whose weight "
+            "gradient is the sum (fewer results), for scale. Float64 on the CPU; torch runs with its default "
+            f"{_torch_threads()} threads and again with 1, and the ratios divide by the faster torch autograd row. "
+            "Times are the median of the runs after 2 untimed warm-up calls (min shown too).", ""]
+    out += numeric_table(num)
+    out += ["", "Where a call of the generated code spends its time:", ""]
+    out += section_table(num)
+    out += ["", "### Start-up", "",
+            f"Whole processes, run interleaved; `symgrad derive` is `python -m symgrad derive` (the same entry "
+            "point as the `symgrad` script). Largest top-level imports of that process (`python -X importtime`, "
+            "cumulative): " + ", ".join(f"{name} {seconds(t)}" for name, t in start["imports"]) + ".", ""]
+    out += startup_table(start)
+    if memory is not None:
+        out += ["", "### Peak memory", "",
+                f"The LeNet first stage derivation ({stage}, fully symbolic) in a fresh process: "
+                f"{memory['peak_mb']:,.0f} MB peak resident (ru_maxrss), derivation {seconds(memory['seconds'])}.", ""]
+    out += ["", END]
+    return "\n".join(out)
+
+
+def _torch_threads() -> int:
+    import torch
+    return torch.get_num_threads()
+
+
+def write(path: Path, block: str) -> None:
+    """Replace the generated block of `path` (keeping the text around it), or start the file."""
+    if path.exists() and BEGIN in (text := path.read_text()) and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = "# Performance\n\nMeasured by `benchmarks/run.py`.\n\n" + block + "\n"
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a minute or two")
+    parser.add_argument("--out", type=Path, help="the report (default: docs/performance.md, or only printed with "
+                                                 "--quick)")
+    parser.add_argument("--limit", type=float, help="seconds after which a naive SymPy case is cut off")
+    args = parser.parse_args(argv)
+    config = QUICK if args.quick else FULL
+    if args.limit:
+        config.limit = args.limit
+    out = args.out or (None if args.quick else ROOT / "docs" / "performance.md")
+    began = time.perf_counter()
+    print("derivation times", flush=True)
+    rows = derivations(config)
+    print("peak memory", flush=True)
+    n, channels, k = config.lenet
+    memory = run_case("symgrad", n, k, "max", 3600, "--channels", str(channels), "--bias")
+    print("numeric gradients", flush=True)
+    num = numeric(config)
+    print("start-up", flush=True)
+    start = startup(config)
+    block = report(config, rows, num, start, memory, time.perf_counter() - began)
+    print(block)
+    if out is not None:
+        write(out, block)
+        print(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
