@@ -16,6 +16,7 @@ from numbers import Number
 import numpy as np
 import sympy as sp
 
+from . import algebra
 from .errors import OptionError
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
@@ -162,11 +163,13 @@ def is_numeric(array: np.ndarray) -> bool:
 
 
 def add_all(terms) -> sp.Expr:
-    """Sum a list of expressions in one SymPy call (much faster than repeated +)."""
-    terms = [t for t in terms if t != 0]
-    if not terms:
-        return sp.Integer(0)
-    return sp.Add(*terms)
+    """Sum a list of expressions in one SymPy call (much faster than repeated +); see algebra.add."""
+    return algebra.add(terms)
+
+
+def times(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a*b, fast for a symbol or number times a symbol (the bulk of conv and linear rules); see algebra."""
+    return algebra.product(a, b)
 
 
 def apply(function, array: np.ndarray) -> np.ndarray:

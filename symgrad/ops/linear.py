@@ -56,7 +56,7 @@ class Linear(Layer):
         out = np.empty(self.output_shape(x.shape), dtype=object)
         for idx in np.ndindex(*out.shape):
             *batch, o = idx
-            terms = [weight[o, i] * x[(*batch, i)] for i in range(self.in_features)]
+            terms = [tensor.times(weight[o, i], x[(*batch, i)]) for i in range(self.in_features)]
             if self.bias:
                 terms.append(params["bias"][o])
             out[idx] = tensor.add_all(terms)
@@ -74,8 +74,8 @@ class Linear(Layer):
             *batch, o = idx
             db[o].append(d)
             for i in range(self.in_features):
-                dx[(*batch, i)].append(d * weight[o, i])
-                dw[o, i].append(d * x[(*batch, i)])
+                dx[(*batch, i)].append(tensor.times(d, weight[o, i]))
+                dw[o, i].append(tensor.times(d, x[(*batch, i)]))
         grads = {"weight": tensor.collect(dw)}
         if self.bias:
             grads["bias"] = tensor.collect(db)

@@ -1,0 +1,106 @@
+"""Sums and products of SymPy expressions, built fast but exactly as SymPy builds them.
+
+A convolution of 32x32 by six 5x5 kernels builds about 350,000 products of two
+symbols and a few thousand sums of up to 800 terms. SymPy's `Mul` and `Add`
+constructors are general (they combine powers, collect like terms, ask
+assumptions) and spend ~30 microseconds on each such product. For the shapes
+backprop actually produces -- a symbol or nonzero number times a symbol, a sum of
+distinct terms -- the canonical result is known: the same arguments in SymPy's
+canonical order (`Basic.compare`). These builders construct exactly that object
+(equal, same hash, same printing) and hand everything else to SymPy unchanged.
+tests/test_algebra.py checks them against SymPy's own constructors.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+from sympy.core.basic import ordering_of_classes
+from sympy.core.parameters import global_parameters
+
+_RANK = {name: i for i, name in enumerate(ordering_of_classes)}
+_UNKNOWN = len(ordering_of_classes) + 1
+_ZERO, _ONE = sp.Integer(0), sp.Integer(1)
+
+
+def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a*b; fast when each is a symbol or a nonzero rational (and not both numbers)."""
+    if a.is_Symbol and b.is_Symbol:
+        if a == b or not (a.is_commutative and b.is_commutative) or not global_parameters.evaluate:
+            return a * b
+        return sp.Mul._from_args((a, b) if canonical_key(a) <= canonical_key(b) else (b, a), True)
+    if b.is_Rational and a.is_Symbol:
+        a, b = b, a
+    if a.is_Rational and b.is_Symbol and b.is_commutative and global_parameters.evaluate:
+        if a is _ZERO or a == 0:
+            return _ZERO
+        if a == 1:
+            return b
+        return sp.Mul._from_args((a, b), True)
+    return a * b
+
+
+def add(terms) -> sp.Expr:
+    """The sum of `terms`, in one constructor call; fast when no two terms can be combined."""
+    terms = [t for t in terms if t != 0]
+    if not terms:
+        return _ZERO
+    if len(terms) == 1:
+        return terms[0]
+    fast = _add_distinct(terms)
+    return sp.Add(*terms) if fast is None else fast
+
+
+def _add_distinct(terms):
+    """Add(*terms) when every term is a symbol, product or function of distinct "bases"; else None."""
+    if not global_parameters.evaluate:
+        return None
+    numbers, others, bases = [], [], set()
+    for term in terms:
+        if term.is_Number:
+            numbers.append(term)
+            continue
+        if not term.is_commutative or term.is_Order or not (
+                term.is_Symbol or term.is_Mul or term.is_Function or (term.is_Pow and not term.base.is_Number)):
+            return None
+        base = term.as_coeff_Mul()[1] if term.is_Mul else term
+        if base.is_Add or base in bases:
+            return None  # SymPy would distribute or collect like terms: let it
+        bases.add(base)
+        others.append(term)
+    if not others:
+        return sp.Add(*numbers)
+    try:
+        others.sort(key=canonical_key)
+    except TypeError:  # hashable contents of unusual objects that do not compare: SymPy decides
+        return None
+    constant = sp.Add(*numbers) if numbers else _ZERO
+    if not constant.is_finite:
+        return None
+    args = others if constant == 0 else [constant, *others]
+    return args[0] if len(args) == 1 else sp.Add._from_args(args, True)
+
+
+def canonical_key(expr: sp.Basic):
+    """A sort key that orders like SymPy's `Basic.compare` (class rank, content length, content)."""
+    if expr.is_Atom:
+        return _atom_key(expr)
+    name = type(expr).__name__
+    content = expr._hashable_content()
+    return (_RANK.get(name, _UNKNOWN), name, len(content), tuple(_item_key(item) for item in content))
+
+
+@lru_cache(maxsize=1 << 16)
+def _atom_key(expr):
+    name = type(expr).__name__
+    content = expr._hashable_content()
+    return (_RANK.get(name, _UNKNOWN), name, len(content), tuple(_item_key(item) for item in content))
+
+
+def _item_key(item):
+    if isinstance(item, sp.Basic):
+        return canonical_key(item)
+    if isinstance(item, frozenset):
+        raise TypeError("a set in hashable content")  # Basic.compare wraps sets; leave those to SymPy
+    return item
