@@ -1,4 +1,4 @@
-"""The command line: `symgrad derive`, `symgrad check` and `symgrad shapes` (see docs/cli.md).
+"""The command line: `symgrad derive`, `check`, `shapes`, `handout` and `exercises` (see docs/cli.md).
 
 Errors a user can fix end with one line on stderr and exit status 2; a mismatch
 found by `check` exits 1. The CLI uses only the public API.
@@ -48,7 +48,39 @@ def build_parser() -> argparse.ArgumentParser:
     shapes = commands.add_parser("shapes", help="print each layer's output shape, parameter count and shape formula")
     shapes.add_argument("spec", help="spec file (TOML)")
     shapes.add_argument("--format", choices=["text", "json"], default="text")
+    _add_handout_commands(commands)
     return parser
+
+
+def _add_handout_commands(commands) -> None:
+    """`handout` and `exercises` (docs/handout.md): Markdown on stdout, or --out FILE.md|.tex|.pdf."""
+    handout = commands.add_parser("handout", help="the seed articles' interview questions, solved, with an answer key")
+    handout.add_argument("--lang", choices=["en", "zh"], default="en")
+    handout.add_argument("--out", metavar="FILE", help="handout.md, .tex or .pdf (latexmk); default: Markdown on stdout")
+
+    exercises = commands.add_parser("exercises", help="fresh practice problems and a separate answer key")
+    exercises.add_argument("--count", type=_bounded("--count", 1, 100), default=5, help="1 to 100 (default 5)")
+    exercises.add_argument("--seed", type=_bounded("--seed", 0, 2**63 - 1), default=0,
+                           help="the same seed gives the same problems (default 0)")
+    exercises.add_argument("--lang", choices=["en", "zh"], default="en")
+    exercises.add_argument("--out", metavar="FILE",
+                           help="sheet.md, .tex or .pdf; the key goes to sheet-answers.md (etc.); "
+                                "default: both as Markdown on stdout, the key after a --- line")
+
+
+def _bounded(option: str, low: int, high: int):
+    """An argparse type: an integer in [low, high], else a one-line error naming the option."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer from {low} to {high}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be an integer from {low} to {high}, got {value}")
+        return value
+
+    parse.__name__ = option
+    return parse
 
 
 def _derivation(spec, method="rules"):
@@ -139,12 +171,43 @@ def run_shapes(args) -> int:
     return 0
 
 
+def run_handout(args) -> int:
+    from .handout import files, handout, to_markdown
+
+    if args.out:
+        files.check([args.out], args.lang)
+    document = handout(args.lang)
+    if args.out:
+        files.write([(args.out, document)])
+    else:
+        sys.stdout.write(to_markdown(document))
+    return 0
+
+
+def run_exercises(args) -> int:
+    from .handout import files, sheets, to_markdown
+    from .handout.exercises import together
+
+    outs = [args.out, files.answers_path(args.out)] if args.out else []
+    files.check(outs, args.lang)
+    sheet, key = sheets(args.count, args.seed, args.lang)
+    if args.out:
+        files.write(list(zip(outs, (sheet, key))))
+    else:
+        sys.stdout.write(to_markdown(together(sheet, key)))
+    return 0
+
+
+COMMANDS = {"derive": run_derive, "check": run_check, "shapes": run_shapes, "handout": run_handout,
+            "exercises": run_exercises}
+
+
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
         digits = sys.get_int_max_str_digits()  # _derivation lifts it; restore it for in-process callers
         try:
-            return {"derive": run_derive, "check": run_check, "shapes": run_shapes}[args.command](args)
+            return COMMANDS[args.command](args)
         finally:
             sys.set_int_max_str_digits(digits)
     except SymgradError as error:

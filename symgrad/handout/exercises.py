@@ -1,0 +1,173 @@
+"""Fresh practice problems of the handout's kinds, with small random integers, from a seed.
+
+Reproducible: one `random.Random(seed)` drives every choice, in a fixed order, so the
+same seed gives byte-identical sheets. Ties are included on purpose: a max-pooling
+window with two equal maxima (torch sends the gradient to the first), and ReLU at 0
+(torch's ReLU'(0) = 0). The random numbers are only the givens; every answer comes
+from `derive` or the shape table.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from .. import network as net
+from .. import ops
+from ..derive import derive
+from ..errors import OptionError
+from ..optim import SGD
+from ..tensor import symbolic
+from . import problems
+from .document import Document, Heading, NewPage, Text
+from .words import words
+
+KINDS = ("conv_sum", "conv_max_pool", "conv_avg_pool", "pool_shape", "max_pool_backward", "avg_pool_backward",
+         "conv_relu_max_pool")
+MAX_COUNT = 100
+MAX_SEED = 2**63 - 1
+TRIES = 200  # candidates drawn before a tie is given up on (the last one is used; never seen in practice)
+
+
+def check(count, seed) -> None:
+    """--count in 1..100 and --seed a non-negative integer, else an OptionError."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise OptionError("exercises", "--count", f"must be an integer from 1 to {MAX_COUNT}, got {count!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise OptionError("exercises", "--seed", f"must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+
+
+def generate(count: int, seed: int, lang: str = "en") -> list[problems.Problem]:
+    """`count` problems, cycling through KINDS, every number drawn from `random.Random(seed)`."""
+    check(count, seed)
+    w = words(lang)
+    rng = random.Random(seed)
+    return [_MAKERS[KINDS[i % len(KINDS)]](rng, w) for i in range(count)]
+
+
+def sheets(count: int, seed: int, lang: str = "en") -> tuple[Document, Document]:
+    """(problem sheet, answer key): two documents, so the key can be handed out separately."""
+    items = generate(count, seed, lang)
+    w = words(lang)
+    sheet = [Heading(w["sheet_title"].format(seed=seed), 1), Text(w["sheet_intro"].format(count=count))]
+    key = [Heading(w["key_title"].format(seed=seed), 1), Text(w["key_intro"])]
+    for n, p in enumerate(items, 1):
+        sheet += [Heading(w["problem"].format(n=n, title=p.title), 2), *p.prompt]
+        key += [Heading(w["answer_problem"].format(n=n), 2), *p.answers]
+    return (Document(w["sheet_title"].format(seed=seed), lang, tuple(sheet)),
+            Document(w["key_title"].format(seed=seed), lang, tuple(key)))
+
+
+def together(sheet: Document, key: Document) -> Document:
+    """Sheet and key in one document, the key after a page break (stdout without --out)."""
+    return Document(sheet.title, sheet.lang, (*sheet.blocks, NewPage(), *key.blocks))
+
+
+# --- the kinds ----------------------------------------------------------------
+
+def _ints(rng, shape, low, high) -> list:
+    return np.array([rng.randint(low, high) for _ in range(int(np.prod(shape)))]).reshape(shape).tolist()
+
+
+def _windows(array: np.ndarray, k: int, s: int):
+    """The k x k windows of a 2-D array at stride s (no padding): the pools drawn below."""
+    h, w = array.shape
+    for i in range(0, h - k + 1, s):
+        for j in range(0, w - k + 1, s):
+            yield array[i:i + k, j:j + k]
+
+
+def _tied(array: np.ndarray, k: int, s: int) -> bool:
+    """Does some window hold its maximum twice?"""
+    return any(list(window.reshape(-1)).count(window.max()) > 1 for window in _windows(array, k, s))
+
+
+def _conv_problem(kind: str, rng, w, pool_type, relu: bool = False):
+    size = rng.choice([3, 4])
+    k, s = (2, 2) if size == 3 else (2, 1)  # sigma is 2 x 2 (one window) or 3 x 3 (overlapping windows)
+    lr = rng.choice([0.01, 0.1])
+    target = rng.randint(-5, 20)
+    for _ in range(TRIES):
+        x, kernel = _ints(rng, (size, size), -2, 4), _ints(rng, (2, 2), -2, 3)
+        layers = [ops.Conv2d(1, 1, 2, bias=False, weight=kernel)] + ([ops.ReLU()] if relu else [])
+        if pool_type is not None:
+            layers.append(pool_type(k, stride=s))
+        else:
+            layers.append(ops.Sum())
+        d = derive(net.Sequential(*layers), x, ops.MSELoss(), target, SGD(lr=lr))
+        if _wanted(d, pool_type, relu, k, s):
+            break
+    return problems.gradient(kind, w, d)
+
+
+def _wanted(d, pool_type, relu, k, s) -> bool:
+    """Max pooling: a tied window; with ReLU: also an entry of sigma at exactly 0."""
+    if pool_type is not ops.MaxPool2d:
+        return True
+    sigma = np.asarray(d.arrays["forward:0"], dtype=object)[0, 0]
+    pooled_input = np.asarray(d.arrays["forward:1" if relu else "forward:0"], dtype=object)[0, 0]
+    return _tied(pooled_input, k, s) and (not relu or any(v == 0 for v in sigma.reshape(-1)))
+
+
+def conv_sum(rng, w):
+    return _conv_problem("conv_sum", rng, w, None)
+
+
+def conv_max_pool(rng, w):
+    return _conv_problem("conv_max_pool", rng, w, ops.MaxPool2d)
+
+
+def conv_avg_pool(rng, w):
+    return _conv_problem("conv_avg_pool", rng, w, ops.AvgPool2d)
+
+
+def conv_relu_max_pool(rng, w):
+    return _conv_problem("conv_relu_max_pool", rng, w, ops.MaxPool2d, relu=True)
+
+
+def max_pool_backward(rng, w):
+    """A 4 x 4 or 5 x 5 input whose first window holds its maximum twice, on purpose."""
+    size = rng.choice([4, 5])
+    k, s, p = rng.choice([(2, 2, 0), (3, 1, 0), (3, 2, 1), (2, 1, 0)])
+    x = np.array(_ints(rng, (size, size), 0, 5))
+    corner = x[:k - p, :k - p]  # window (1, 1) inside the input
+    first = np.unravel_index(int(np.argmax(corner)), corner.shape)
+    cells = [c for c in np.ndindex(*corner.shape) if c != first]
+    corner[cells[rng.randrange(len(cells))]] = corner[first]
+    d = derive(net.Sequential(ops.MaxPool2d(k, stride=s, padding=p), ops.Sum()), x.tolist())
+    return problems.pool_backward("max_pool_backward", w, d, symbolic_input=False)
+
+
+def avg_pool_backward(rng, w):
+    """torch's divisor: padding counted or not (count_include_pad), overlapping windows."""
+    h, wd = rng.randint(4, 6), rng.randint(4, 6)
+    k = rng.choice([2, 3])
+    s, p, include = rng.randint(1, k), rng.randint(0, k // 2), rng.choice([True, False])
+    pool = ops.AvgPool2d(k, stride=s, padding=p, count_include_pad=include)
+    d = derive(net.Sequential(pool, ops.Sum()), symbolic("x", (1, 1, h, wd)))
+    return problems.pool_backward("avg_pool_backward", w, d, symbolic_input=True)
+
+
+def pool_shape(rng, w):
+    """Conv then pool with padding and stride on a larger input: shapes only."""
+    for _ in range(TRIES):
+        c, h, wd = rng.randint(1, 3), rng.randint(7, 32), rng.randint(7, 32)
+        ck, cs, cp = rng.choice([3, 5]), rng.randint(1, 2), rng.randint(0, 2)
+        pk = rng.choice([2, 3])
+        ps, pp = rng.randint(1, pk), rng.randint(0, pk // 2)
+        pool_type = rng.choice([ops.MaxPool2d, ops.AvgPool2d])
+        network = net.Sequential(ops.Conv2d(c, rng.randint(2, 8), ck, stride=cs, padding=cp),
+                                 pool_type(pk, stride=ps, padding=pp))
+        try:
+            network.shapes((1, c, h, wd))
+            break
+        except OptionError:
+            continue
+    return problems.layer_shapes("pool_shape", w, w["shape_problem_title"], "shape_problem_prompt", network,
+                                 (1, c, h, wd))
+
+
+_MAKERS = {"conv_sum": conv_sum, "conv_max_pool": conv_max_pool, "conv_avg_pool": conv_avg_pool,
+           "pool_shape": pool_shape, "max_pool_backward": max_pool_backward,
+           "avg_pool_backward": avg_pool_backward, "conv_relu_max_pool": conv_relu_max_pool}
