@@ -1,0 +1,156 @@
+"""The benchmark compares like with like: its implementations agree, its report logic is right.
+
+No timing is asserted here: benchmarks/run.py measures, these tests only check that
+what it times computes the same thing (naive SymPy vs symgrad, symbolically; hand
+NumPy vs torch autograd vs symgrad's generated code, numerically, ties included).
+"""
+
+import random
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from benchmarks import cases, gradients, handnumpy, naive, run, torchref
+
+
+def _kernel_gradient_both(n, k, pool):
+    d = cases.symgrad_case(n, k, pool)
+    x = d.arrays["input"][0, 0].tolist()
+    kernel = d.arrays["param:0.weight"][0, 0].tolist()
+    ours = list(d.arrays["grad:0.weight"].reshape(-1))
+    theirs = naive.kernel_gradient(n, k, pool, x=x, kernel=kernel)
+    return ours, theirs, sorted(d.free_symbols, key=str)
+
+
+@pytest.mark.parametrize("n, k", [(3, 2), (6, 3)])
+def test_naive_equals_symgrad_avg_pool_symbolically(n, k):
+    ours, theirs, _ = _kernel_gradient_both(n, k, "avg")
+    assert len(ours) == k * k
+    for a, b in zip(ours, theirs):
+        assert sp.expand(a - b) == 0
+
+
+@pytest.mark.parametrize("n, k", [(3, 2), (6, 3)])
+def test_naive_equals_symgrad_max_pool_at_tie_free_points(n, k):
+    # sympy.diff of Max gives Heaviside terms, symgrad gives torch's first-max routing:
+    # equal wherever no window ties, which random rationals make sure of.
+    ours, theirs, free = _kernel_gradient_both(n, k, "max")
+    rng = random.Random(n)
+    for _ in range(3):
+        point = {s: sp.Rational(rng.randint(-999, 999), rng.randint(1, 97)) for s in free}
+        for a, b in zip(ours, theirs):
+            assert sp.nsimplify(a.xreplace(point)) == sp.nsimplify(b.xreplace(point))
+
+
+def test_naive_loss_is_the_symgrad_loss():
+    d = cases.symgrad_case(6, 3, "avg")
+    x = d.arrays["input"][0, 0].tolist()
+    kernel = d.arrays["param:0.weight"][0, 0].tolist()
+    assert sp.expand(naive.loss_expression(x, kernel, "avg") - d.loss) == 0
+
+
+@pytest.fixture(scope="module")
+def small_stage():
+    """A LeNet-like first stage, small: 8x8 input, Conv2d(1, 2, 3) with bias, MaxPool2d(2), MSE."""
+    return cases.symgrad_case(8, 3, "max", channels=2, bias=True).lambdify()
+
+
+@pytest.mark.parametrize("batch", [None, 5])
+def test_generated_code_torch_and_hand_numpy_agree(small_stage, batch):
+    x, w, b = gradients.problems(8, 2, 3, batch, seed=3)
+    runs = gradients.runners(small_stage, x, w, b)
+    assert gradients.compare(runs, batch is not None) < 1e-12
+
+
+def test_they_agree_on_ties_too(small_stage):
+    # Integers from {0, 1} make tied max-pool windows common; torch routes to the first maximum.
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 2, size=(6, 1, 1, 8, 8)).astype(float)
+    w = rng.integers(0, 2, size=(2, 1, 3, 3)).astype(float)
+    b = np.zeros(2)
+    runs = gradients.runners(small_stage, x, w, b)
+    assert gradients.compare(runs, batched=True) < 1e-12
+
+
+def test_compare_notices_a_wrong_gradient(small_stage):
+    x, w, b = gradients.problems(8, 2, 3, 4, seed=1)
+    runs = gradients.runners(small_stage, x, w, b)
+    right = runs["hand-vectorised NumPy"]
+
+    def wrong():
+        result = right()
+        result["gradients"]["0.weight"] = result["gradients"]["0.weight"] * 1.001
+        return result
+
+    runs["hand-vectorised NumPy"] = wrong
+    assert gradients.compare(runs, batched=True) > 1e-4
+
+
+def test_minibatch_step_gives_the_summed_gradient():
+    import torch
+
+    x, w, b = gradients.problems(8, 2, 3, 4, seed=2)
+    per = torchref.per_problem(x, w, b, 1)
+    hand = handnumpy.conv_maxpool_mse(x, w, b, 1)
+    np.testing.assert_allclose(hand["gradients"]["0.weight"].sum(axis=0), per["gradients"]["0.weight"].sum(axis=0))
+    weight = torch.from_numpy(w).requires_grad_()
+    out = torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(torch.from_numpy(x[:, 0]), weight,
+                                                                    torch.from_numpy(b)), 2)
+    (torch.nn.functional.mse_loss(out, torch.ones_like(out)) * 4).backward()
+    np.testing.assert_allclose(weight.grad.numpy(), per["gradients"]["0.weight"].sum(axis=0))
+
+
+def test_section_times_covers_every_section(small_stage):
+    x, w, b = gradients.problems(8, 2, 3, 3)
+    sections = gradients.section_times(small_stage.source, {"input": x, "0.weight": w, "0.bias": b}, repeats=1)
+    labels = [label for label, _, _ in sections]
+    assert labels[0] == "arguments" and "gradients" in labels and labels[-1] == "results"
+    assert sum(lines for _, lines, _ in sections) >= small_stage.source.count("\n    sigma_")
+    assert all(t >= 0 for _, _, t in sections)
+
+
+def test_a_case_runs_in_its_own_process_and_is_cut_off():
+    result = run.run_case("symgrad", 3, 2, "max", 120)
+    assert result["entries"] == 4 + 9 and result["peak_mb"] > 0
+    assert run.run_case("naive", 14, 3, "max", 0.5) is None
+
+
+def test_speedup_and_targets_logic():
+    rows = [{"n": n, "k": k, "pool": pool, "symgrad": s, "naive": t, "macs": 1}
+            for n, k, pool, s, t in [(10, 3, "avg", 0.1, 2.0), (10, 3, "max", 0.1, 20.0),
+                                     (28, 5, "avg", 2.0, None), (28, 5, "max", 2.5, None)]]
+    assert run.speedup(rows[1], 60) == (200.0, True)
+    assert run.speedup(rows[3], 60) == (24.0, False)
+    config = run.Config([(10, 3), (28, 5)], 60.0, (8, 2, 3), [None], 1, True)
+    numbers = {"batches": [{"batch": 1, "times": {"symgrad generated NumPy": {"median": 3.0},
+                                                  "torch autograd, 1 thread": {"median": 1.0},
+                                                  "torch autograd, 2 threads": {"median": 2.0}}}]}
+    start = {"median": {f"symgrad derive {run.SEED} --format latex": 0.5, 'python -c "import sympy"': 0.4},
+             "torch_modules": 0}
+    verdicts = {name: ok for name, _, ok in run.targets(config, rows, numbers, start, {"peak_mb": 3000})}
+    assert verdicts["derivation >= 100x faster than naive SymPy, 10x10/3x3 max pool"] is True
+    assert verdicts["the lead grows with size (max pool)"] is None      # 24x is only a lower bound
+    assert verdicts["28x28/5x5 max pool within 30x the 10x10/3x3 time (25x the multiply-adds)"] is True
+    assert verdicts["max pooling <= 2x the cost of average pooling, same size"] is True
+    assert verdicts["numeric gradient at batch 1 no slower than 2x torch autograd"] is False  # 3x the faster torch
+    assert verdicts["seed example end to end within 2x the `import sympy` process"] is True
+    assert verdicts["LeNet first stage derivation under 2 GB peak"] is False
+
+
+def test_write_keeps_the_text_around_the_generated_block(tmp_path):
+    path = tmp_path / "performance.md"
+    run.write(path, f"{run.BEGIN}\nold table\n{run.END}")
+    text = path.read_text().replace(run.END, run.END + "\n\n## Notes by hand\n")
+    path.write_text(text)
+    run.write(path, f"{run.BEGIN}\nnew table\n{run.END}")
+    text = path.read_text()
+    assert "new table" in text and "old table" not in text and "## Notes by hand" in text
+
+
+def test_top_imports_reads_only_top_level_lines():
+    report = ("import time: self [us] | cumulative | imported package\n"
+              "import time:       100 |       2500 |   sympy.core\n"
+              "import time:       300 |     400000 | sympy\n"
+              "import time:        20 |       1500 | symgrad.cli\n")
+    assert run.top_imports(report) == [("sympy", 0.4), ("symgrad.cli", 0.0015)]
