@@ -31,7 +31,7 @@ def test_naive_equals_symgrad_avg_pool_symbolically(n, k):
         assert sp.expand(a - b) == 0
 
 
-@pytest.mark.parametrize("n, k", [(3, 2), (6, 3)])
+@pytest.mark.parametrize("n, k", [(3, 2), (5, 2)])
 def test_naive_equals_symgrad_max_pool_at_tie_free_points(n, k):
     # sympy.diff of Max gives Heaviside terms, symgrad gives torch's first-max routing:
     # equal wherever no window ties, which random rationals make sure of.
@@ -40,7 +40,7 @@ def test_naive_equals_symgrad_max_pool_at_tie_free_points(n, k):
     for _ in range(3):
         point = {s: sp.Rational(rng.randint(-999, 999), rng.randint(1, 97)) for s in free}
         for a, b in zip(ours, theirs):
-            assert sp.nsimplify(a.xreplace(point)) == sp.nsimplify(b.xreplace(point))
+            assert a.xreplace(point) == b.xreplace(point)
 
 
 def test_naive_loss_is_the_symgrad_loss():
