@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from .. import tensor
 from ..errors import OptionError
 from . import options as opt
 from .base import Gradients, Layer
 from .geometry import conv_formula, conv_out_size, per_axis, taps
+from .indexing import COL, ROW, at, linear, tap, tap_tex
 
 
 class Conv2d(Layer):
     type_name = "Conv2d"
     output_letter = "sigma"
     index_form = {
-        "forward": r"\sigma_{i,j} = b + \sum_{a,b} K_{a,b}\, X_{i s + a d - p,\; j s + b d - p}",
-        "weight": r"\frac{\partial L}{\partial K_{a,b}} = \sum_{i,j} \delta_{i,j}\, X_{i s + a d - p,\; j s + b d - p}",
-        "bias": r"\frac{\partial L}{\partial b} = \sum_{i,j} \delta_{i,j}",
-        "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{\substack{i,j,a,b\\ i s + a d - p = h\\ j s + b d - p = w}} \delta_{i,j}\, K_{a,b}",
+        "forward": r"\sigma_{o,i,j} = b_{o} + \sum_{c=1}^{C_{in}/g} \sum_{a=1}^{k_h} \sum_{b=1}^{k_w} K_{o,c,a,b}\, "
+                   r"X_{c^{*},\; " + ROW + r",\; " + COL + r"}, \quad c^{*} = c + \tfrac{C_{in}}{g}"
+                   r"\left\lfloor \tfrac{(o-1)\,g}{C_{out}} \right\rfloor",
+        "weight": r"\frac{\partial L}{\partial K_{o,c,a,b}} = \sum_{n,i,j} \delta_{n,o,i,j}\, "
+                  r"X_{n,c^{*},\; " + ROW + r",\; " + COL + r"}",
+        "bias": r"\frac{\partial L}{\partial b_{o}} = \sum_{n,i,j} \delta_{n,o,i,j}",
+        "input": r"\begin{gathered}\frac{\partial L}{\partial X_{n,c^{*},h,w}} = \sum_{o} \sum_{a=1}^{k_h} "
+                 r"\sum_{b=1}^{k_w} \tilde{\delta}_{n,o,\; h + d(a-1),\; w + d(b-1)}\; K_{o,c,\; k_h + 1 - a,\; "
+                 r"k_w + 1 - b} \\ \tilde{\delta}_{n,o,\; s(i-1) + d(k_h-1) - p + 1,\; s(j-1) + d(k_w-1) - p + 1} "
+                 r"= \delta_{n,o,i,j}, \quad \tilde{\delta} = 0 \text{ elsewhere}\end{gathered}",
     }
+    #: In words: dL/dX is a full convolution of the stride-dilated delta with the kernel rotated by 180 degrees.
+    index_note = "full convolution of the stride-dilated delta with the 180-degree rotated kernel"
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", *, weight=None, bias_values=None):
@@ -164,3 +174,124 @@ class Conv2d(Layer):
         o = self.options()
         return torch.nn.Conv2d(self.in_channels, self.out_channels, self.kernel_size, stride=self.stride,
                                padding=o["padding"], dilation=self.dilation, groups=self.groups, bias=self.bias)
+
+    # ---------------------------------------------------------------- index forms: instance, evaluation, figure
+
+    def index_instance(self, key: str, in_shape) -> str:
+        """The index form of `key` with this layer's stride, padding, dilation and sizes filled in."""
+        (sh, sw), (dh, dw), (kh, kw) = self.stride, self.dilation, self.kernel_size
+        top, left = self.padding[0], self.padding[2]
+        _, _, ho, wo = self.output_shape(tuple(in_shape))
+        rows, cols = tap_tex(sh, dh, top, "i", "a"), tap_tex(sw, dw, left, "j", "b")
+        channels = self.in_channels > 1 or self.out_channels > 1
+        o, n_c, oc = ("o,", "n,c^{*},", "o,c,") if channels else ("", "", "")
+        over_c = r"\sum_{c=1}^{%d} " % (self.in_channels // self.groups) if channels else ""
+        bias = (r"b_{o} + " if channels else "b + ") if self.bias else ""
+        sums = r"\sum_{a=1}^{%d} \sum_{b=1}^{%d} " % (kh, kw)
+        outputs = r"\sum_{i=1}^{%d} \sum_{j=1}^{%d} " % (ho, wo)
+        if key == "forward":
+            return r"\sigma_{%si,j} = %s%s%sK_{%sa,b}\, X_{%s%s,\; %s}" % (
+                o, bias, over_c, sums, oc, "c^{*}," if channels else "", rows, cols)
+        if key == "weight":
+            return r"\frac{\partial L}{\partial K_{%sa,b}} = %s\delta_{%si,j}\, X_{%s%s,\; %s}" % (
+                oc, outputs, "n,o," if channels else "", n_c, rows, cols)
+        if key == "bias":
+            return r"\frac{\partial L}{\partial b_{%s}} = %s\delta_{%si,j}" % (
+                "o" if channels else "", outputs, "n,o," if channels else "")
+        if key == "input":
+            up = linear([(sh, "i")], dh * (kh - 1) - top + 1 - sh)
+            right = linear([(sw, "j")], dw * (kw - 1) - left + 1 - sw)
+            dn = "n,o," if channels else ""
+            return (r"\tilde{\delta}_{%s%s,\; %s} = \delta_{%si,j}, \quad \frac{\partial L}{\partial X_{%sh,w}} = "
+                    r"%s%s\tilde{\delta}_{%s%s,\; %s}\; K_{%s%s,\; %s}") % (
+                dn, up, right, dn, n_c, r"\sum_{o} " if channels else "", sums, dn,
+                linear([(1, "h"), (dh, "a")], -dh), linear([(1, "w"), (dw, "b")], -dw), oc,
+                linear([(-1, "a")], kh + 1), linear([(-1, "b")], kw + 1))
+        return ""
+
+    def weight_taps(self, in_shape, a: int, b: int) -> list[tuple[int, int]]:
+        """The 0-based input positions (h, w) that multiply into dL/dK_{a,b} (a, b 1-based), row-major."""
+        _, _, ho, wo = self.output_shape(tuple(in_shape))
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        top, left = self.padding[0], self.padding[2]
+        found = []
+        for i in range(1, ho + 1):
+            for j in range(1, wo + 1):
+                h, w = tap(sh, dh, top, i, a), tap(sw, dw, left, j, b)
+                if 1 <= h <= in_shape[2] and 1 <= w <= in_shape[3]:
+                    found.append((h - 1, w - 1))
+        return found
+
+    def figure(self, in_shape, x):
+        """Marks for the printer's grid: the taps of dL/dK_{1,1}."""
+        return {position: "" for position in self.weight_taps(in_shape, 1, 1)}
+
+
+def _c_star(layer: Conv2d, o: int, c: int) -> int:
+    """c* = c + (C_in/g) floor((o-1) g / C_out), 1-based: the input channel that K_{o,c} reads."""
+    return c + (layer.in_channels // layer.groups) * ((o - 1) * layer.groups // layer.out_channels)
+
+
+def _forward_by_index_form(layer: Conv2d, x, params, delta=None):
+    n_, _, _, _ = x.shape
+    _, oo, ho, wo = layer.output_shape(x.shape)
+    (sh, sw), (dh, dw), (kh, kw) = layer.stride, layer.dilation, layer.kernel_size
+    top, left = layer.padding[0], layer.padding[2]
+    out = np.empty((n_, oo, ho, wo), dtype=object)
+    for n, o, i, j in np.ndindex(*out.shape):
+        total = params["bias"][o] if layer.bias else sp.Integer(0)
+        for c in range(1, layer.in_channels // layer.groups + 1):
+            for a in range(1, kh + 1):
+                for b in range(1, kw + 1):
+                    total += params["weight"][o, c - 1, a - 1, b - 1] * at(
+                        x, n, _c_star(layer, o + 1, c) - 1, tap(sh, dh, top, i + 1, a), tap(sw, dw, left, j + 1, b))
+        out[n, o, i, j] = total
+    return out
+
+
+def _weight_by_index_form(layer: Conv2d, x, params, delta):
+    (sh, sw), (dh, dw) = layer.stride, layer.dilation
+    top, left = layer.padding[0], layer.padding[2]
+    grad = np.empty(params["weight"].shape, dtype=object)
+    for o, c, a, b in np.ndindex(*grad.shape):
+        grad[o, c, a, b] = sum((delta[n, o, i, j] * at(x, n, _c_star(layer, o + 1, c + 1) - 1,
+                                                      tap(sh, dh, top, i + 1, a + 1), tap(sw, dw, left, j + 1, b + 1))
+                                for n, i, j in np.ndindex(delta.shape[0], *delta.shape[2:])), sp.Integer(0))
+    return grad
+
+
+def _bias_by_index_form(layer: Conv2d, x, params, delta):
+    return np.array([sum(delta[:, o].reshape(-1), sp.Integer(0)) for o in range(delta.shape[1])], dtype=object)
+
+
+def _input_by_index_form(layer: Conv2d, x, params, delta):
+    """The full convolution: delta dilated by the stride and padded by d(k-1) - p, against the rotated kernel."""
+    (sh, sw), (dh, dw), (kh, kw) = layer.stride, layer.dilation, layer.kernel_size
+    top, left = layer.padding[0], layer.padding[2]
+    n_, oo, ho, wo = delta.shape
+    # delta~ on a canvas large enough for every index h + d(a-1) the formula reads (1-based positions)
+    height = max(x.shape[2] + dh * (kh - 1), sh * (ho - 1) + dh * (kh - 1) - top + 1) + 1
+    width = max(x.shape[3] + dw * (kw - 1), sw * (wo - 1) + dw * (kw - 1) - left + 1) + 1
+    tilde = np.full((n_, oo, height + 1, width + 1), sp.Integer(0), dtype=object)
+    for n, o, i, j in np.ndindex(*delta.shape):
+        u, v = sh * i + dh * (kh - 1) - top + 1, sw * j + dw * (kw - 1) - left + 1  # i, j 0-based here
+        if u >= 1 and v >= 1:
+            tilde[n, o, u, v] = delta[n, o, i, j]
+    grad = np.empty(x.shape, dtype=object)
+    per_in = layer.in_channels // layer.groups
+    for n, cs, h, w in np.ndindex(*x.shape):
+        total = sp.Integer(0)
+        for o in range(oo):
+            c = cs + 1 - per_in * (o * layer.groups // layer.out_channels)  # the in-group channel of c* for o
+            if not 1 <= c <= per_in:
+                continue
+            for a in range(1, kh + 1):
+                for b in range(1, kw + 1):
+                    total += tilde[n, o, h + 1 + dh * (a - 1), w + 1 + dw * (b - 1)] * \
+                        params["weight"][o, c - 1, kh - a, kw - b]
+        grad[n, cs, h, w] = total
+    return grad
+
+
+Conv2d.index_rules = {"forward": _forward_by_index_form, "weight": _weight_by_index_form,
+                      "bias": _bias_by_index_form, "input": _input_by_index_form}

@@ -11,6 +11,7 @@ from . import options as opt
 from .argmax import FirstArgmax
 from .base import Gradients, Layer
 from .geometry import per_axis, pool_formula, pool_out_size, taps
+from .indexing import COL, ROW, tap, tap_tex
 
 
 class _Pool2d(Layer):
@@ -66,9 +67,12 @@ class MaxPool2d(_Pool2d):
     type_name = "MaxPool2d"
     output_letter = "S"
     index_form = {
-        "forward": r"S_{i,j} = \max_{a,b}\; X_{i s + a d - p,\; j s + b d - p}",
-        "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{i,j} \delta_{i,j}\, "
-                 r"\mathbb{1}\left[(h,w) = \text{first }\operatorname{argmax} \text{ of window } (i,j)\right]",
+        "forward": r"\begin{gathered}S_{c,i,j} = \max_{(h,w) \in W_{i,j}} X_{c,h,w} \\ W_{i,j} = \left\{\left("
+                   + ROW + ",\\; " + COL + r"\right) : 1 \le a \le k_h,\ 1 \le b \le k_w\right\} "
+                   r"\cap [1,H] \times [1,W]\end{gathered}",
+        "input": r"\frac{\partial L}{\partial X_{c,h,w}} = \sum_{i,j} \delta_{c,i,j}\, "
+                 r"\mathbb{1}\left[(h,w) = \operatorname*{argmax}_{(u,v) \in W_{i,j}} X_{c,u,v}\right]"
+                 r"\quad \text{(the first maximum, row by row)}",
     }
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
@@ -130,8 +134,13 @@ class AvgPool2d(_Pool2d):
     type_name = "AvgPool2d"
     output_letter = "S"
     index_form = {
-        "forward": r"S_{i,j} = \frac{1}{|W_{i,j}|} \sum_{(h,w) \in W_{i,j}} X_{h,w}",
-        "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{(i,j):\, (h,w) \in W_{i,j}} \frac{\delta_{i,j}}{|W_{i,j}|}",
+        "forward": r"\begin{gathered}S_{c,i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{c,h,w}, \quad "
+                   r"W_{i,j} = \left\{\left(" + ROW + ",\\; " + COL + r"\right)\right\}_{a \le k_h,\, b \le k_w} "
+                   r"\cap [1,H] \times [1,W] \\ D_{i,j} = \begin{cases} \text{divisor\_override} & \text{if given} \\ "
+                   r"\left(\min(h_0 + k_h, H + p) - h_0\right)\left(\min(w_0 + k_w, W + p) - w_0\right) "
+                   r"& \text{if count\_include\_pad} \\ |W_{i,j}| & \text{otherwise} \end{cases}, \quad "
+                   r"h_0 = s(i-1) - p,\ w_0 = s(j-1) - p\end{gathered}",
+        "input": r"\frac{\partial L}{\partial X_{c,h,w}} = \sum_{(i,j):\, (h,w) \in W_{i,j}} \frac{\delta_{c,i,j}}{D_{i,j}}",
     }
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -192,3 +201,122 @@ class AvgPool2d(_Pool2d):
 
         return torch.nn.AvgPool2d(self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode,
                                   count_include_pad=self.count_include_pad, divisor_override=self.divisor_override)
+
+
+# -------------------------------------------------------------------- index forms: instances, evaluation, figures
+
+def _window_tex(layer: _Pool2d) -> str:
+    """W_{i,j} with this layer's numbers: the rows and columns one window covers."""
+    (sh, sw), (dh, dw), (ph, pw), (kh, kw) = layer.stride, layer.dilation, layer.padding, layer.kernel_size
+    return (r"W_{i,j} = \left\{\left(%s,\; %s\right) : 1 \le a \le %d,\ 1 \le b \le %d\right\} \cap [1,H] \times [1,W]"
+            % (tap_tex(sh, dh, ph, "i", "a"), tap_tex(sw, dw, pw, "j", "b"), kh, kw))
+
+
+def _window(layer: _Pool2d, in_shape, i: int, j: int) -> list[tuple[int, int]]:
+    """W_{i,j} by the index form (1-based i, j and positions), row-major."""
+    (sh, sw), (dh, dw), (ph, pw), (kh, kw) = layer.stride, layer.dilation, layer.padding, layer.kernel_size
+    rows = [tap(sh, dh, ph, i, a) for a in range(1, kh + 1)]
+    cols = [tap(sw, dw, pw, j, b) for b in range(1, kw + 1)]
+    return [(h, w) for h in rows if 1 <= h <= in_shape[2] for w in cols if 1 <= w <= in_shape[3]]
+
+
+def _first_argmax(x, n, c, window):
+    """The first (row-major) position of the window's maximum: a later entry must be strictly larger."""
+    best = window[0]
+    for h, w in window[1:]:
+        if x[n, c, h - 1, w - 1] > x[n, c, best[0] - 1, best[1] - 1]:
+            best = (h, w)
+    return best
+
+
+def _max_forward_by_index_form(layer, x, params, delta=None):
+    out = np.empty(layer.output_shape(x.shape), dtype=object)
+    for n, c, i, j in np.ndindex(*out.shape):
+        out[n, c, i, j] = sp.Max(*[x[n, c, h - 1, w - 1] for h, w in _window(layer, x.shape, i + 1, j + 1)])
+    return out
+
+
+def _max_input_by_index_form(layer, x, params, delta):
+    grad = np.full(x.shape, sp.Integer(0), dtype=object)
+    for n, c, i, j in np.ndindex(*delta.shape):
+        h, w = _first_argmax(x, n, c, _window(layer, x.shape, i + 1, j + 1))
+        grad[n, c, h - 1, w - 1] += delta[n, c, i, j]
+    return grad
+
+
+def _max_instance(self, key, in_shape):
+    window = _window_tex(self)
+    if key == "forward":
+        return r"\begin{gathered}S_{i,j} = \max_{(h,w) \in W_{i,j}} X_{h,w} \\ %s\end{gathered}" % window
+    if key == "input":
+        return (r"\begin{gathered}\frac{\partial L}{\partial X_{h,w}} = \sum_{i,j} \delta_{i,j}\, \mathbb{1}\left[(h,w) = "
+                r"\operatorname*{argmax}_{(u,v) \in W_{i,j}} X_{u,v}\right] \\ %s\end{gathered}" % window)
+    return ""
+
+
+def _routing(self, in_shape, x):
+    """Marks for the printer's grid: where each window of sample 0, channel 0 routes its delta (None if symbolic)."""
+    _, _, ho, wo = self.output_shape(tuple(in_shape))
+    if not all(v.is_comparable for v in x[0, 0].reshape(-1)):
+        return None
+    marks: dict[tuple[int, int], list[str]] = {}
+    for i in range(1, ho + 1):
+        for j in range(1, wo + 1):
+            h, w = _first_argmax(x, 0, 0, _window(self, in_shape, i, j))
+            marks.setdefault((h - 1, w - 1), []).append(f"{i},{j}")
+    return {position: "; ".join(windows) for position, windows in marks.items()}
+
+
+MaxPool2d.index_instance = _max_instance
+MaxPool2d.figure = _routing
+MaxPool2d.index_rules = {"forward": _max_forward_by_index_form, "input": _max_input_by_index_form}
+
+
+def _divisor_by_index_form(layer, in_shape, i: int, j: int) -> int:
+    """D_{i,j} as the index form states it (1-based i, j)."""
+    if layer.divisor_override is not None:
+        return layer.divisor_override
+    if not layer.count_include_pad:
+        return len(_window(layer, in_shape, i, j))
+    (sh, sw), (ph, pw), (kh, kw) = layer.stride, layer.padding, layer.kernel_size
+    h0, w0 = sh * (i - 1) - ph, sw * (j - 1) - pw
+    return (min(h0 + kh, in_shape[2] + ph) - h0) * (min(w0 + kw, in_shape[3] + pw) - w0)
+
+
+def _avg_forward_by_index_form(layer, x, params, delta=None):
+    out = np.empty(layer.output_shape(x.shape), dtype=object)
+    for n, c, i, j in np.ndindex(*out.shape):
+        window = _window(layer, x.shape, i + 1, j + 1)
+        total = sum((x[n, c, h - 1, w - 1] for h, w in window), sp.Integer(0))
+        out[n, c, i, j] = total / _divisor_by_index_form(layer, x.shape, i + 1, j + 1)
+    return out
+
+
+def _avg_input_by_index_form(layer, x, params, delta):
+    grad = np.full(x.shape, sp.Integer(0), dtype=object)
+    for n, c, i, j in np.ndindex(*delta.shape):
+        share = delta[n, c, i, j] / _divisor_by_index_form(layer, x.shape, i + 1, j + 1)
+        for h, w in _window(layer, x.shape, i + 1, j + 1):
+            grad[n, c, h - 1, w - 1] += share
+    return grad
+
+
+def _avg_instance(self, key, in_shape):
+    _, _, ho, wo = self.output_shape(tuple(in_shape))
+    divisors = [[_divisor_by_index_form(self, in_shape, i, j) for j in range(1, wo + 1)] for i in range(1, ho + 1)]
+    flat = {d for row in divisors for d in row}
+    if len(flat) == 1:
+        shown = r"D_{i,j} = %d" % flat.pop()
+    elif ho * wo <= 36:
+        shown = r"D = \begin{bmatrix}%s\end{bmatrix}" % r" \\ ".join(" & ".join(str(d) for d in row) for row in divisors)
+    else:
+        shown = r"D_{i,j} \in \{%s\}" % ", ".join(str(d) for d in sorted(flat))
+    rule = {"forward": r"S_{i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{h,w}",
+            "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{(i,j):\, (h,w) \in W_{i,j}} \frac{\delta_{i,j}}{D_{i,j}}"}
+    if key not in rule:
+        return ""
+    return r"\begin{gathered}%s \\ %s, \quad %s\end{gathered}" % (rule[key], _window_tex(self), shown)
+
+
+AvgPool2d.index_instance = _avg_instance
+AvgPool2d.index_rules = {"forward": _avg_forward_by_index_form, "input": _avg_input_by_index_form}
