@@ -126,3 +126,24 @@ class Tanh(_Elementwise):
 
     def local(self, x, y):
         return 1 - y**2
+
+
+# ---------------------------------------------------------------- index forms as evaluable functions
+
+def _elementwise_rules(function, local):
+    """The forward and input index forms of an activation, evaluated entry by entry as written."""
+    def forward(layer, x, params, delta=None):
+        return tensor.apply(function, x)
+
+    def input(layer, x, params, delta):
+        out = np.empty(x.shape, dtype=object)
+        for idx in np.ndindex(*x.shape):
+            out[idx] = delta[idx] * local(x[idx], function(x[idx]))
+        return out
+
+    return {"forward": forward, "input": input}
+
+
+ReLU.index_rules = _elementwise_rules(lambda x: sp.Max(x, 0), lambda x, a: sp.Integer(1) if x > 0 else sp.Integer(0))
+Sigmoid.index_rules = _elementwise_rules(lambda x: 1 / (1 + sp.exp(-x)), lambda x, a: a * (1 - a))
+Tanh.index_rules = _elementwise_rules(sp.tanh, lambda x, a: 1 - a**2)

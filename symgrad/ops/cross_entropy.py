@@ -84,3 +84,22 @@ class CrossEntropyLoss(Loss):
                 return super().forward(input, target.long())
 
         return CrossEntropyLoss(reduction=self.reduction)
+
+
+# ---------------------------------------------------------------- index forms as evaluable functions
+
+def _ce_forward(loss, out, target):
+    scale = 1 if loss.reduction == "sum" else out.shape[0]
+    return sum((sp.log(sum(sp.exp(z) for z in out[n])) - out[n, int(target[n])] for n in range(out.shape[0])), 0) / scale
+
+
+def _ce_input(loss, out, target):
+    scale = 1 if loss.reduction == "sum" else out.shape[0]
+    grad = np.empty(out.shape, dtype=object)
+    for n, c in np.ndindex(*out.shape):
+        softmax = sp.exp(out[n, c]) / sum(sp.exp(z) for z in out[n])
+        grad[n, c] = (softmax - (1 if c == int(target[n]) else 0)) / scale
+    return grad
+
+
+CrossEntropyLoss.index_rules = {"forward": _ce_forward, "input": _ce_input}

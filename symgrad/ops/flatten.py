@@ -17,8 +17,8 @@ class Flatten(Layer):
     type_name = "Flatten"
     output_letter = "f"
     index_form = {
-        "forward": r"f_{n,\, (c H + h) W + w} = X_{n,c,h,w}",
-        "input": r"\frac{\partial L}{\partial X_{n,c,h,w}} = \delta_{n,\, (c H + h) W + w}",
+        "forward": r"f_{n,\, (c-1) H W + (h-1) W + w} = X_{n,c,h,w}",
+        "input": r"\frac{\partial L}{\partial X_{n,c,h,w}} = \delta_{n,\, (c-1) H W + (h-1) W + w}",
     }
 
     def __init__(self, start_dim=1, end_dim=-1):
@@ -67,3 +67,34 @@ class Flatten(Layer):
         import torch
 
         return torch.nn.Flatten(self.start_dim, self.end_dim)
+
+
+# ---------------------------------------------------------------- index forms as evaluable functions
+
+def _flat_position(index, shape) -> int:
+    """The row-major position of a 1-based index among the merged dims: (c-1)HW + (h-1)W + w."""
+    position = 0
+    for i, n in zip(index, shape):
+        position = position * n + (i - 1)
+    return position + 1
+
+
+def _flatten_forward(layer, x, params, delta=None):
+    start, end = layer._dims(x.shape)
+    out = np.empty(layer.output_shape(x.shape), dtype=object)
+    for idx in np.ndindex(*x.shape):
+        merged = _flat_position([i + 1 for i in idx[start:end + 1]], x.shape[start:end + 1])
+        out[(*idx[:start], merged - 1, *idx[end + 1:])] = x[idx]
+    return out
+
+
+def _flatten_input(layer, x, params, delta):
+    start, end = layer._dims(x.shape)
+    grad = np.empty(x.shape, dtype=object)
+    for idx in np.ndindex(*x.shape):
+        merged = _flat_position([i + 1 for i in idx[start:end + 1]], x.shape[start:end + 1])
+        grad[idx] = delta[(*idx[:start], merged - 1, *idx[end + 1:])]
+    return grad
+
+
+Flatten.index_rules = {"forward": _flatten_forward, "input": _flatten_input}

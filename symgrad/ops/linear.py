@@ -85,3 +85,44 @@ class Linear(Layer):
         import torch
 
         return torch.nn.Linear(self.in_features, self.out_features, bias=self.bias)
+
+
+# ---------------------------------------------------------------- index forms as evaluable functions
+
+def _rows(x, width):
+    """Leading dims as one batch axis n, as the index forms write them."""
+    return np.asarray(x, dtype=object).reshape(-1, width)
+
+
+def _linear_forward(layer, x, params, delta=None):
+    xs, weight = _rows(x, layer.in_features), params["weight"]
+    out = np.empty((xs.shape[0], layer.out_features), dtype=object)
+    for n, o in np.ndindex(*out.shape):
+        bias = params["bias"][o] if layer.bias else 0
+        out[n, o] = bias + sum(weight[o, i] * xs[n, i] for i in range(layer.in_features))
+    return out.reshape(*np.shape(x)[:-1], layer.out_features)
+
+
+def _linear_weight(layer, x, params, delta):
+    xs, ds = _rows(x, layer.in_features), _rows(delta, layer.out_features)
+    grad = np.empty((layer.out_features, layer.in_features), dtype=object)
+    for o, i in np.ndindex(*grad.shape):
+        grad[o, i] = sum(ds[n, o] * xs[n, i] for n in range(xs.shape[0]))
+    return grad
+
+
+def _linear_bias(layer, x, params, delta):
+    ds = _rows(delta, layer.out_features)
+    return np.array([sum(ds[n, o] for n in range(ds.shape[0])) for o in range(layer.out_features)], dtype=object)
+
+
+def _linear_input(layer, x, params, delta):
+    ds = _rows(delta, layer.out_features)
+    grad = np.empty((ds.shape[0], layer.in_features), dtype=object)
+    for n, i in np.ndindex(*grad.shape):
+        grad[n, i] = sum(ds[n, o] * params["weight"][o, i] for o in range(layer.out_features))
+    return grad.reshape(np.shape(x))
+
+
+Linear.index_rules = {"forward": _linear_forward, "weight": _linear_weight, "bias": _linear_bias,
+                      "input": _linear_input}

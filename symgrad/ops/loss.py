@@ -34,6 +34,17 @@ class _PointwiseLoss(Loss):
     def _scale(self, out):
         return 1 if self.reduction == "sum" else max(out.size, 1)
 
+    def index_instance(self, key: str, out_shape) -> str:
+        """The index form with this loss's n (and the number of entries) filled in."""
+        entries = max(int(np.prod(out_shape)), 1)
+        n = 1 if self.reduction == "sum" else entries
+        general = self.index_form[key].split(r", \quad n =")[0]
+        scale = {r"\frac{1}{n} ": "" if n == 1 else r"\frac{1}{%d} " % n, r"\frac{2}{n} ": "2" if n == 1 else
+                 r"\frac{2}{%d} " % n, r"\sum_{i}": r"\sum_{i=1}^{%d}" % entries}
+        for old, new in scale.items():
+            general = general.replace(old, new)
+        return general
+
     def torch_module(self):
         import torch
 
@@ -43,7 +54,8 @@ class _PointwiseLoss(Loss):
 class MSELoss(_PointwiseLoss):
     type_name = "MSELoss"
     index_form = {
-        "forward": r"L = \frac{1}{n} \sum_{i} (S_i - y_i)^2",
+        "forward": r"L = \frac{1}{n} \sum_{i} (S_i - y_i)^2, \quad n = \text{the number of entries (mean) or } 1 "
+                   r"\text{ (sum)}",
         "input": r"\frac{\partial L}{\partial S_i} = \frac{2}{n} (S_i - y_i)",
     }
 
@@ -60,7 +72,8 @@ class L1Loss(_PointwiseLoss):
 
     type_name = "L1Loss"
     index_form = {
-        "forward": r"L = \frac{1}{n} \sum_{i} \left| S_i - y_i \right|",
+        "forward": r"L = \frac{1}{n} \sum_{i} \left| S_i - y_i \right|, \quad n = \text{the number of entries (mean) "
+                   r"or } 1 \text{ (sum)}",
         "input": r"\frac{\partial L}{\partial S_i} = \frac{1}{n} \operatorname{sign}(S_i - y_i)",
     }
 
@@ -71,3 +84,24 @@ class L1Loss(_PointwiseLoss):
     def backward(self, out, target):
         scale = self._scale(out)
         return tensor.apply(lambda r: sp.sign(r) / scale, out - target)
+
+
+# ---------------------------------------------------------------- index forms as evaluable functions
+
+def _n(loss, out) -> int:
+    return 1 if loss.reduction == "sum" else max(np.asarray(out).size, 1)
+
+
+def _pairs(out, target):
+    return zip(np.asarray(out, dtype=object).reshape(-1), np.asarray(target, dtype=object).reshape(-1))
+
+
+MSELoss.index_rules = {
+    "forward": lambda loss, out, target: sum(((s - y) ** 2 for s, y in _pairs(out, target)), 0) / _n(loss, out),
+    "input": lambda loss, out, target: np.asarray(2 * (out - target) / _n(loss, out), dtype=object),
+}
+L1Loss.index_rules = {
+    "forward": lambda loss, out, target: sum((sp.Abs(s - y) for s, y in _pairs(out, target)), 0) / _n(loss, out),
+    "input": lambda loss, out, target: tensor.apply(lambda r: sp.sign(r), np.asarray(out - target, dtype=object))
+    / _n(loss, out),
+}

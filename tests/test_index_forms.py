@@ -1,0 +1,140 @@
+"""Every general index form a derivation prints is checked, not just printed.
+
+Each op declares its index forms twice, side by side: as LaTeX (`index_form`) and as a
+small function evaluating the same formula (`index_rules`). Here every function is
+evaluated on random shapes and options and compared entry by entry with the engine
+(the op's forward and its derivative rule). The engine itself is checked against
+torch and sympy.diff elsewhere, so a wrong printed formula fails here.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symgrad.errors import OptionError
+from symgrad.ops import LAYERS, LOSSES, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d
+
+TRIALS = 40
+
+
+def _numbers(rng, shape, lo=-3, hi=3):
+    array = np.empty(shape, dtype=object)
+    for idx in np.ndindex(*shape):
+        array[idx] = sp.Integer(rng.randint(lo, hi))  # small integers: ties on purpose
+    return array
+
+
+def _equal(got, expected) -> bool:
+    got, expected = np.asarray(got, dtype=object), np.asarray(expected, dtype=object)
+    return got.shape == expected.shape and all(
+        sp.simplify(a - b) == 0 for a, b in zip(got.reshape(-1), expected.reshape(-1)))
+
+
+def _random_layer(name, rng):
+    """A layer of type `name` with random options, and an input shape it accepts (or None)."""
+    n, h, w = rng.randint(1, 2), rng.randint(2, 7), rng.randint(2, 7)
+    k, s, p = (rng.randint(1, 3), rng.randint(1, 3)), (rng.randint(1, 3), rng.randint(1, 3)), \
+        (rng.randint(0, 2), rng.randint(0, 2))
+    if name == "Conv2d":
+        groups = rng.choice([1, 1, 2])
+        cin, cout = groups * rng.randint(1, 2), groups * rng.randint(1, 2)
+        layer = Conv2d(cin, cout, k, stride=s, padding=rng.choice([p, p, "valid"]),
+                       dilation=(rng.randint(1, 2), rng.randint(1, 3)), groups=groups, bias=rng.random() < 0.5)
+        shape = (n, cin, h, w)
+    elif name == "MaxPool2d":
+        layer = MaxPool2d(k, s, p, dilation=(rng.randint(1, 2), rng.randint(1, 2)), ceil_mode=rng.random() < 0.5)
+        shape = (n, 2, h, w)
+    elif name == "AvgPool2d":
+        layer = AvgPool2d(k, s, p, ceil_mode=rng.random() < 0.5, count_include_pad=rng.random() < 0.5,
+                          divisor_override=rng.choice([None, None, rng.randint(1, 5)]))
+        shape = (n, 2, h, w)
+    elif name == "Linear":
+        layer = Linear(rng.randint(1, 4), rng.randint(1, 4), bias=rng.random() < 0.5)
+        shape = (n, layer.in_features)
+    elif name == "Flatten":
+        start = rng.randint(0, 3)
+        layer = Flatten(start, rng.randint(start, 3))
+        shape = (n, 2, h, w)
+    else:
+        layer = LAYERS[name]()
+        shape = (n, 2, h, w) if name != "Sum" or rng.random() < 0.5 else (2, 3)
+    layer.output_shape(shape)
+    return layer, shape
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layer_index_forms_equal_the_engine(name):
+    cls = LAYERS[name]
+    assert set(cls.index_rules) == set(cls.index_form), f"{name}: every printed form needs its evaluable twin"
+    rng = random.Random(name)
+    checked = 0
+    for _ in range(TRIALS * 3):
+        try:
+            layer, shape = _random_layer(name, rng)
+        except OptionError:
+            continue  # options torch refuses: the validation suites cover those
+        checked += 1
+        x = _numbers(rng, shape)
+        params = {key: _numbers(rng, p) for key, p in layer.parameter_shapes().items()}
+        out = layer.forward(x, params)
+        delta = _numbers(rng, out.shape)
+        engine = layer.backward(delta, x, out, params)
+        expected = {"forward": out, "input": engine.input, **engine.params}
+        for key, rule in cls.index_rules.items():
+            if key not in expected:
+                continue  # e.g. "bias" of a layer built with bias=False
+            assert _equal(rule(layer, x, params, delta), expected[key]), f"{layer!r} on {shape}: {key}"
+        if checked == TRIALS:
+            break
+    assert checked >= TRIALS // 2
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_index_forms_equal_the_engine(name):
+    cls = LOSSES[name]
+    assert set(cls.index_rules) == set(cls.index_form)
+    rng = random.Random(name)
+    for _ in range(TRIALS // 4):
+        loss = cls(reduction=rng.choice(["mean", "sum"]))
+        shape = (rng.randint(1, 3), rng.randint(2, 4))
+        out = _numbers(rng, shape)
+        target = (np.array([sp.Integer(rng.randrange(shape[1])) for _ in range(shape[0])], dtype=object)
+                  if name == "CrossEntropyLoss" else _numbers(rng, shape))
+        assert _equal(cls.index_rules["forward"](loss, out, target), loss.forward(out, target)), loss
+        assert _equal(cls.index_rules["input"](loss, out, target), loss.backward(out, target)), loss
+
+
+def test_max_pool_routes_ties_to_the_first_maximum():
+    """The indicator form 1[(h,w) = first argmax] on an all-equal window: only the first entry gets delta."""
+    layer = MaxPool2d(2)
+    x = np.full((1, 1, 2, 2), sp.Integer(7), dtype=object)
+    delta = np.full((1, 1, 1, 1), sp.Integer(5), dtype=object)
+    routed = MaxPool2d.index_rules["input"](layer, x, {}, delta)
+    assert routed[0, 0].tolist() == [[5, 0], [0, 0]]
+
+
+def test_conv_input_form_is_the_full_convolution_with_the_rotated_kernel():
+    """Stride 1, no padding: dL/dX is delta padded by k-1 correlated with the kernel turned by 180 degrees."""
+    layer = Conv2d(1, 1, 2, bias=False)
+    x = _numbers(random.Random(3), (1, 1, 3, 3))
+    kernel = np.array([[[[3, 2], [1, 5]]]], dtype=object)
+    delta = np.array([[[[0, 0], [0, 40]]]], dtype=object)
+    grad = Conv2d.index_rules["input"](layer, x, {"weight": kernel}, delta)
+    # the article's value (and the contract's): correlating with rot180(K) lays 40 * K itself in the corner
+    assert grad[0, 0].tolist() == [[0, 0, 0], [0, 120, 80], [0, 40, 200]]
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_instances_are_written_for_window_layers(name):
+    """Conv and pools print their index form with the spec's numbers; the indices come out simplified."""
+    if name not in ("Conv2d", "MaxPool2d", "AvgPool2d"):
+        return
+    layer = {"Conv2d": Conv2d(1, 1, 3, stride=2, padding=1), "MaxPool2d": MaxPool2d(3, stride=2, padding=1),
+             "AvgPool2d": AvgPool2d(3, stride=2, padding=1)}[name]
+    forward = layer.index_instance("forward", (1, 1, 4, 4))
+    assert "2i + a - 3" in forward and "2j + b - 3" in forward, forward
+    assert layer.index_instance("input", (1, 1, 4, 4))
