@@ -37,7 +37,12 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+COMMIT_VARIABLE = "SYMGRAD_BENCHMARK_COMMIT"  # set by run.py --snapshot, whose folder is not a git checkout
+
+
 def _commit(root: Path) -> str:
+    if os.environ.get(COMMIT_VARIABLE):
+        return os.environ[COMMIT_VARIABLE]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
                               check=True).stdout.strip()

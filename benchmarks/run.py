@@ -23,6 +23,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -346,13 +347,33 @@ def write(path: Path, block: str) -> None:
     tmp.replace(path)
 
 
+def _run_snapshot(argv: list[str], args) -> int:
+    """Re-run this script from an export of HEAD, so edits in progress in the tree are not measured."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    out = (args.out or (None if args.quick else ROOT / "docs" / "performance.md"))
+    rest = [a for a in argv if a != "--snapshot"]
+    if out is not None and "--out" not in rest:
+        rest += ["--out", str(Path(out).resolve())]
+    with tempfile.TemporaryDirectory(prefix="symgrad-bench-") as folder:
+        archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        env = {**os.environ, machine.COMMIT_VARIABLE: f"{commit} (snapshot of HEAD)"}
+        return subprocess.run([sys.executable, str(Path(folder) / "benchmarks" / "run.py"), *rest], cwd=folder,
+                              env=env).returncode
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a minute or two")
     parser.add_argument("--out", type=Path, help="the report (default: docs/performance.md, or only printed with "
                                                  "--quick)")
     parser.add_argument("--limit", type=float, help="seconds after which a naive SymPy case is cut off")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="measure the last commit (git archive HEAD in a temporary folder), not the working tree")
     args = parser.parse_args(argv)
+    if args.snapshot:
+        return _run_snapshot(argv if argv is not None else sys.argv[1:], args)
     config = QUICK if args.quick else FULL
     if args.limit:
         config.limit = args.limit
