@@ -36,7 +36,9 @@ def linear(terms, constant: int = 0) -> str:
         size = abs(coefficient)
         parts.append((sign, name if size == 1 else f"{size}{name}"))
     if constant or not parts:
-        parts.append(("-" if constant < 0 else "+", str(abs(constant))))
+        number = ("-" if constant < 0 else "+", str(abs(constant)))
+        # 3 - a reads better than -a + 3
+        parts = [number, *parts] if parts and parts[0][0] == "-" and constant > 0 else [*parts, number]
     first_sign, first = parts[0]
     text = ("-" if first_sign == "-" else "") + first
     for sign, part in parts[1:]:

@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
+import re
+
 from .blocks import Grid, Heading, Math, Para, Table, pieces
 
 PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[T1]{fontenc}
+\usepackage{lmodern}
 \usepackage{amsmath,amssymb,bm}
 \usepackage{tikz}
 \usepackage[margin=2cm]{geometry}
+\newcommand{\cjkwith}[1]{\begin{CJK}{UTF8}{gbsn}#1\end{CJK}}
+\newcommand{\cjkwithout}[1]{[?]}
+\IfFileExists{CJKutf8.sty}{\usepackage{CJKutf8}\let\cjk\cjkwith}{\let\cjk\cjkwithout}
 \allowdisplaybreaks
+\setlength{\parindent}{0pt}
 \begin{document}
 """
+
+#: The indicator's one in TeX: amssymb's \\mathbb has no digits (KaTeX's has, so Markdown keeps \\mathbb{1}).
+INDICATOR = r"\mathrm{1\!\!1}"
 
 _SECTION = {1: r"\section*{%s}", 2: r"\subsection*{%s}", 3: r"\subsubsection*{%s}"}
 
 
-def render(blocks) -> str:
-    """The blocks as LaTeX (amsmath, amssymb and tikz only), one block per paragraph."""
-    return "\n".join(_render(block) for block in blocks) + "\n"
+def render(blocks, cjk: bool = False) -> str:
+    """The blocks as LaTeX (amsmath, amssymb, bm and tikz only), one block per paragraph.
+
+    `cjk` wraps Chinese (any non-Latin) runs of headings in PREAMBLE's \\cjk, for pdflatex documents.
+    """
+    return "\n".join(_render(block, cjk) for block in blocks) + "\n"
 
 
-def _render(block) -> str:
+def _render(block, cjk: bool = False) -> str:
     if isinstance(block, Heading):
-        return _SECTION[block.level] % _escape(block.text)
+        return _SECTION[block.level] % _escape(block.text, cjk)
     if isinstance(block, Para):
         return text(block.text) + "\n"
     if isinstance(block, Math):
-        return "\\begin{equation*}\n" + block.latex + "\n\\end{equation*}"
+        return "\\begin{equation*}\n" + _indicator(block.latex) + "\n\\end{equation*}"
     if isinstance(block, Table):
         return _table(block)
     if isinstance(block, Grid):
@@ -39,7 +53,7 @@ def text(prose: str) -> str:
     out = []
     for kind, content in pieces(prose):
         if kind == "math":
-            out.append(f"${content}$")
+            out.append(f"${_indicator(content)}$")
         elif kind == "code":
             out.append(r"\texttt{%s}" % _escape(content))
         else:
@@ -47,9 +61,14 @@ def text(prose: str) -> str:
     return "".join(out)
 
 
+def _indicator(latex: str) -> str:
+    """The indicator 1[...]: KaTeX has a double-struck 1, TeX Live's base fonts do not, so it is drawn as 1 over 1."""
+    return latex.replace(r"\mathbb{1}", INDICATOR)
+
+
 def _table(table: Table) -> str:
-    columns = "l" * len(table.header)
-    lines = [r"\begin{center}", r"\begin{tabular}{%s}" % columns, r"\hline",
+    columns = "l" * (len(table.header) - 1) + r"p{0.4\linewidth}"  # the last column (a formula) wraps
+    lines = [r"\begin{center}", r"\small", r"\begin{tabular}{%s}" % columns, r"\hline",
              " & ".join(text(cell) for cell in table.header) + r" \\", r"\hline"]
     lines += [" & ".join(text(cell) for cell in row) + r" \\" for row in table.rows]
     lines += [r"\hline", r"\end{tabular}", r"\end{center}"]
@@ -59,14 +78,14 @@ def _table(table: Table) -> str:
 def _grid(grid: Grid) -> str:
     """A TikZ grid: one unit square per cell, highlighted cells shaded, labels centred."""
     rows, cols = len(grid.cells), len(grid.cells[0])
-    lines = [r"\begin{center}", r"\begin{tikzpicture}[x=1.1cm,y=0.8cm]"]
+    lines = [r"\begin{center}", r"\begin{tikzpicture}[x=1.1cm,y=0.8cm,every node/.style={align=center}]"]
     for (r, c), _ in sorted(grid.marks.items()):
         lines.append(r"\fill[gray!35] (%d,%d) rectangle (%d,%d);" % (c, -r, c + 1, -r - 1))
-    lines.append(r"\draw (0,0) grid (%d,%d);" % (cols, -rows))
+    lines.append(r"\draw[xstep=1.1cm,ystep=0.8cm] (0,0) grid (%d,%d);" % (cols, -rows))
     for r, row in enumerate(grid.cells):
         for c, label in enumerate(row):
             note = grid.marks.get((r, c), "")
-            shown = f"${label}$" + (r"\,{\scriptsize %s}" % _escape(note) if note else "")
+            shown = f"${label}$" + (r"\\[-3pt]{\tiny %s}" % _escape(note) if note else "")
             lines.append(r"\node at (%.1f,%.1f) {%s};" % (c + 0.5, -r - 0.5, shown))
     lines += [r"\end{tikzpicture}", r"\end{center}"]
     if grid.caption:
@@ -88,13 +107,17 @@ def to_latex(view, standalone: bool = False) -> str:
         return render(blocks)
     if not blocks or not isinstance(blocks[0], Heading):
         blocks = [Heading("symgrad derivation", 1), *blocks]
-    return document(render(blocks))
+    return document(render(blocks, cjk=True))
 
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
 
-def _escape(text: str) -> str:
-    """User text (a title) made safe for LaTeX, in one pass."""
-    return "".join(_SPECIAL.get(char, char) for char in text)
+def _escape(text: str, cjk: bool = False) -> str:
+    """User text (a title) made safe for LaTeX, in one pass; with `cjk`, non-Latin runs go into \\cjk{...}."""
+    out = "".join(_SPECIAL.get(char, char) for char in text)
+    return _NON_LATIN.sub(lambda run: r"\cjk{%s}" % run.group(0), out) if cjk else out
+
+
+_NON_LATIN = re.compile(r"[^\x00-\u024f]+")

@@ -25,8 +25,8 @@ from .words import words
 
 #: Element-level forward formulas are written out only when each entry reads at a glance.
 MAX_FORMULA_INPUTS = 64
-#: A closed form longer than this (LaTeX characters) is left in named form.
-MAX_CLOSED_FORM = 1200
+#: A closed form (a whole matrix) longer than this many LaTeX characters is left in named form.
+MAX_CLOSED_FORM = 1500
 
 
 def latex_body(d, lang: str = "en", title: str | None = None) -> str:
@@ -104,7 +104,8 @@ class _Page:
 
     def rule(self, op, key: str, in_shape=None) -> list:
         """The op's general index form and, when it declares one, the instance with this layer's numbers."""
-        blocks = [Para(self.w["general"]), Math(op.index_form[key])]
+        general = self.w["general"] if hasattr(op, "kernel_size") else self.w["general_plain"]
+        blocks = [Para(general), Math(op.index_form[key])]
         instance = getattr(op, "index_instance", None)
         shown = instance(key, in_shape) if instance else None
         if shown:
@@ -149,8 +150,8 @@ class _Page:
             if not _same(formulas, out):
                 blocks += [Para(w["numbers"])] + self.tensor(letter, out)
         if d.loss_fn is not None:
-            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3), Para(w["general"]),
-                       Math(d.loss_fn.index_form["forward"])]
+            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3)]
+            blocks += self.rule(d.loss_fn, "forward", self.array("output").shape)
             named = tex(d.named.loss) if d.named else None
             blocks += self.equation("L", named, self.closed(d.loss))
         return blocks
@@ -183,8 +184,8 @@ class _Page:
         blocks = [Heading(w["backward"]), Para(w["chain_intro"]), Math(self.chain())]
         last = len(self.network) - 1
         if d.loss_fn is not None:
-            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3), Para(w["delta_loss"]),
-                       Para(w["general"]), Math(d.loss_fn.index_form["input"])]
+            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3), Para(w["delta_loss"])]
+            blocks += self.rule(d.loss_fn, "input", self.array("output").shape)
             blocks += self.delta(last)
         for i in reversed(range(len(self.network))):
             layer = self.network.layers[i]
@@ -229,7 +230,7 @@ class _Page:
             if not _same(definitions, values):
                 blocks += [Para(self.w["names_form"])] + self.tensor(letter, definitions)
         shown = matrix(values)
-        if len(shown) > MAX_CLOSED_FORM * 4:
+        if len(shown) > MAX_CLOSED_FORM:
             return blocks + [Para(self.w["too_long"])]
         return blocks + [Para(self.w["values"]), Math(f"{letter} = {shown}")]
 
@@ -255,7 +256,7 @@ class _Page:
             blocks += [Para(w["names_form"])] + self.tensor(left, d.named.gradients[full])
         shown = matrix(values)
         label = w["values"] if tensor.is_numeric(values) else w["closed_form"]
-        if len(shown) > MAX_CLOSED_FORM * 4:
+        if len(shown) > MAX_CLOSED_FORM:
             return blocks + [Para(w["too_long"])]
         return blocks + [Para(label), Math(f"{left} = {shown}")]
 
@@ -288,9 +289,13 @@ class _Page:
                 continue
             symbol = self.param(name)
             new = matrix(self.array(f"updated:{name}"))
-            left = r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s}" % (symbol, symbol, sp.latex(lr), symbol)
+            left = r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s}" % (symbol, symbol, sp.latex(lr), symbol) \
+                if plain else r"%s \leftarrow \operatorname{SGD}\left(%s\right)" % (symbol, _options(d.optimizer))
             if new is None:
                 blocks.append(Para(f"${symbol}$: " + self.too_big(self.array(f"updated:{name}"))))
+                continue
+            if len(new) > MAX_CLOSED_FORM:
+                blocks += [Math(left), Para(w["too_long"])]
                 continue
             middle = None
             old, grad = matrix(self.array(f"param:{name}")), matrix(self.array(f"grad:{name}"))
@@ -303,3 +308,10 @@ class _Page:
 def _same(a, b) -> bool:
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     return a.shape == b.shape and all(x == y for x, y in zip(a.reshape(-1), b.reshape(-1)))
+
+
+def _options(optimizer) -> str:
+    """The SGD options that change the step, as `name = value` in LaTeX."""
+    shown = {k: v for k, v in optimizer.options().items() if v and k != "lr"}
+    return ",\\ ".join(r"\text{%s} = %s" % (k.replace("_", r"\_"), sp.latex(tensor.number(v, "SGD", k))
+                                           if not isinstance(v, bool) else r"\text{%s}" % v) for k, v in shown.items())
