@@ -1,15 +1,18 @@
 """One derivation in a fresh process: `python -m benchmarks.cases symgrad|naive N K max|avg [--channels C] [--bias]`.
 
-Prints one JSON line: the seconds of the derivation alone (imports excluded), the
-peak resident memory of the process (ru_maxrss) and how many gradient entries were computed.
-run.py starts each case in its own process so that SymPy's caches start empty, a
-case can be cut off at a time limit, and its peak memory is its own.
+Prints one JSON line: the CPU and wall seconds of the derivation alone (imports
+excluded), the peak resident memory of the process (ru_maxrss) and how many
+gradient entries were computed. run.py starts each case in its own process so that
+SymPy's caches start empty, a case can be cut off at a time limit (`--cpu-limit`,
+in CPU seconds: the machines are shared, and CPU time is what the work costs), and
+its peak memory is its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import sys
 import time
@@ -32,23 +35,28 @@ def main(argv=None) -> None:
     parser.add_argument("pool", choices=["max", "avg"])
     parser.add_argument("--channels", type=int, default=1)
     parser.add_argument("--bias", action="store_true")
+    parser.add_argument("--cpu-limit", type=int, help="end the process (SIGXCPU) after this many CPU seconds")
     args = parser.parse_args(argv)
     import sympy  # noqa: F401  (imports are not part of the measured time)
 
+    if args.cpu_limit:  # the limit counts from here: the imports are not part of the derivation
+        allowed = math.ceil(time.process_time()) + args.cpu_limit
+        resource.setrlimit(resource.RLIMIT_CPU, (allowed, allowed + 5))
+
     if args.method == "symgrad":
         import symgrad  # noqa: F401
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         d = symgrad_case(args.n, args.k, args.pool, args.channels, args.bias)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         entries = sum(a.size for key, a in d.arrays.items() if key.startswith("grad:"))
     else:
         from benchmarks.naive import kernel_gradient
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         gradient = kernel_gradient(args.n, args.k, args.pool)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         entries = len(gradient)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "entries": entries}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "entries": entries}))
     sys.stdout.flush()
 
 

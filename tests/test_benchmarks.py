@@ -111,9 +111,9 @@ def test_section_times_covers_every_section(small_stage):
 
 
 def test_a_case_runs_in_its_own_process_and_is_cut_off():
-    result = run.run_case("symgrad", 3, 2, "max", 120)
+    result = run.run_case("symgrad", 3, 2, "max", None)
     assert result["entries"] == 4 + 9 and result["peak_mb"] > 0
-    assert run.run_case("naive", 14, 3, "max", 0.5) is None
+    assert run.run_case("naive", 14, 3, "max", 1) is None
 
 
 def test_speedup_and_targets_logic():
@@ -130,9 +130,9 @@ def test_speedup_and_targets_logic():
              "torch_modules": 0}
     verdicts = {name: ok for name, _, ok in run.targets(config, rows, numbers, start, {"peak_mb": 3000})}
     assert verdicts["derivation >= 100x faster than naive SymPy, 10x10/3x3 max pool"] is True
-    assert verdicts["the lead grows with size (max pool)"] is None      # 24x is only a lower bound
-    assert verdicts["28x28/5x5 max pool within 30x the 10x10/3x3 time (25x the multiply-adds)"] is True
-    assert verdicts["max pooling <= 2x the cost of average pooling, same size"] is True
+    assert verdicts["the lead grows with size (max pool; naive / symgrad CPU)"] is None      # 24x is only a lower bound
+    assert verdicts["28x28/5x5 max pool within 30x the 10x10/3x3 CPU time (25x the multiply-adds)"] is True
+    assert verdicts["max pooling <= 2x the CPU time of average pooling, same size"] is True
     assert verdicts["numeric gradient at batch 1 no slower than 2x torch autograd"] is False  # 3x the faster torch
     assert verdicts["seed example end to end within 2x the `import sympy` process"] is True
     assert verdicts["LeNet first stage derivation under 2 GB peak"] is False
