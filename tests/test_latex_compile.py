@@ -35,8 +35,8 @@ def require_tex():
 def latexmk(source: Path, engine: str = "-pdf") -> bytes:
     """Compile with latexmk; fail with the log's first errors."""
     result = subprocess.run(["latexmk", engine, "-norc", "-interaction=nonstopmode", "-halt-on-error",
-                             "-file-line-error", source.name], cwd=source.parent, capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=600)
+                             "-file-line-error", source.name], cwd=source.parent, capture_output=True,
+                            stdin=subprocess.DEVNULL, timeout=600)  # bytes: TeX's output need not be UTF-8
     log = source.with_suffix(".log")
     errors = [line for line in log.read_text(errors="replace").splitlines() if re.match(r"^(!|.*:\d+: )", line)] \
         if log.exists() else ["no log"]

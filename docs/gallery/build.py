@@ -1,0 +1,116 @@
+"""Build docs/gallery: every seed example's derivation as Markdown, and first pages as PNG.
+
+    python docs/gallery/build.py            # Markdown pages, the index, and the PNGs
+    python docs/gallery/build.py --markdown # Markdown pages and the index only
+
+The Markdown pages are exactly what `symgrad derive SPEC --format markdown` prints
+(for the two shape-table specs, what `symgrad shapes SPEC` prints), so the gallery is
+the printer's output; tests/test_gallery.py fails when a committed page differs from
+what the printer writes now. The PNGs are the first page of each standalone LaTeX
+document (`derive --format latex --out`, compiled with `latexmk -pdf`) and of the
+handout in both languages, rendered with `pdftoppm -png -r 80`; they need TeX Live and
+poppler-utils, and are not compared by the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+GALLERY = Path(__file__).resolve().parent
+ROOT = GALLERY.parent.parent
+EXAMPLES = ROOT / "examples"
+sys.path.insert(0, str(ROOT))
+
+from symgrad import spec as specs  # noqa: E402
+from symgrad.cli import main  # noqa: E402
+
+HANDOUTS = ("en", "zh")
+
+
+def derived() -> list[str]:
+    """The examples whose derivation is printed (LeNet and the tutorial Net are shape tables)."""
+    return sorted(p.stem for p in EXAMPLES.glob("*.toml") if not p.stem.endswith("_shapes"))
+
+
+def shape_tables() -> list[str]:
+    return sorted(p.stem for p in EXAMPLES.glob("*_shapes.toml"))
+
+
+def _stdout(argv: list[str]) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(argv)
+    if code != 0:
+        raise SystemExit(f"symgrad {' '.join(argv)} exited {code}")
+    return out.getvalue()
+
+
+def title(name: str) -> str:
+    return specs.load(EXAMPLES / f"{name}.toml").title or name
+
+
+def markdown_pages() -> dict[str, str]:
+    """{file name: content} of every Markdown page, the index included."""
+    pages = {f"{name}.md": _stdout(["derive", str(EXAMPLES / f"{name}.toml"), "--format", "markdown"])
+             for name in derived()}
+    for name in shape_tables():
+        table = _stdout(["shapes", str(EXAMPLES / f"{name}.toml")])
+        pages[f"{name}.md"] = (f"# {title(name)}\n\n`symgrad shapes examples/{name}.toml`:\n\n"
+                               f"```\n{table}```\n")
+    pages["README.md"] = index()
+    return pages
+
+
+def index() -> str:
+    lines = ["# Gallery", "",
+             "Every seed example of `examples/`, derived by symgrad. Each page is what "
+             "`symgrad derive examples/NAME.toml --format markdown` prints; the picture is the first page of "
+             "`symgrad derive examples/NAME.toml --format latex --out NAME.tex` compiled with `latexmk -pdf`. "
+             "Regenerate with `python docs/gallery/build.py`; the tests fail when a page is stale.", "",
+             "| example | derivation | first page of the PDF |", "| --- | --- | --- |"]
+    for name in derived():
+        lines.append(f"| {title(name)} | [{name}.md]({name}.md) | [![{name}]({name}.png)]({name}.png) |")
+    lines += ["", "Shape tables (`symgrad shapes`): "
+              + ", ".join(f"[{title(name)}]({name}.md)" for name in shape_tables()) + ".", "",
+              "The interview handout (`symgrad handout --lang en|zh --out handout.pdf`, see "
+              "[../handout.md](../handout.md)), first pages:", ""]
+    lines += [" ".join(f"[![handout {lang}](handout-{lang}.png)](handout-{lang}.png)" for lang in HANDOUTS), ""]
+    return "\n".join(lines)
+
+
+def write_markdown() -> None:
+    for name, text in markdown_pages().items():
+        (GALLERY / name).write_text(text, encoding="utf-8")
+
+
+def first_page_png(pdf: Path, stem: str) -> None:
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-singlefile", "-f", "1", "-l", "1", str(pdf),
+                    str(GALLERY / stem)], check=True)
+
+
+def write_pngs() -> None:
+    with tempfile.TemporaryDirectory(prefix="symgrad-gallery-") as work:
+        work = Path(work)
+        for name in derived():
+            tex = work / f"{name}.tex"
+            _stdout(["derive", str(EXAMPLES / f"{name}.toml"), "--format", "latex", "--out", str(tex)])
+            result = subprocess.run(["latexmk", "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error",
+                                     tex.name], cwd=work, capture_output=True, stdin=subprocess.DEVNULL)
+            if result.returncode != 0:
+                raise SystemExit(f"latexmk failed on {name}; see {tex.with_suffix('.log')}")
+            first_page_png(tex.with_suffix(".pdf"), name)
+        for lang in HANDOUTS:
+            pdf = work / f"handout-{lang}.pdf"
+            _stdout(["handout", "--lang", lang, "--out", str(pdf)])
+            first_page_png(pdf, f"handout-{lang}")
+
+
+if __name__ == "__main__":
+    write_markdown()
+    if "--markdown" not in sys.argv[1:]:
+        write_pngs()
