@@ -134,11 +134,11 @@ class AvgPool2d(_Pool2d):
     type_name = "AvgPool2d"
     output_letter = "S"
     index_form = {
-        "forward": r"\begin{gathered}S_{c,i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{c,h,w}, \quad "
+        "forward": r"\begin{gathered}S_{c,i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{c,h,w} \\ "
                    r"W_{i,j} = \left\{\left(" + ROW + ",\\; " + COL + r"\right)\right\}_{a \le k_h,\, b \le k_w} "
                    r"\cap [1,H] \times [1,W] \\ D_{i,j} = \begin{cases} \text{divisor\_override} & \text{if given} \\ "
                    r"\left(\min(h_0 + k_h, H + p) - h_0\right)\left(\min(w_0 + k_w, W + p) - w_0\right) "
-                   r"& \text{if count\_include\_pad} \\ |W_{i,j}| & \text{otherwise} \end{cases}, \quad "
+                   r"& \text{if count\_include\_pad} \\ |W_{i,j}| & \text{otherwise} \end{cases} \\ "
                    r"h_0 = s(i-1) - p,\ w_0 = s(j-1) - p\end{gathered}",
         "input": r"\frac{\partial L}{\partial X_{c,h,w}} = \sum_{(i,j):\, (h,w) \in W_{i,j}} \frac{\delta_{c,i,j}}{D_{i,j}}",
     }

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from .blocks import Grid, Heading, Math, Para, Table, pieces
+from .texnames import width
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
 \usepackage{lmodern}
 \usepackage{amsmath,amssymb,bm}
-\usepackage{tikz}
+\usepackage{graphicx,tikz}
 \usepackage[margin=2cm]{geometry}
 \newcommand{\cjkwith}[1]{\begin{CJK}{UTF8}{gbsn}#1\end{CJK}}
 \newcommand{\cjkwithout}[1]{[?]}
@@ -22,6 +23,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 
 #: The indicator's one in TeX: amssymb's \\mathbb has no digits (KaTeX's has, so Markdown keeps \\mathbb{1}).
 INDICATOR = r"\mathrm{1\!\!1}"
+
+#: Displayed lines wider than this (characters shown, roughly) are scaled to the line width.
+FIT_WIDTH = 66
 
 _SECTION = {1: r"\section*{%s}", 2: r"\subsection*{%s}", 3: r"\subsubsection*{%s}"}
 
@@ -40,7 +44,10 @@ def _render(block, cjk: bool = False) -> str:
     if isinstance(block, Para):
         return text(block.text) + "\n"
     if isinstance(block, Math):
-        return "\\begin{equation*}\n" + _indicator(block.latex) + "\n\\end{equation*}"
+        math = _indicator(block.latex)
+        if width(block.latex) > FIT_WIDTH:  # shrink a wide line to the page rather than run off it
+            math = r"\resizebox{\linewidth}{!}{$\displaystyle %s$}" % math
+        return "\\begin{equation*}\n" + math + "\n\\end{equation*}"
     if isinstance(block, Table):
         return _table(block)
     if isinstance(block, Grid):
@@ -67,7 +74,8 @@ def _indicator(latex: str) -> str:
 
 
 def _table(table: Table) -> str:
-    columns = "l" * (len(table.header) - 1) + r"p{0.4\linewidth}"  # the last column (a formula) wraps
+    # the layer (second) and the last column (a formula) wrap; the others are short
+    columns = "l" + r"p{0.3\linewidth}" + "l" * (len(table.header) - 3) + r"p{0.3\linewidth}"
     lines = [r"\begin{center}", r"\small", r"\begin{tabular}{%s}" % columns, r"\hline",
              " & ".join(text(cell) for cell in table.header) + r" \\", r"\hline"]
     lines += [" & ".join(text(cell) for cell in row) + r" \\" for row in table.rows]

@@ -20,13 +20,14 @@ from .. import tensor
 from ..shapes import describe
 from ..shapes import table as shape_table
 from .blocks import Grid, Heading, Math, Para, Table
-from .texnames import SMALL, base_latex, matrix, parameter_symbol, tex
+from .common import squeeze
+from .texnames import SMALL, base_latex, matrix, parameter_symbol, tex, width
 from .words import words
 
 #: Element-level forward formulas are written out only when each entry reads at a glance.
 MAX_FORMULA_INPUTS = 64
-#: A closed form (a whole matrix) longer than this many LaTeX characters is left in named form.
-MAX_CLOSED_FORM = 1500
+#: A matrix whose widest row shows more characters than this is written by its first entry.
+MAX_WIDTH = 110
 
 
 def latex_body(d, lang: str = "en", title: str | None = None) -> str:
@@ -79,12 +80,25 @@ class _Page:
                 last = right
         return [Math(" = ".join([left, *shown]))] if shown else []
 
-    def tensor(self, left: str, array) -> list:
-        """`left = bmatrix`, or a note naming the shape when the tensor is too big to print."""
+    def tensor(self, left: str, array, label: str | None = None) -> list:
+        """`left = bmatrix` after an optional label paragraph; a note instead when it would not read well.
+
+        Too many entries: the shape and a pointer to the index form. Entries too long for a
+        line: the first entry alone. Longer still: a note that the named form above is exact.
+        """
+        head = [Para(label)] if label else []
         shown = matrix(array)
         if shown is None:
             return [Para(f"${left}$: " + self.too_big(array))]
-        return [Math(f"{left} = {shown}")]
+        if width(shown) <= MAX_WIDTH:
+            return head + [Math(f"{left} = {shown}")]
+        array = squeeze(np.asarray(array, dtype=object))
+        first = tex(array.reshape(-1)[0]) if array.size else ""
+        if width(first) > 2 * MAX_WIDTH:
+            return head + [Para(self.w["too_long"])]
+        index = ",".join("1" for _ in array.shape)
+        entry = r"\left(%s\right)_{%s}" % (left, index) if "frac" in left else f"{left}_{{{index}}}"
+        return head + [Para(self.w["first_entry"]), Math(f"{entry} = {first}")]
 
     def too_big(self, array) -> str:
         array = np.asarray(array, dtype=object)
@@ -146,9 +160,9 @@ class _Page:
             if formulas is None:
                 blocks += self.tensor(letter, out)
                 continue
-            blocks += [Para(w["entries"])] + self.tensor(letter, formulas)
+            blocks += self.tensor(letter, formulas, w["entries"])
             if not _same(formulas, out):
-                blocks += [Para(w["numbers"])] + self.tensor(letter, out)
+                blocks += self.tensor(letter, out, w["numbers"])
         if d.loss_fn is not None:
             blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3)]
             blocks += self.rule(d.loss_fn, "forward", self.array("output").shape)
@@ -177,7 +191,7 @@ class _Page:
 
     def closed(self, value) -> str | None:
         shown = tex(value)
-        return shown if len(shown) <= MAX_CLOSED_FORM else None
+        return shown if width(shown) <= MAX_WIDTH else None
 
     def backward(self) -> list:
         d, w = self.d, self.w
@@ -228,11 +242,8 @@ class _Page:
             named = dict(d.named.deltas)[self.names[i]]
             definitions = tensor.apply(lambda s: d.named.definitions[s], named)
             if not _same(definitions, values):
-                blocks += [Para(self.w["names_form"])] + self.tensor(letter, definitions)
-        shown = matrix(values)
-        if len(shown) > MAX_CLOSED_FORM:
-            return blocks + [Para(self.w["too_long"])]
-        return blocks + [Para(self.w["values"]), Math(f"{letter} = {shown}")]
+                blocks += self.tensor(letter, definitions, self.w["names_form"])
+        return blocks + self.tensor(letter, values, self.w["values"])
 
     def gradient(self, i, layer, name, in_shape) -> list:
         full = f"{i}.{name}"
@@ -253,12 +264,9 @@ class _Page:
             return [Para(f"${left}$: " + self.too_big(values))]
         blocks = []
         if d.named and full in d.named.gradients and not _same(d.named.gradients[full], values):
-            blocks += [Para(w["names_form"])] + self.tensor(left, d.named.gradients[full])
-        shown = matrix(values)
+            blocks += self.tensor(left, d.named.gradients[full], w["names_form"])
         label = w["values"] if tensor.is_numeric(values) else w["closed_form"]
-        if len(shown) > MAX_CLOSED_FORM:
-            return blocks + [Para(w["too_long"])]
-        return blocks + [Para(label), Math(f"{left} = {shown}")]
+        return blocks + self.tensor(left, values, label)
 
     def picture(self, i, layer, x) -> list:
         """A grid figure where one helps: the taps of dL/dK_11 (conv), the routing mask (max pool)."""
@@ -288,20 +296,19 @@ class _Page:
             if f"updated:{name}" not in d.arrays:
                 continue
             symbol = self.param(name)
-            new = matrix(self.array(f"updated:{name}"))
             left = r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s}" % (symbol, symbol, sp.latex(lr), symbol) \
                 if plain else r"%s \leftarrow \operatorname{SGD}\left(%s\right)" % (symbol, _options(d.optimizer))
-            if new is None:
-                blocks.append(Para(f"${symbol}$: " + self.too_big(self.array(f"updated:{name}"))))
-                continue
-            if len(new) > MAX_CLOSED_FORM:
-                blocks += [Math(left), Para(w["too_long"])]
-                continue
+            new, grad = matrix(self.array(f"updated:{name}")), self.array(f"grad:{name}")
             middle = None
-            old, grad = matrix(self.array(f"param:{name}")), matrix(self.array(f"grad:{name}"))
-            if plain and tensor.is_numeric(self.array(f"grad:{name}")):
-                middle = f"{old} - {sp.latex(lr)}\\,{grad}"
-            blocks += self.equation(left, middle, new)
+            if plain and tensor.is_numeric(grad) and new is not None:
+                middle = f"{matrix(self.array(f'param:{name}'))} - {sp.latex(lr)}\\,{matrix(grad)}"
+            for rights in ((middle, new), (new,)):
+                shown = self.equation(left, *rights)
+                if new is not None and all(width(m.latex) <= MAX_WIDTH for m in shown):
+                    blocks += shown
+                    break
+            else:
+                blocks += [Math(left)] + self.tensor("{%s}^{(1)}" % symbol, self.array(f"updated:{name}"))
         return blocks
 
 

@@ -57,7 +57,7 @@ def matrix(array) -> str | None:
     if array.ndim > 2:
         blocks = [r"\left(" + matrix(array[idx]) + r"\right)_{" + ",".join(str(i + 1) for i in idx) + "}"
                   for idx in np.ndindex(*array.shape[:-2])]
-        return r",\;".join(blocks)
+        return r"\begin{gathered}" + r" \\ ".join(blocks) + r"\end{gathered}"
     rows = [" & ".join(tex(v) for v in row) for row in array]
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
@@ -71,3 +71,14 @@ def parameter_symbol(name: str, network) -> str:
     letter = base.upper() if kind == "weight" else base if len(base) == 1 else r"\mathrm{%s}" % base
     several = sum(1 for layer in network if layer.parameter_shapes()) > 1
     return f"{letter}^{{[{index}]}}" if several else letter
+
+
+_INVISIBLE = re.compile(r"\\(?:begin|end)\{[a-z*]+\}|\\(?:left|right|frac|tfrac|mathrm|operatorname\*?|text|"
+                        r"displaystyle|substack)(?![A-Za-z])|[{}^_&]")
+_COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
+
+
+def width(latex: str) -> int:
+    """Roughly how many characters the widest line of `latex` shows (a symbol command counts as one)."""
+    rows = re.split(r"\\\\", latex)
+    return max(len(_COMMAND.sub("x", _INVISIBLE.sub("", row)).replace(" ", "")) + 2 * row.count("&") for row in rows)
