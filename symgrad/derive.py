@@ -19,6 +19,7 @@ import sympy as sp
 from . import tensor
 from .errors import OptionError
 from .named import NamedForm, named_backprop
+from .progress import Progress
 from .names import check_user_symbols, reserved_bases
 from .network import Sequential
 from .ops import Layer, Loss
@@ -26,6 +27,8 @@ from .ops import options as opt
 from .optim import SGD
 
 INPUT = "input"
+#: derive(expand="auto") writes fields out explicitly up to this many (estimated) expression nodes.
+EXPAND_LIMIT = 200_000
 
 
 @dataclass
@@ -52,12 +55,21 @@ class Derivation:
     named: NamedForm | None = None
     #: How many identical backward passes were summed into `gradients` (torch without zero_grad).
     backward_passes: int = 1
+    #: False when the fields are kept in named intermediates (a large network): see docs/python-api.md.
+    expanded: bool = True
     arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def free_symbols(self) -> set[sp.Symbol]:
-        found = set(self.loss.free_symbols)
-        for array in self.arrays.values():
+        """The symbols the results depend on (for a derivation kept in names: those of the input,
+        parameters and target; the names themselves are not free)."""
+        if self.expanded:
+            found = set(self.loss.free_symbols)
+            arrays = self.arrays.values()
+        else:
+            found = set()
+            arrays = [a for k, a in self.arrays.items() if k in (INPUT, "target") or k.startswith("param:")]
+        for array in arrays:
             for value in array.reshape(-1):
                 found |= value.free_symbols
         return found
@@ -77,6 +89,10 @@ class Derivation:
     def hessian(self, name: str) -> sp.Matrix:
         """d^2 L / d theta_i d theta_j for parameter `name` flattened row-major: see `symgrad.hessian`."""
         from .hessian import hessian
+
+        if not self.expanded:
+            raise OptionError("hessian", "name", "needs the explicit gradient, and this derivation is kept in "
+                                                 "named intermediates (too large): derive with expand=True")
 
         return hessian(self, name)
 
@@ -108,14 +124,22 @@ def as_input(values) -> np.ndarray:
 
 
 def derive(network: Sequential, input, loss: Loss | None = None, target=None, optimizer: SGD | None = None,
-           method: str = "rules", backward_passes: int = 1) -> Derivation:
+           method: str = "rules", backward_passes: int = 1, expand="auto", progress: bool | None = None
+           ) -> Derivation:
     """Forward expressions, the loss, dL/d(every parameter and the input), and the SGD step.
 
     `backward_passes=n` sums the gradients of n identical forward/backward passes, as torch
     does when backward() runs n times without zero_grad(); the SGD step uses that sum.
+
+    `expand` (method "rules"): True writes every field out explicitly in the inputs and
+    parameters; False keeps the fields in named intermediates (see docs/python-api.md);
+    "auto" (default) expands when the estimated expansion has at most EXPAND_LIMIT nodes.
+    `progress`: a bar on stderr for runs over a second (None: when stderr is a terminal).
     """
     if method not in ("rules", "diff"):
         raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {method!r}")
+    if expand not in ("auto", True, False):
+        raise OptionError("derive", "expand", f"must be True, False or 'auto', got {expand!r}")
     passes = opt.integer("derive", "backward_passes", backward_passes, 1)
     x = as_input(input)
     shapes = network.shapes(x.shape)
@@ -123,45 +147,110 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
     target_array = _target(loss, target, shapes[-1] if shapes else x.shape)
     _check_user_names(network, x, params, loss, target, target_array)
 
-    if method == "rules":
-        activations = _forward(network, x, params)
-        loss_value = _loss(loss, activations[-1], target_array)
-        deltas, grads = backprop(network, activations, params, loss, target_array)
-        named = named_backprop(network, x, params, loss, target_array)
-    else:
-        named = None
-        activations, loss_value, grads = _diff(network, x, params, loss, target_array)
-        deltas = []
+    with Progress(3 * len(network) + 1, progress) as bar:
+        if method == "rules":
+            named = named_backprop(network, x, params, loss, target_array, bar)
+            expanded = expand is True or (expand == "auto" and named.expanded_size() <= EXPAND_LIMIT)
+            bar.describe("expansion" if expanded else "numbers")
+            fields = _expanded(network, x, named, bar) if expanded else _in_names(network, x, named)
+            activations, loss_value, deltas, grads = fields
+        else:
+            named, expanded = None, True
+            activations, loss_value, grads = _diff(network, x, params, loss, target_array)
+            deltas = []
 
-    if passes > 1:
-        grads = {name: tensor.apply(lambda g: passes * g, grad) for name, grad in grads.items()}
-        if named is not None:
-            named.gradients = {name: tensor.apply(lambda g: passes * g, grad) for name, grad in named.gradients.items()}
-    updated = {name: optimizer.step(params[name], grads[name]) for name in params} if optimizer else {}
-    labels = [network.label(i) for i in range(len(network))]
-    arrays = {INPUT: x, "output": activations[-1]}
-    arrays.update({f"param:{k}": v for k, v in params.items()})
-    arrays.update({f"grad:{k}": v for k, v in grads.items()})
-    arrays.update({f"updated:{k}": v for k, v in updated.items()})
-    arrays.update({f"forward:{i}": a for i, a in enumerate(activations[1:])})
-    if target_array is not None:
-        arrays["target"] = np.asarray(target_array, dtype=object)
-    return Derivation(
-        network=network, loss_fn=loss, optimizer=optimizer, method=method,
-        input=tensor.to_sympy(x),
-        target=None if target_array is None else tensor.to_sympy(np.asarray(target_array, dtype=object)),
-        parameters={k: tensor.to_sympy(v) for k, v in params.items()},
-        forward=[(label, tensor.to_sympy(a)) for label, a in zip(labels, activations[1:])],
-        output=tensor.to_sympy(activations[-1]),
-        loss=loss_value,
-        deltas=[(label, tensor.to_sympy(d)) for label, d in deltas],
-        gradients={k: tensor.to_sympy(v) for k, v in grads.items()},
-        updated={k: tensor.to_sympy(v) for k, v in updated.items()},
-        named=named,
-        backward_passes=passes,
-        arrays=arrays,
-    )
+        if passes > 1:
+            grads = {name: tensor.apply(lambda g: passes * g, grad) for name, grad in grads.items()}
+            if named is not None:
+                named.gradients = {name: tensor.apply(lambda g: passes * g, grad)
+                                   for name, grad in named.gradients.items()}
+        updated = {name: optimizer.step(params[name], grads[name]) for name in params} if optimizer else {}
+        arrays = {INPUT: x, "output": activations[-1]}
+        arrays.update({f"param:{k}": v for k, v in params.items()})
+        arrays.update({f"grad:{k}": v for k, v in grads.items()})
+        arrays.update({f"updated:{k}": v for k, v in updated.items()})
+        arrays.update({f"forward:{i}": a for i, a in enumerate(activations[1:])})
+        if target_array is not None:
+            arrays["target"] = np.asarray(target_array, dtype=object)
+        derivation = Derivation(
+            network=network, loss_fn=loss, optimizer=optimizer, method=method, input=None, target=None,
+            parameters={}, forward=[], output=None, loss=loss_value, deltas=[], gradients={}, named=named,
+            backward_passes=passes, expanded=expanded,
+        )
+        _set_fields(derivation, arrays, deltas)
+        if not expanded and not derivation.free_symbols:  # every input is a number: show numbers
+            evaluated = _float_values(derivation, deltas)
+            arrays.update(evaluated.arrays)
+            derivation.loss = evaluated.loss
+            _set_fields(derivation, arrays, evaluated.deltas)
+        bar.step()
+    return derivation
 
+
+def _set_fields(derivation, arrays, deltas):
+    """The public SymPy fields from the object arrays (the same tensors)."""
+    labels = [derivation.network.label(i) for i in range(len(derivation.network))]
+    derivation.arrays = arrays
+    derivation.input = tensor.to_sympy(arrays[INPUT])
+    derivation.target = tensor.to_sympy(arrays["target"]) if "target" in arrays else None
+    derivation.parameters = {k[6:]: tensor.to_sympy(v) for k, v in arrays.items() if k.startswith("param:")}
+    derivation.forward = [(label, tensor.to_sympy(arrays[f"forward:{i}"])) for i, label in enumerate(labels)]
+    derivation.output = tensor.to_sympy(arrays["output"])
+    derivation.deltas = [(label, tensor.to_sympy(d)) for label, d in deltas]
+    derivation.gradients = {k[5:]: tensor.to_sympy(v) for k, v in arrays.items() if k.startswith("grad:")}
+    derivation.updated = {k[8:]: tensor.to_sympy(v) for k, v in arrays.items() if k.startswith("updated:")}
+
+
+def _expanded(network, x, named, bar):
+    """Every field written out in the inputs and parameters: the names substituted back."""
+    values = named.exact_values()
+    expand = named.expand
+    activations = [x]
+    for _, array in named.activations:
+        activations.append(tensor.apply(values.__getitem__, array))
+        bar.step()
+    deltas = []
+    for i, (_, array) in enumerate(named.deltas):
+        deltas.append((network.label(i), tensor.apply(values.__getitem__, array)))
+    grads = {name: tensor.apply(expand, grad) for name, grad in named.gradients.items()}
+    return activations, expand(named.loss), deltas, grads
+
+
+def _in_names(network, x, named):
+    """Every field one step deep: each layer's output and delta in the names of its neighbour."""
+    definition = named.definitions.__getitem__
+    activations = [x] + [tensor.apply(definition, array) for _, array in named.activations]
+    deltas = [(network.label(i), tensor.apply(definition, array)) for i, (_, array) in enumerate(named.deltas)]
+    named.shown_values = {name: name for name in named.definitions}
+    return activations, named.loss, deltas, dict(named.gradients)
+
+
+@dataclass
+class _Evaluated:
+    arrays: dict[str, np.ndarray]
+    deltas: list[tuple[str, np.ndarray]]
+    loss: sp.Expr
+
+
+def _float_values(derivation, deltas) -> _Evaluated:
+    """Every field of an all-numeric derivation kept in names, as float64 numbers (sympy Floats).
+
+    The exact values would be the explosion `expand` avoids; the generated NumPy code
+    evaluates the named program instead (the same code `lambdify` returns).
+    """
+    from .numeric import evaluate_names
+
+    result = evaluate_names(derivation)
+    value = {name: sp.Float(result["names"][str(name)]) for name in derivation.named.definitions}
+    named = derivation.named
+    named.shown_values = value
+    floats = lambda array: tensor.apply(lambda e: sp.Float(e), np.asarray(array, dtype=np.float64))  # noqa: E731
+    arrays = {"output": floats(result["output"])}
+    arrays.update({f"forward:{i}": tensor.apply(value.__getitem__, a) for i, (_, a) in enumerate(named.activations)})
+    arrays.update({f"grad:{k}": floats(v) for k, v in result["gradients"].items()})
+    arrays.update({f"updated:{k}": floats(v) for k, v in result["updated"].items()})
+    deltas = [(label, tensor.apply(value.__getitem__, a)) for (label, _), (_, a) in zip(deltas, named.deltas)]
+    return _Evaluated(arrays=arrays, deltas=deltas, loss=sp.Float(result["loss"]))
 
 
 def _check_user_names(network, x, params, loss, target, target_array):
@@ -206,11 +295,12 @@ def _loss(loss, out, target):
     return out[()] if loss is None else loss.forward(out, target)
 
 
-def backprop(network, activations, params, loss, target, rename=None):
+def backprop(network, activations, params, loss, target, rename=None, after=None):
     """Apply each op's derivative rule from the loss back to the input.
 
     `rename(i, delta)` may replace the upstream gradient of layer i before its rule
-    sees it: named.py uses it to give every delta a name.
+    sees it: named.py uses it to give every delta a name. `after()` is called after
+    each layer (progress).
     """
     out = activations[-1]
     if loss is None:
@@ -228,6 +318,8 @@ def backprop(network, activations, params, loss, target, rename=None):
         for name, grad in result.params.items():
             grads[f"{i}.{name}"] = grad
         delta = result.input
+        if after is not None:
+            after()
     grads[INPUT] = delta
     deltas.reverse()
     ordered = {name: grads[name] for name in [*params, INPUT]}

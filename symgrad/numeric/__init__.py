@@ -45,4 +45,9 @@ def lambdify(derivation, wrt=None) -> NumericFunction:
     return NumericFunction(generate_source(derivation, wrt))
 
 
-__all__ = ["NumericFunction", "generate_source", "lambdify"]
+def evaluate_names(derivation) -> dict:
+    """One evaluation of an all-numeric derivation, with every named intermediate under "names"."""
+    return NumericFunction(generate_source(derivation, intermediates=True))()
+
+
+__all__ = ["NumericFunction", "evaluate_names", "generate_source", "lambdify"]

@@ -38,15 +38,19 @@ class _Program:
     gradients: dict[str, np.ndarray]
     updated: dict[str, np.ndarray]
     names: Names = field(default_factory=Names)
+    #: Named intermediates to return too, under "names" (symgrad's own use: derive's float values).
+    intermediates: list[sp.Symbol] = field(default_factory=list)
 
 
-def generate_source(derivation, wrt=None, origin: str | None = None, command: str | None = None) -> str:
+def generate_source(derivation, wrt=None, origin: str | None = None, command: str | None = None,
+                    intermediates: bool = False) -> str:
     """The module source: docstring, ARGUMENTS, evaluate(), compute() and the helpers.
 
     `origin` (e.g. "the spec net.toml") and `command` (how it was written) only go
-    into the docstring, escaped.
+    into the docstring, escaped. `intermediates=True` keeps every named intermediate
+    and returns their values too, as result["names"][str(symbol)].
     """
-    program = _program(derivation, wrt)
+    program = _program(derivation, wrt, intermediates)
     printer = NumericPrinter(program.names)
     body = _body(program, printer)
     arguments = "".join(f"    {name!r}: {tuple(a.shape)!r},\n" for name, a in program.arguments.items())
@@ -75,7 +79,7 @@ def generate_source(derivation, wrt=None, origin: str | None = None, command: st
     ])
 
 
-def _program(derivation, wrt) -> _Program:
+def _program(derivation, wrt, intermediates=False) -> _Program:
     names = list(derivation.gradients)
     for name in wrt or ():
         if name not in names:
@@ -110,6 +114,8 @@ def _program(derivation, wrt) -> _Program:
             program.updated[name] = derivation.optimizer.step(tensors[name], program.gradients[name])
     if named is None:
         _common_subexpressions(program)
+    if intermediates and named is not None:
+        program.intermediates = list(named.definitions)
     _prune(program)
     for _, symbol, _ in program.definitions:
         program.names.add(symbol)
@@ -162,7 +168,7 @@ def _common_subexpressions(program) -> None:
 
 def _prune(program) -> None:
     """Drop definitions nothing asked for (e.g. deltas only needed by gradients left out by wrt)."""
-    needed = set(sp.sympify(program.loss).free_symbols)
+    needed = set(sp.sympify(program.loss).free_symbols) | set(program.intermediates)
     for array in [program.output, *program.gradients.values(), *program.updated.values()]:
         for entry in array.reshape(-1):
             needed |= entry.free_symbols
@@ -206,7 +212,14 @@ def _body(program, printer) -> list[str]:
         lines.append(f"    {key} = {{}}")
         for name, array in values.items():
             lines += _assign(f"{key}[{name!r}]", _packed(array, printer))
-    lines.append('    return {"loss": loss, "output": output, "gradients": gradients, "updated": updated}')
+    if program.intermediates:
+        lines.append("    names = {")
+        lines += [f"        {str(symbol)!r}: {program.names[symbol]}," for symbol in program.intermediates]
+        lines.append("    }")
+        lines.append('    return {"loss": loss, "output": output, "gradients": gradients, "updated": updated, '
+                     '"names": names}')
+    else:
+        lines.append('    return {"loss": loss, "output": output, "gradients": gradients, "updated": updated}')
     return lines
 
 

@@ -1,0 +1,67 @@
+"""A progress bar for long derivations: on stderr, only for a terminal, only after a second.
+
+`derive` reports its steps (forward layers, backward layers, expansion, numeric
+evaluation) here. The bar is tqdm's, written to stderr and never to stdout, so
+`--format json` output stays clean. It is shown when stderr is a terminal, and
+only once a run has lasted a second (tqdm's `delay`), so fast runs print nothing.
+`progress=True` (or SYMGRAD_PROGRESS=1) forces it, e.g. into a log file;
+`progress=False` (or SYMGRAD_PROGRESS=0) turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+DELAY = 1.0  # seconds before a bar appears: fast derivations print nothing
+
+
+def wanted(progress: bool | None) -> bool:
+    """Whether to show a bar: the explicit choice, else SYMGRAD_PROGRESS, else "is stderr a terminal"."""
+    if progress is not None:
+        return bool(progress)
+    setting = os.environ.get("SYMGRAD_PROGRESS", "").strip().lower()
+    if setting in ("1", "true", "yes", "on"):
+        return True
+    if setting in ("0", "false", "no", "off"):
+        return False
+    stream = sys.stderr
+    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+class Progress:
+    """Steps of one derivation; `step(text)` marks one done and names the next."""
+
+    def __init__(self, total: int, progress: bool | None = None, delay: float = DELAY):
+        self._bar = None
+        if wanted(progress):
+            from tqdm import tqdm  # imported only when a bar may be shown
+
+            self._bar = tqdm(total=total, desc="symgrad", unit="step", file=sys.stderr, delay=delay,
+                             leave=False, dynamic_ncols=True)
+
+    def describe(self, text: str) -> None:
+        """What is being done now (shown beside the bar)."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(text, refresh=False)
+
+    def step(self, text: str | None = None) -> None:
+        if self._bar is not None:
+            if text:
+                self._bar.set_postfix_str(text, refresh=False)
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+#: A progress that shows nothing, for callers that pass none.
+SILENT = Progress(0, progress=False)
