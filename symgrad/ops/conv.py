@@ -26,7 +26,7 @@ class Conv2d(Layer):
         "input": r"\begin{gathered}\frac{\partial L}{\partial X_{n,c^{*},h,w}} = \sum_{o} \sum_{a=1}^{k_h} "
                  r"\sum_{b=1}^{k_w} \tilde{\delta}_{n,o,\; h + d(a-1),\; w + d(b-1)}\; K_{o,c,\; k_h + 1 - a,\; "
                  r"k_w + 1 - b} \\ \tilde{\delta}_{n,o,\; s(i-1) + d(k_h-1) - p + 1,\; s(j-1) + d(k_w-1) - p + 1} "
-                 r"= \delta_{n,o,i,j}, \quad \tilde{\delta} = 0 \text{ elsewhere}\end{gathered}",
+                 r"= \delta_{n,o,i,j}\end{gathered}",
     }
     #: In words: dL/dX is a full convolution of the stride-dilated delta with the kernel rotated by 180 degrees.
     index_note = "full convolution of the stride-dilated delta with the 180-degree rotated kernel"

@@ -38,7 +38,7 @@ class _PointwiseLoss(Loss):
         """The index form with this loss's n (and the number of entries) filled in."""
         entries = max(int(np.prod(out_shape)), 1)
         n = 1 if self.reduction == "sum" else entries
-        general = self.index_form[key].split(r", \quad n =")[0]
+        general = self.index_form[key]
         scale = {r"\frac{1}{n} ": "" if n == 1 else r"\frac{1}{%d} " % n, r"\frac{2}{n} ": "2" if n == 1 else
                  r"\frac{2}{%d} " % n, r"\sum_{i}": r"\sum_{i=1}^{%d}" % entries}
         for old, new in scale.items():
@@ -54,8 +54,7 @@ class _PointwiseLoss(Loss):
 class MSELoss(_PointwiseLoss):
     type_name = "MSELoss"
     index_form = {
-        "forward": r"L = \frac{1}{n} \sum_{i} (S_i - y_i)^2, \quad n = \text{the number of entries (mean) or } 1 "
-                   r"\text{ (sum)}",
+        "forward": r"L = \frac{1}{n} \sum_{i} (S_i - y_i)^2",
         "input": r"\frac{\partial L}{\partial S_i} = \frac{2}{n} (S_i - y_i)",
     }
 
@@ -72,8 +71,7 @@ class L1Loss(_PointwiseLoss):
 
     type_name = "L1Loss"
     index_form = {
-        "forward": r"L = \frac{1}{n} \sum_{i} \left| S_i - y_i \right|, \quad n = \text{the number of entries (mean) "
-                   r"or } 1 \text{ (sum)}",
+        "forward": r"L = \frac{1}{n} \sum_{i} \left| S_i - y_i \right|",
         "input": r"\frac{\partial L}{\partial S_i} = \frac{1}{n} \operatorname{sign}(S_i - y_i)",
     }
 

@@ -72,7 +72,7 @@ class MaxPool2d(_Pool2d):
                    r"\cap [1,H] \times [1,W]\end{gathered}",
         "input": r"\frac{\partial L}{\partial X_{c,h,w}} = \sum_{i,j} \delta_{c,i,j}\, "
                  r"\mathbb{1}\left[(h,w) = \operatorname*{argmax}_{(u,v) \in W_{i,j}} X_{c,u,v}\right]"
-                 r"\quad \text{(the first maximum, row by row)}",
+
     }
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
@@ -136,9 +136,9 @@ class AvgPool2d(_Pool2d):
     index_form = {
         "forward": r"\begin{gathered}S_{c,i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{c,h,w} \\ "
                    r"W_{i,j} = \left\{\left(" + ROW + ",\\; " + COL + r"\right)\right\}_{a \le k_h,\, b \le k_w} "
-                   r"\cap [1,H] \times [1,W] \\ D_{i,j} = \begin{cases} \text{divisor\_override} & \text{if given} \\ "
+                   r"\cap [1,H] \times [1,W] \\ D_{i,j} = \begin{cases} \text{divisor\_override} & \text{divisor\_override} \neq \text{None} \\ "
                    r"\left(\min(h_0 + k_h, H + p) - h_0\right)\left(\min(w_0 + k_w, W + p) - w_0\right) "
-                   r"& \text{if count\_include\_pad} \\ |W_{i,j}| & \text{otherwise} \end{cases} \\ "
+                   r"& \text{count\_include\_pad} = \text{True} \\ |W_{i,j}| & \text{count\_include\_pad} = \text{False} \end{cases} \\ "
                    r"h_0 = s(i-1) - p,\ w_0 = s(j-1) - p\end{gathered}",
         "input": r"\frac{\partial L}{\partial X_{c,h,w}} = \sum_{(i,j):\, (h,w) \in W_{i,j}} \frac{\delta_{c,i,j}}{D_{i,j}}",
     }

@@ -120,6 +120,9 @@ class _Page:
         """The op's general index form and, when it declares one, the instance with this layer's numbers."""
         general = self.w["general"] if hasattr(op, "kernel_size") else self.w["general_plain"]
         blocks = [Para(general), Math(op.index_form[key])]
+        note = self.w.get(f"note:{op.type_name}:{key}")
+        if note:
+            blocks.append(Para(note))
         instance = getattr(op, "index_instance", None)
         shown = instance(key, in_shape) if instance else None
         if shown:

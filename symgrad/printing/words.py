@@ -50,6 +50,15 @@ WORDS: dict[str, dict[str, str]] = {
                        "$({a}, {b})$ in every output position.",
         "figure_max": "Max pooling routes each window's $\\delta$ to its first maximum (shaded, with the "
                       "window number).",
+        "note:Conv2d:input": "Here $\\tilde\\delta$ is $\\delta$ with $s-1$ zeros between its entries, padded by "
+                             "$d(k-1)-p$ and zero elsewhere: $\\partial L/\\partial X$ is the full convolution of the "
+                             "stride-dilated $\\delta$ with the kernel rotated by 180 degrees.",
+        "note:MaxPool2d:input": "The argmax is the first maximum of the window, row by row (torch's rule for ties); "
+                                "windows that overlap add up.",
+        "note:AvgPool2d:forward": "$D_{i,j}$ is torch's divisor: explicit padding counts with `count_include_pad`, "
+                                  "the `ceil_mode` overhang never does.",
+        "note:MSELoss:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`.",
+        "note:L1Loss:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`.",
         "step": "Optimizer step",
         "step_intro": "One SGD step with learning rate $\\eta = {lr}$:",
         "no_step": "",
@@ -89,6 +98,15 @@ WORDS: dict[str, dict[str, str]] = {
         "values": "数值:",
         "figure_conv": "参与 ${grad}$ 的输入元素(阴影): 每个输出位置的窗口中偏移为 $({a}, {b})$ 的那个元素。",
         "figure_max": "最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值(阴影, 标出窗口编号)。",
+        "note:Conv2d:input": "其中 $\\tilde\\delta$ 是在 $\\delta$ 的元素之间插入 $s-1$ 个 0, 再四周填充 "
+                             "$d(k-1)-p$ 个 0 得到的: $\\partial L/\\partial X$ 就是步幅膨胀后的 $\\delta$ 与旋转 "
+                             "180 度的卷积核做全卷积(full convolution)。",
+        "note:MaxPool2d:input": "argmax 取窗口中按行优先的第一个最大值(与 torch 处理相等值的规则一致); "
+                                "窗口重叠时梯度累加。",
+        "note:AvgPool2d:forward": "$D_{i,j}$ 是 torch 的除数: `count_include_pad` 时计入显式填充, "
+                                  "但从不计入 `ceil_mode` 多出的部分。",
+        "note:MSELoss:forward": "`reduction='mean'` 时 $n$ 为元素个数, `'sum'` 时 $n = 1$。",
+        "note:L1Loss:forward": "`reduction='mean'` 时 $n$ 为元素个数, `'sum'` 时 $n = 1$。",
         "step": "梯度更新",
         "step_intro": "学习率 $\\eta = {lr}$ 的一步 SGD:",
         "no_step": "",
