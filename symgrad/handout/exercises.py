@@ -70,17 +70,15 @@ def _ints(rng, shape, low, high) -> list:
     return np.array([rng.randint(low, high) for _ in range(int(np.prod(shape)))]).reshape(shape).tolist()
 
 
-def _windows(array: np.ndarray, k: int, s: int):
-    """The k x k windows of a 2-D array at stride s (no padding): the pools drawn below."""
-    h, w = array.shape
-    for i in range(0, h - k + 1, s):
-        for j in range(0, w - k + 1, s):
-            yield array[i:i + k, j:j + k]
-
-
-def _tied(array: np.ndarray, k: int, s: int) -> bool:
-    """Does some window hold its maximum twice?"""
-    return any(list(window.reshape(-1)).count(window.max()) > 1 for window in _windows(array, k, s))
+def _tied(pool, array: np.ndarray) -> bool:
+    """Does some window of `pool` over the 2-D `array` hold its maximum twice? (The op knows its windows.)"""
+    shape = (1, 1, *array.shape)
+    rows, cols = pool._windows(shape, pool.output_shape(shape))
+    for i, j in np.ndindex(len(rows), len(cols)):
+        window = [array[h, w] for h in rows[i] for w in cols[j]]
+        if window.count(max(window)) > 1:
+            return True
+    return False
 
 
 def _conv_problem(kind: str, rng, w, pool_type, relu: bool = False):
@@ -96,18 +94,18 @@ def _conv_problem(kind: str, rng, w, pool_type, relu: bool = False):
         else:
             layers.append(ops.Sum())
         d = derive(net.Sequential(*layers), x, ops.MSELoss(), target, SGD(lr=lr))
-        if _wanted(d, pool_type, relu, k, s):
+        if _wanted(d, pool_type, relu):
             break
     return problems.gradient(kind, w, d)
 
 
-def _wanted(d, pool_type, relu, k, s) -> bool:
+def _wanted(d, pool_type, relu) -> bool:
     """Max pooling: a tied window; with ReLU: also an entry of sigma at exactly 0."""
     if pool_type is not ops.MaxPool2d:
         return True
     sigma = np.asarray(d.arrays["forward:0"], dtype=object)[0, 0]
-    pooled_input = np.asarray(d.arrays["forward:1" if relu else "forward:0"], dtype=object)[0, 0]
-    return _tied(pooled_input, k, s) and (not relu or any(v == 0 for v in sigma.reshape(-1)))
+    pooled = np.asarray(d.arrays["forward:1" if relu else "forward:0"], dtype=object)[0, 0]
+    return _tied(d.network.layers[-1], pooled) and (not relu or any(v == 0 for v in sigma.reshape(-1)))
 
 
 def conv_sum(rng, w):

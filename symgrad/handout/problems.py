@@ -68,10 +68,6 @@ def pool_backward(kind: str, w: dict, d, symbolic_input: bool) -> Problem:
     return Problem(kind, w[f"{kind}_title"], tuple(prompt), (Solution(d),), answers, d)
 
 
-def layer_rows(network, in_shape) -> list:
-    return shapes.table(network, in_shape)
-
-
 def shape_table(w: dict, rows, with_formula: bool = True) -> Table:
     header = [w["col_index"], w["col_layer"], w["col_shape"], w["col_params"]]
     header += [w["col_formula"]] if with_formula else []
@@ -84,7 +80,7 @@ def shape_table(w: dict, rows, with_formula: bool = True) -> Table:
 
 def layer_shapes(kind: str, w: dict, title: str, prompt_key: str, network, in_shape, solution_intro=None) -> Problem:
     """Output shape (and parameter count) of every layer, from the shape table."""
-    rows = layer_rows(network, in_shape)
+    rows = shapes.table(network, in_shape)
     listed = ", ".join(f"`{shapes.describe(layer)}`" for layer in network)
     prompt = (Text(w[prompt_key].format(shape=shape(in_shape))), Text(w["layers_list"].format(layers=listed)))
     total = Text(w["total_params"].format(total=sum(r.parameters for r in rows)))
@@ -97,7 +93,7 @@ def pool_forward(w: dict, letter: str, d, on_two_channels: bool):
     """One part of the pooling-shapes question: (prompt line, solution blocks, answer blocks)."""
     pool = list(d.network)[0]
     in_shape = d.arrays["input"].shape
-    row = layer_rows(d.network, in_shape)[0]
+    row = shapes.table(d.network, in_shape)[0]
     what = w["pool_on_two"] if on_two_channels else w["pool_on_x"]
     part = w["pool_part"].format(letter=letter, layer=shapes.describe(pool), what=what)
     output = squeeze(d.arrays["output"])

@@ -103,20 +103,20 @@ WORDS: dict[str, dict[str, str]] = {
         "answer_item": "{n}. {title}",
         "given": "已知:",
         "conv_sum_title": "卷积核的梯度 (求和)",
-        "conv_sum_prompt": "x和卷积核K做卷积运算 (`{conv}`: 步幅 1, 无填充, 无偏置), 得到 $\\sigma$; 对 $\\sigma$ "
+        "conv_sum_prompt": "$X$ 和卷积核 $K$ 做卷积运算 (`{conv}`: 步幅 1, 无填充, 无偏置), 得到 $\\sigma$; 对 $\\sigma$ "
                            "的每个元素做求和聚合, 得到 $S = \\sum_{{i,j}} \\sigma_{{ij}}$; 然后 $S$ 与 GT "
                            "$y = {target}$ 计算 MSE 损失 (`nn.MSELoss()`)。求 $\\partial L / \\partial K$, 以及学习率 "
                            "$\\eta = {lr}$ 的一步 SGD 之后的卷积核。",
         "conv_max_pool_title": "最大值池化的梯度",
-        "conv_max_pool_prompt": "x和卷积核K做卷积运算 (`{conv}`), 得到 $\\sigma$; 对 $\\sigma$ 做最大值池化 "
+        "conv_max_pool_prompt": "$X$ 和卷积核 $K$ 做卷积运算 (`{conv}`), 得到 $\\sigma$; 对 $\\sigma$ 做最大值池化 "
                                 "(`{pool}`), 得到 $S$; 然后 $S$ 与 GT $y = {target}$ 计算 MSE 损失。求 "
                                 "$\\partial L / \\partial K$, 以及 $\\eta = {lr}$ 的一步 SGD 之后的 $K$。",
         "conv_avg_pool_title": "平均池化的梯度",
-        "conv_avg_pool_prompt": "x和卷积核K做卷积运算 (`{conv}`), 得到 $\\sigma$; 对 $\\sigma$ 做平均池化 "
+        "conv_avg_pool_prompt": "$X$ 和卷积核 $K$ 做卷积运算 (`{conv}`), 得到 $\\sigma$; 对 $\\sigma$ 做平均池化 "
                                 "(`{pool}`), 得到 $S$; 然后 $S$ 与 GT $y = {target}$ 计算 MSE 损失。求 "
                                 "$\\partial L / \\partial K$, 以及 $\\eta = {lr}$ 的一步 SGD 之后的 $K$。",
         "conv_relu_max_pool_title": "经过 ReLU 和最大值池化的梯度",
-        "conv_relu_max_pool_prompt": "x和卷积核K做卷积运算 (`{conv}`), 得到 $\\sigma$; 经过 `nn.ReLU()` 和最大值池化 "
+        "conv_relu_max_pool_prompt": "$X$ 和卷积核 $K$ 做卷积运算 (`{conv}`), 得到 $\\sigma$; 经过 `nn.ReLU()` 和最大值池化 "
                                      "(`{pool}`), 得到 $S$; 然后 $S$ 与 GT $y = {target}$ 计算 MSE 损失。求 "
                                      "$\\partial L / \\partial K$, 以及 $\\eta = {lr}$ 的一步 SGD 之后的 $K$ (按 PyTorch "
                                      "的规则: $\\mathrm{{ReLU}}'(0) = 0$; 窗口中有并列最大值时, 梯度只传给第一个最大值)。",
