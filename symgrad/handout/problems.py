@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import shapes, tensor
-from .document import Math, Solution, Table, Text
+from .document import Math, Solution, Strong, Table, Text
 from .numbers import matrix, number, shape, squeeze
 
 DL = r"\frac{\partial L}{\partial %s}"
@@ -97,7 +97,7 @@ def pool_forward(w: dict, letter: str, d, on_two_channels: bool):
     what = w["pool_on_two"] if on_two_channels else w["pool_on_x"]
     part = w["pool_part"].format(letter=letter, layer=shapes.describe(pool), what=what)
     output = squeeze(d.arrays["output"])
-    solution = (Text(part), Text(w["pool_formula"].format(formula=row.formula)), _equation("S", output))
+    solution = (Strong(part), Text(w["pool_formula"].format(formula=row.formula)), _equation("S", output))
     answers = (Text(w["pool_shape_answer"].format(letter=letter, shape=shape(row.output_shape))),
                _equation("S", output))
     return Text(part), solution, answers
