@@ -89,10 +89,12 @@ def derivations(config: Config) -> list[dict]:
             runs = [run_case("symgrad", n, k, pool, None)]
             if runs[0]["cpu"] < 5:
                 runs += [run_case("symgrad", n, k, pool, None) for _ in range(2)]
+            explicit = runs if runs[0]["expanded"] else [run_case("symgrad", n, k, pool, None, "--explicit")]
             naive = run_case("naive", n, k, pool, config.limit)
             rows.append({"n": n, "k": k, "pool": pool, "macs": (n - k + 1) ** 2 * k * k,
                          "symgrad": statistics.median(r["cpu"] for r in runs),
                          "symgrad_wall": statistics.median(r["seconds"] for r in runs),
+                         "expanded": runs[0]["expanded"], "explicit": statistics.median(r["cpu"] for r in explicit),
                          "naive": naive["cpu"] if naive else None, "naive_wall": naive["seconds"] if naive else None})
             naive_text = "cut off" if naive is None else f"{naive['cpu']:.3g} s"
             print(f"  derive {n}x{n}/{k}x{k} {pool}: symgrad {rows[-1]['symgrad']:.3g} s, naive {naive_text} (CPU)",
@@ -112,15 +114,18 @@ def _ratio(value: float, exact: bool = True) -> str:
 
 
 def derivation_table(rows: list[dict], limit: float) -> list[str]:
-    lines = ["| input, kernel | pooling | conv multiply-adds | symgrad CPU (wall) | naive SymPy CPU (wall) | "
-             "speedup (naive / symgrad CPU) |",
-             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| input, kernel | pooling | conv multiply-adds | symgrad CPU (wall) | gradients written out? | "
+             "symgrad `expand=True` CPU | naive SymPy CPU (wall) | speedup (naive / symgrad CPU) | "
+             "speedup vs `expand=True` |",
+             "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
     for row in rows:
         naive = (f"{seconds(row['naive'])} ({seconds(row['naive_wall'])})" if row["naive"] is not None
                  else f"> {limit:g} s (cut off)")
+        explicit = dict(row, symgrad=row["explicit"])
         lines.append(f"| {row['n']}x{row['n']}, {row['k']}x{row['k']} | {row['pool']} 2x2 | {row['macs']:,} | "
-                     f"{seconds(row['symgrad'])} ({seconds(row['symgrad_wall'])}) | {naive} | "
-                     f"{_ratio(*speedup(row, limit))} |")
+                     f"{seconds(row['symgrad'])} ({seconds(row['symgrad_wall'])}) | "
+                     f"{'yes' if row['expanded'] else 'no: kept in names'} | {seconds(row['explicit'])} | {naive} | "
+                     f"{_ratio(*speedup(row, limit))} | {_ratio(*speedup(explicit, limit))} |")
     return lines
 
 
@@ -311,8 +316,9 @@ def report(config: Config, rows, num, start, memory, elapsed: float) -> str:
     out += [f"| {name} | {value} | {_verdict(ok)} |" for name, value, ok in targets(config, rows, num, start, memory)]
     out += ["", "### Derivation time: symgrad vs naive SymPy", "",
             "Conv2d(1, 1, k, bias=False) -> 2x2 pooling -> MSELoss (target 1), input and kernel all symbols. "
-            "symgrad: `symgrad.derive` as by default (gradients of kernel and input, named form); median of 3 "
-            "fresh processes when under 5 s, else one. Naive: the whole loss as one SymPy expression (conv as "
+            "symgrad: `symgrad.derive` as by default (gradients of kernel and input in the named form, written "
+            "out in the inputs too when small: `expand='auto'`); median of 3 fresh processes when under 5 s, else "
+            "one. `expand=True` always writes every gradient out in the inputs, as the naive way does (one process). Naive: the whole loss as one SymPy expression (conv as "
             "sums, `sympy.Max` or the mean per window, MSE), then `sympy.diff` by every kernel entry; one fresh "
             f"process, cut off after {config.limit:g} CPU seconds. Imports are not timed. Both are single-threaded "
             "SymPy work, so the ratios use CPU time (`time.process_time`), which other jobs on a shared machine "
