@@ -120,7 +120,7 @@ def test_every_printed_number_is_the_engines(name):
     for document in (latex_body(d), markdown_body(d), latex_body(d, "zh")):
         _assert_numbers_are_the_engines(document, d)
         if d.loss.is_number:
-            assert re.search(r"L = .* = %s\n" % re.escape(sp.latex(d.loss)), document), "the loss value"
+            assert re.search(r"L = .* = %s(\$\})?\n" % re.escape(sp.latex(d.loss)), document), "the loss value"
 
 
 def test_numbers_of_a_multi_layer_network():
@@ -128,6 +128,26 @@ def test_numbers_of_a_multi_layer_network():
     document = markdown_body(d)
     printed = _assert_numbers_are_the_engines(document, d)
     assert len(printed) >= 8  # input, both kernels' channels, forward tensors, deltas, gradients
+
+
+def test_worked_arithmetic_adds_up():
+    """Each worked line `... = a \\cdot b + c \\cdot d + ... = r` of plain numbers must really sum to r."""
+    checked = 0
+    for name in ("conv_sum", "conv_max_pool", "conv_avg_pool"):
+        doc = markdown_body(_derivation(name))
+        for line in re.findall(r"[^=\\]*(?:\\[^=]*)?= ([^=]*\\cdot[^=]*) = (-?[\d\\{}frac]+)(?= \\\\|\\end)", doc):
+            terms, result = line
+            if any(c.isalpha() and c not in "cdotfrac" for c in terms.replace("\\cdot", "").replace("\\frac", "")):
+                continue  # a term with an indicator or a max: not plain arithmetic
+            total = 0
+            for term in re.split(r" \+ | (?=- )", terms):
+                product = 1
+                for factor in term.replace("- ", "-").split(r"\cdot"):
+                    product *= _number(factor.strip().strip("()"))
+                total += product
+            assert total == _number(result), (name, terms, result)
+            checked += 1
+    assert checked >= 10
 
 
 def test_parser_refuses_what_is_not_a_number():
@@ -150,7 +170,11 @@ def test_conv_max_pool_reads_like_the_article():
     # the chain rule factor by factor, then each factor's values
     assert r"\frac{\partial L}{\partial K} = \frac{\partial L}{\partial S}\,\frac{\partial S}{\partial \sigma}\," \
            r"\frac{\partial \sigma}{\partial K}" in doc
-    assert r"\delta^{S} = \begin{bmatrix}2 S_{11} - 120\end{bmatrix}" in doc
+    assert r"\delta^{S}_{11} = 2 S_{11} - 120 = 2 \cdot 80 - 120 = 40" in doc  # the arithmetic written out
+    assert r"\sigma_{11} = k_{11} x_{11} + k_{12} x_{12} + k_{21} x_{21} + k_{22} x_{22} = 3 \cdot 1 + 2 \cdot 2 + " \
+           r"1 \cdot 4 + 5 \cdot 5 = 36" in doc
+    assert r"\frac{\partial L}{\partial K_{2,2}} = 5 \delta^{\sigma}_{12} + 6 \delta^{\sigma}_{12}" not in doc
+    assert r"= 5 \cdot 0 + 6 \cdot 0 + 8 \cdot 0 + 9 \cdot 40 = 360" in doc
     assert r"\delta^{\sigma} = \begin{bmatrix}0 & 0 \\ 0 & 40\end{bmatrix}" in doc
     assert r"\frac{\partial L}{\partial K} = \begin{bmatrix}200 & 240 \\ 320 & 360\end{bmatrix}" in doc
     # general rule, then this spec's instance

@@ -26,6 +26,8 @@ from .words import words
 
 #: Element-level forward formulas are written out only when each entry reads at a glance.
 MAX_FORMULA_INPUTS = 64
+#: Worked lines (the arithmetic with the numbers in) are written for tensors of at most this many entries.
+MAX_WORKED = 9
 #: A matrix whose widest row shows more characters than this is written by its first entry.
 MAX_WIDTH = 110
 
@@ -68,6 +70,22 @@ class _Page:
         self.network = d.network
         self.names = [name for name, _ in d.named.activations] if d.named else \
             [layer.output_letter for layer in d.network]
+        self.known: dict[sp.Symbol, sp.Dummy] = {}  # a name -> its value, as a symbol printing the number
+        if d.named:
+            for (_, names), (_, value) in zip(d.named.activations, d.forward):
+                self.remember(names, value)
+            for (_, names), (_, value) in zip(d.named.deltas, d.deltas):
+                self.remember(names, value)
+
+    def remember(self, names, values) -> None:
+        """Note the value of each name that has a number, for the worked lines (`worked`)."""
+        values = np.array(values.tolist() if hasattr(values, "tolist") else values, dtype=object).reshape(
+            np.shape(names))
+        for name, value in zip(np.asarray(names).reshape(-1), values.reshape(-1)):
+            if getattr(value, "is_number", False) and name not in self.known:
+                shown = tex(value)
+                # a Dummy per entry: equal numbers must not merge into one term (1*0 + 2*0 is not 3*0)
+                self.known[name] = sp.Dummy(f"({shown})" if shown.startswith("-") else shown)
 
     # ------------------------------------------------------------------ helpers
 
@@ -99,6 +117,29 @@ class _Page:
         index = ",".join("1" for _ in array.shape)
         entry = r"\left(%s\right)_{%s}" % (left, index) if "frac" in left else f"{left}_{{{index}}}"
         return head + [Para(self.w["first_entry"]), Math(f"{entry} = {first}")]
+
+    def worked(self, lefts, exprs, results) -> list:
+        """left = formula = the formula with the numbers written in = result, one line per entry.
+
+        Only the arithmetic is shown: the numbers are the engine's (`self.known` and `results`).
+        Nothing when a tensor has many entries, a line would be too wide, or nothing is known.
+        """
+        lefts, exprs, results = (np.asarray(a, dtype=object).reshape(-1) for a in (lefts, exprs, results))
+        if not 0 < len(exprs) <= MAX_WORKED or not all(getattr(r, "is_number", False) for r in results):
+            return []
+        lines = []
+        for left, expr, result in zip(lefts, exprs, results):
+            known = {s: self.known[s] for s in expr.free_symbols if s in self.known}
+            if not known or expr.free_symbols - set(known):
+                return []
+            parts = [_written(term, known) for term in expr.as_ordered_terms()]
+            numbers = parts[0] + "".join(f" - {p[1:]}" if p.startswith("-") else f" + {p}" for p in parts[1:])
+            shown = [tex(left), tex(expr), numbers, tex(result)]
+            line = " = ".join(part for k, part in enumerate(shown) if k == 0 or part != shown[k - 1])
+            if width(line) > MAX_WIDTH:
+                return []
+            lines.append(line)
+        return [Para(self.w["worked"]), Math(r"\begin{gathered}" + r" \\ ".join(lines) + r"\end{gathered}")]
 
     def too_big(self, array) -> str:
         array = np.asarray(array, dtype=object)
@@ -165,12 +206,17 @@ class _Page:
                 continue
             blocks += self.tensor(letter, formulas, w["entries"])
             if not _same(formulas, out):
+                named = d.named.activations[i][1] if d.named else None
+                blocks += self.worked(named, formulas, out) if named is not None else []
                 blocks += self.tensor(letter, out, w["numbers"])
         if d.loss_fn is not None:
             blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3)]
             blocks += self.rule(d.loss_fn, "forward", self.array("output").shape)
-            named = tex(d.named.loss) if d.named else None
-            blocks += self.equation("L", named, self.closed(d.loss))
+            worked = self.worked(sp.Symbol("L"), d.named.loss, d.loss) if d.named else []
+            if worked:
+                blocks += [Math(worked[1].latex.replace(r"\begin{gathered}", "").replace(r"\end{gathered}", ""))]
+            else:
+                blocks += self.equation("L", tex(d.named.loss) if d.named else None, self.closed(d.loss))
         return blocks
 
     def formulas(self, i, layer, in_shape, out_size):
@@ -190,6 +236,9 @@ class _Page:
             keep = (shape[0] > 1, shape[1] > 1, True, True) if len(shape) == 4 else None
             params[name] = given if not tensor.is_numeric(given) else tensor.symbols(
                 base + (str(i) if "^" in self.param(f"{i}.{name}") else ""), shape, keep)
+            self.remember(params[name], given)
+        if i == 0:
+            self.remember(x, self.array("input"))
         return layer.forward(x, params)  # the forward expressions only: no derivative is taken here
 
     def closed(self, value) -> str | None:
@@ -245,7 +294,8 @@ class _Page:
             named = dict(d.named.deltas)[self.names[i]]
             definitions = tensor.apply(lambda s: d.named.definitions[s], named)
             if not _same(definitions, values):
-                blocks += self.tensor(letter, definitions, self.w["names_form"])
+                worked = self.worked(named, definitions, values)
+                blocks += worked or self.tensor(letter, definitions, self.w["names_form"])
         return blocks + self.tensor(letter, values, self.w["values"])
 
     def gradient(self, i, layer, name, in_shape) -> list:
@@ -268,6 +318,10 @@ class _Page:
         blocks = []
         if d.named and full in d.named.gradients and not _same(d.named.gradients[full], values):
             blocks += self.tensor(left, d.named.gradients[full], w["names_form"])
+            entries = squeeze(np.asarray(values, dtype=object))
+            lefts = [sp.Symbol(r"\frac{\partial L}{\partial %s_{%s}}" % (symbol, ",".join(str(k + 1) for k in idx)))
+                     for idx in np.ndindex(*entries.shape)]
+            blocks += self.worked(lefts, squeeze(d.named.gradients[full]), entries)
         label = w["values"] if tensor.is_numeric(values) else w["closed_form"]
         return blocks + self.tensor(left, values, label)
 
@@ -313,6 +367,17 @@ class _Page:
             else:
                 blocks += [Math(left)] + self.tensor("{%s}^{(1)}" % symbol, self.array(f"updated:{name}"))
         return blocks
+
+
+def _written(term, known) -> str:
+    """One term with its names replaced by their numbers, factors kept in the order the formula prints them."""
+    coefficient, rest = term.as_coeff_Mul()
+    factors = [] if rest == 1 else list(rest.as_ordered_factors())
+    shown = [sp.latex(f.xreplace(known)) for f in factors]
+    if coefficient not in (1, -1) or not shown:
+        shown.insert(0, tex(abs(coefficient)) if shown else tex(coefficient))
+    text = r" \cdot ".join(shown)
+    return "-" + text if coefficient < 0 and shown and not text.startswith("-") else text
 
 
 def _same(a, b) -> bool:
