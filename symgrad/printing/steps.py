@@ -317,11 +317,11 @@ class _Page:
             return [Para(f"${left}$: " + self.too_big(values))]
         blocks = []
         if d.named and full in d.named.gradients and not _same(d.named.gradients[full], values):
-            blocks += self.tensor(left, d.named.gradients[full], w["names_form"])
             entries = squeeze(np.asarray(values, dtype=object))
             lefts = [sp.Symbol(r"\frac{\partial L}{\partial %s_{%s}}" % (symbol, ",".join(str(k + 1) for k in idx)))
                      for idx in np.ndindex(*entries.shape)]
-            blocks += self.worked(lefts, squeeze(d.named.gradients[full]), entries)
+            worked = self.worked(lefts, squeeze(d.named.gradients[full]), entries)
+            blocks += worked or self.tensor(left, d.named.gradients[full], w["names_form"])
         label = w["values"] if tensor.is_numeric(values) else w["closed_form"]
         return blocks + self.tensor(left, values, label)
 

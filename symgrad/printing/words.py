@@ -47,10 +47,10 @@ WORDS: dict[str, dict[str, str]] = {
         "names_form": "In the named intermediates:",
         "closed_form": "Every entry in closed form:",
         "values": "Values:",
-        "figure_conv": "Which input entries multiply into ${grad}$ (shaded): the window at offset "
+        "figure_conv": "Which input entries multiply into ${grad}$ (highlighted): the window at offset "
                        "$({a}, {b})$ in every output position.",
-        "figure_max": "Max pooling routes each window's $\\delta$ to its first maximum (shaded, with the "
-                      "window number).",
+        "figure_max": "Max pooling routes each window's $\\delta$ to its first maximum (highlighted, with the "
+                      "window (i, j) it comes from).",
         "note:Conv2d:input": "Here $\\tilde\\delta$ is $\\delta$ with $s-1$ zeros between its entries, padded by "
                              "$d(k-1)-p$ and zero elsewhere: $\\partial L/\\partial X$ is the full convolution of the "
                              "stride-dilated $\\delta$ with the kernel rotated by 180 degrees.",
@@ -98,8 +98,8 @@ WORDS: dict[str, dict[str, str]] = {
         "names_form": "用中间量表示:",
         "closed_form": "每个元素的闭式:",
         "values": "数值:",
-        "figure_conv": "参与 ${grad}$ 的输入元素(阴影): 每个输出位置的窗口中偏移为 $({a}, {b})$ 的那个元素。",
-        "figure_max": "最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值(阴影, 标出窗口编号)。",
+        "figure_conv": "参与 ${grad}$ 的输入元素(高亮): 每个输出位置的窗口中偏移为 $({a}, {b})$ 的那个元素。",
+        "figure_max": "最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值(高亮, 并标出来自哪个窗口 (i, j))。",
         "note:Conv2d:input": "其中 $\\tilde\\delta$ 是在 $\\delta$ 的元素之间插入 $s-1$ 个 0, 再四周填充 "
                              "$d(k-1)-p$ 个 0 得到的: $\\partial L/\\partial X$ 就是步幅膨胀后的 $\\delta$ 与旋转 "
                              "180 度的卷积核做全卷积(full convolution)。",
