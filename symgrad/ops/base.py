@@ -10,7 +10,7 @@ that implements them, so printers never have to re-derive anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import numpy as np
 
@@ -49,6 +49,9 @@ class Layer(Op):
     output_letter: ClassVar[str] = "a"
     #: LaTeX index forms: "forward" and one entry per gradient ("input", "weight", ...).
     index_form: ClassVar[dict[str, str]]
+    #: The same formulas as functions rule(layer, x, params, delta) -> array, evaluated entry by entry
+    #: as written (tests/test_index_forms.py holds them to the engine); declared at the foot of each module.
+    index_rules: ClassVar[dict[str, Callable]]
     #: Base names of parameter symbols, as the articles write them: K (kernel) and b.
     symbol_bases: ClassVar[dict[str, str]] = {"weight": "k", "bias": "b"}
 
@@ -76,6 +79,14 @@ class Layer(Op):
         """How the output shape follows from the input, with the numbers filled in ("" if undeclared)."""
         return ""
 
+    def index_instance(self, key: str, in_shape: tuple[int, ...]) -> str:
+        """`index_form[key]` with this layer's numbers (stride, padding, sizes) filled in; "" when nothing changes."""
+        return ""
+
+    def figure(self, in_shape: tuple[int, ...], x: np.ndarray) -> dict[tuple[int, int], str] | None:
+        """Cells (row, column) of the input's first channel a derivation's picture highlights, or None."""
+        return None
+
     def forward(self, x: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
@@ -91,10 +102,15 @@ class Loss(Op):
     """A loss: a scalar from the network output and a target."""
 
     index_form: ClassVar[dict[str, str]]
+    #: The same formulas as functions rule(loss, out, target), as for layers.
+    index_rules: ClassVar[dict[str, Callable]]
 
     @property
     def where(self) -> str:
         return f"loss {self.type_name}"
+
+    def index_instance(self, key: str, out_shape: tuple[int, ...]) -> str:
+        return ""
 
     def check_target(self, out_shape: tuple[int, ...], target: np.ndarray) -> np.ndarray:
         """The target broadcast to the output shape, or an OptionError naming `target`."""

@@ -124,6 +124,28 @@ class MaxPool2d(_Pool2d):
                     dx[n, c, h, w].append(d * route)
         return Gradients(input=tensor.collect(dx))
 
+    def index_instance(self, key, in_shape):
+        """The index form with this layer's numbers: the window W_ij written out."""
+        window = _window_tex(self)
+        if key == "forward":
+            return r"\begin{gathered}S_{i,j} = \max_{(h,w) \in W_{i,j}} X_{h,w} \\ %s\end{gathered}" % window
+        if key == "input":
+            return (r"\begin{gathered}\frac{\partial L}{\partial X_{h,w}} = \sum_{i,j} \delta_{i,j}\, \mathbb{1}\left[(h,w) = "
+                    r"\operatorname*{argmax}_{(u,v) \in W_{i,j}} X_{u,v}\right] \\ %s\end{gathered}" % window)
+        return ""
+
+    def figure(self, in_shape, x):
+        """Marks for the printer's grid: where each window of sample 0, channel 0 routes its delta (None if symbolic)."""
+        _, _, ho, wo = self.output_shape(tuple(in_shape))
+        if not all(v.is_comparable for v in x[0, 0].reshape(-1)):
+            return None
+        marks: dict[tuple[int, int], list[str]] = {}
+        for i in range(1, ho + 1):
+            for j in range(1, wo + 1):
+                h, w = _first_argmax(x, 0, 0, _window(self, in_shape, i, j))
+                marks.setdefault((h - 1, w - 1), []).append(f"{i},{j}")
+        return {position: "; ".join(windows) for position, windows in marks.items()}
+
     def torch_module(self):
         import torch
 
@@ -196,6 +218,23 @@ class AvgPool2d(_Pool2d):
                     dx[n, c, h, w].append(share)
         return Gradients(input=tensor.collect(dx))
 
+    def index_instance(self, key, in_shape):
+        """The index form with this layer's numbers: W_ij written out and the divisors D_ij."""
+        _, _, ho, wo = self.output_shape(tuple(in_shape))
+        divisors = [[_divisor_by_index_form(self, in_shape, i, j) for j in range(1, wo + 1)] for i in range(1, ho + 1)]
+        flat = {d for row in divisors for d in row}
+        if len(flat) == 1:
+            shown = r"D_{i,j} = %d" % flat.pop()
+        elif ho * wo <= 36:
+            shown = r"D = \begin{bmatrix}%s\end{bmatrix}" % r" \\ ".join(" & ".join(str(d) for d in row) for row in divisors)
+        else:
+            shown = r"D_{i,j} \in \{%s\}" % ", ".join(str(d) for d in sorted(flat))
+        rule = {"forward": r"S_{i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{h,w}",
+                "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{(i,j):\, (h,w) \in W_{i,j}} \frac{\delta_{i,j}}{D_{i,j}}"}
+        if key not in rule:
+            return ""
+        return r"\begin{gathered}%s \\ %s, \quad %s\end{gathered}" % (rule[key], _window_tex(self), shown)
+
     def torch_module(self):
         import torch
 
@@ -244,31 +283,6 @@ def _max_input_by_index_form(layer, x, params, delta):
     return grad
 
 
-def _max_instance(self, key, in_shape):
-    window = _window_tex(self)
-    if key == "forward":
-        return r"\begin{gathered}S_{i,j} = \max_{(h,w) \in W_{i,j}} X_{h,w} \\ %s\end{gathered}" % window
-    if key == "input":
-        return (r"\begin{gathered}\frac{\partial L}{\partial X_{h,w}} = \sum_{i,j} \delta_{i,j}\, \mathbb{1}\left[(h,w) = "
-                r"\operatorname*{argmax}_{(u,v) \in W_{i,j}} X_{u,v}\right] \\ %s\end{gathered}" % window)
-    return ""
-
-
-def _routing(self, in_shape, x):
-    """Marks for the printer's grid: where each window of sample 0, channel 0 routes its delta (None if symbolic)."""
-    _, _, ho, wo = self.output_shape(tuple(in_shape))
-    if not all(v.is_comparable for v in x[0, 0].reshape(-1)):
-        return None
-    marks: dict[tuple[int, int], list[str]] = {}
-    for i in range(1, ho + 1):
-        for j in range(1, wo + 1):
-            h, w = _first_argmax(x, 0, 0, _window(self, in_shape, i, j))
-            marks.setdefault((h - 1, w - 1), []).append(f"{i},{j}")
-    return {position: "; ".join(windows) for position, windows in marks.items()}
-
-
-MaxPool2d.index_instance = _max_instance
-MaxPool2d.figure = _routing
 MaxPool2d.index_rules = {"forward": _max_forward_by_index_form, "input": _max_input_by_index_form}
 
 
@@ -301,22 +315,4 @@ def _avg_input_by_index_form(layer, x, params, delta):
     return grad
 
 
-def _avg_instance(self, key, in_shape):
-    _, _, ho, wo = self.output_shape(tuple(in_shape))
-    divisors = [[_divisor_by_index_form(self, in_shape, i, j) for j in range(1, wo + 1)] for i in range(1, ho + 1)]
-    flat = {d for row in divisors for d in row}
-    if len(flat) == 1:
-        shown = r"D_{i,j} = %d" % flat.pop()
-    elif ho * wo <= 36:
-        shown = r"D = \begin{bmatrix}%s\end{bmatrix}" % r" \\ ".join(" & ".join(str(d) for d in row) for row in divisors)
-    else:
-        shown = r"D_{i,j} \in \{%s\}" % ", ".join(str(d) for d in sorted(flat))
-    rule = {"forward": r"S_{i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{h,w}",
-            "input": r"\frac{\partial L}{\partial X_{h,w}} = \sum_{(i,j):\, (h,w) \in W_{i,j}} \frac{\delta_{i,j}}{D_{i,j}}"}
-    if key not in rule:
-        return ""
-    return r"\begin{gathered}%s \\ %s, \quad %s\end{gathered}" % (rule[key], _window_tex(self), shown)
-
-
-AvgPool2d.index_instance = _avg_instance
 AvgPool2d.index_rules = {"forward": _avg_forward_by_index_form, "input": _avg_input_by_index_form}

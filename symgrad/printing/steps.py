@@ -164,8 +164,7 @@ class _Page:
         note = self.w.get(f"note:{op.type_name}:{key}")
         if note:
             blocks.append(Para(note))
-        instance = getattr(op, "index_instance", None)
-        shown = instance(key, in_shape) if instance else None
+        shown = op.index_instance(key, in_shape)
         if shown:
             blocks += [Para(self.w["instance"]), Math(shown)]
         return blocks
@@ -327,13 +326,14 @@ class _Page:
 
     def picture(self, i, layer, x) -> list:
         """A grid figure where one helps: the taps of dL/dK_11 (conv), the routing mask (max pool)."""
-        figure = getattr(layer, "figure", None)
-        if figure is None or x.shape[2] * x.shape[3] > SMALL or (i > 0 and not tensor.is_numeric(x)):
+        if x.ndim != 4 or x.shape[2] * x.shape[3] > SMALL:
             return []
-        cells = x[0, 0] if tensor.is_numeric(x) else (self.array("input")[0, 0] if i == 0 else x[0, 0])
-        marks = figure(x.shape, x)
+        marks = layer.figure(x.shape, x)
         if marks is None:
             return []
+        cells = x[0, 0]
+        if not tensor.is_numeric(cells) and i > 0 and self.d.named:
+            cells = self.d.named.activations[i - 1][1].reshape(x.shape)[0, 0]  # names, not long expressions
         labels = tuple(tuple(tex(v) for v in row) for row in cells)
         if layer.type_name == "Conv2d":
             caption = self.w["figure_conv"].format(
