@@ -232,6 +232,20 @@ def test_big_tensors_are_described_not_printed():
         assert "(150 entries of shape 3 x 50; index form above)" in doc
 
 
+@pytest.mark.parametrize("name", ["conv_symbolic", "conv_max_pool"])
+def test_a_derivation_kept_in_names_prints_names_and_the_engines_numbers(name):
+    """Large networks are kept in named intermediates (expand=False): nothing is expanded while printing."""
+    s = specs.load(EXAMPLES / f"{name}.toml")
+    d = derive(s.network, s.input, s.loss, s.target, s.optimizer, expand=False)
+    doc = markdown_body(d)
+    assert r"\delta^{\sigma}_{11}" in doc and "Every entry in closed form" not in doc
+    if name == "conv_max_pool":  # every input a number: the engine evaluated the names to floats
+        _assert_numbers_are_the_engines(doc, d)
+        assert r"\frac{\partial L}{\partial K} = \begin{bmatrix}200.0 & 240.0 \\ 320.0 & 360.0\end{bmatrix}" in doc
+    else:
+        assert r"\max\left(k_{11} x_{11}" not in doc.split("## Backward pass")[1]  # no expanded Max in the backward
+
+
 def test_markdown_stays_in_the_katex_subset():
     for name in DERIVED:
         doc = markdown_body(_derivation(name), "zh")

@@ -28,6 +28,8 @@ from .words import words
 MAX_FORMULA_INPUTS = 64
 #: Worked lines (the arithmetic with the numbers in) are written for tensors of at most this many entries.
 MAX_WORKED = 9
+#: The chain rule of a deeper network is written with its middle factors elided.
+MAX_FACTORS = 6
 #: A matrix whose widest row shows more characters than this is written by its first entry.
 MAX_WIDTH = 110
 
@@ -70,7 +72,8 @@ class _Page:
         self.network = d.network
         self.names = [name for name, _ in d.named.activations] if d.named else \
             [layer.output_letter for layer in d.network]
-        self.known: dict[sp.Symbol, sp.Dummy] = {}  # a name -> its value, as a symbol printing the number
+        self.values: dict[sp.Symbol, sp.Expr] = {}  # a name -> its number, for the worked lines
+        self.known: dict[sp.Symbol, sp.Dummy] = {}  # the same number as a symbol printing it (made when needed)
         if d.named:
             for (_, names), (_, value) in zip(d.named.activations, d.forward):
                 self.remember(names, value)
@@ -79,13 +82,23 @@ class _Page:
 
     def remember(self, names, values) -> None:
         """Note the value of each name that has a number, for the worked lines (`worked`)."""
+        if np.size(names) > SMALL:
+            return  # only small tensors get worked lines
         values = np.array(values.tolist() if hasattr(values, "tolist") else values, dtype=object).reshape(
             np.shape(names))
         for name, value in zip(np.asarray(names).reshape(-1), values.reshape(-1)):
-            if getattr(value, "is_number", False) and name not in self.known:
-                shown = tex(value)
-                # a Dummy per entry: equal numbers must not merge into one term (1*0 + 2*0 is not 3*0)
-                self.known[name] = sp.Dummy(f"({shown})" if shown.startswith("-") else shown)
+            if getattr(value, "is_number", False):
+                self.values.setdefault(name, value)
+
+    def number(self, name: sp.Symbol) -> sp.Dummy:
+        """The value of `name` as a symbol that prints as the number.
+
+        A Dummy per name: equal numbers must not merge into one term (1*0 + 2*0 is not 3*0).
+        """
+        if name not in self.known:
+            shown = tex(self.values[name])
+            self.known[name] = sp.Dummy(f"({shown})" if shown.startswith("-") else shown)
+        return self.known[name]
 
     # ------------------------------------------------------------------ helpers
 
@@ -129,9 +142,9 @@ class _Page:
             return []
         lines = []
         for left, expr, result in zip(lefts, exprs, results):
-            known = {s: self.known[s] for s in expr.free_symbols if s in self.known}
-            if not known or expr.free_symbols - set(known):
+            if not expr.free_symbols or expr.free_symbols - set(self.values):
                 return []
+            known = {s: self.number(s) for s in sorted(expr.free_symbols, key=sp.default_sort_key)}
             parts = [_written(term, known) for term in expr.as_ordered_terms()]
             numbers = parts[0] + "".join(f" - {p[1:]}" if p.startswith("-") else f" + {p}" for p in parts[1:])
             shown = [tex(left), tex(expr), numbers, tex(result)]
@@ -204,7 +217,7 @@ class _Page:
                 blocks += self.tensor(letter, out)
                 continue
             blocks += self.tensor(letter, formulas, w["entries"])
-            if not _same(formulas, out):
+            if tensor.is_numeric(out) and not _same(formulas, out):
                 named = d.named.activations[i][1] if d.named else None
                 blocks += self.worked(named, formulas, out) if named is not None else []
                 blocks += self.tensor(letter, out, w["numbers"])
@@ -277,6 +290,8 @@ class _Page:
         for j in range(len(letters) - 1, start, -1):
             factors.append(r"\frac{\partial %s}{\partial %s}" % (letters[j], letters[j - 1]))
         factors.append(r"\frac{\partial %s}{\partial %s}" % (letters[start], top))
+        if len(factors) > MAX_FACTORS:  # a deep network: the ends of the chain, the middle elided
+            factors = factors[:2] + [r"\cdots"] + factors[-2:]
         return r"\frac{\partial L}{\partial %s} = %s" % (top, r"\,".join(factors))
 
     def delta(self, i: int) -> list:
@@ -321,7 +336,9 @@ class _Page:
                      for idx in np.ndindex(*entries.shape)]
             worked = self.worked(lefts, squeeze(d.named.gradients[full]), entries)
             blocks += worked or self.tensor(left, d.named.gradients[full], w["names_form"])
-        label = w["values"] if tensor.is_numeric(values) else w["closed_form"]
+        if blocks and not d.expanded and not tensor.is_numeric(values):
+            return blocks  # kept in names (a large network): the names above are the result
+        label = w["values"] if tensor.is_numeric(values) else w["closed_form"] if d.expanded else w["names_form"]
         return blocks + self.tensor(left, values, label)
 
     def picture(self, i, layer, x) -> list:
