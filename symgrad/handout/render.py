@@ -62,6 +62,7 @@ def preamble(lang: str) -> str:
     lines = [r"\documentclass[11pt]{article}", *packages]
     if lang == "zh":
         lines.append(_CJK.rstrip("\n"))
+    lines.append(r"\providecommand{\cjk}[1]{#1}")  # the printer's pdflatex wrapper for Chinese runs; xeCJK needs none
     lines += [r"\allowdisplaybreaks", r"\setlength{\parindent}{0pt}", r"\setlength{\parskip}{0.5em}"]
     return "\n".join(lines) + "\n"
 
