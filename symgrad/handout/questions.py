@@ -95,22 +95,14 @@ def _pool_shapes(w) -> problems.Problem:
     return problems.Problem("pool_shapes", w["pool_shapes_title"], tuple(prompt), tuple(solution), tuple(answers))
 
 
-def document(title: str, intro: str, lang: str, items: list[problems.Problem], heading: str, key_title: str,
-             answer_heading: str, with_solutions: bool = True) -> Document:
-    """Questions (with worked solutions), then the answer key on a new page."""
-    w = words(lang)
-    blocks = [Heading(title, 1), Text(intro)]
-    for n, p in enumerate(items, 1):
-        blocks += [Heading(w[heading].format(n=n, title=p.title), 2), *p.prompt]
-        if with_solutions:
-            blocks += [Strong(w["worked"]), *p.solution]
-    blocks += [NewPage(), Heading(key_title, 2)]
-    for n, p in enumerate(items, 1):
-        blocks += [Heading(w[answer_heading].format(n=n, title=p.title), 3), *p.answers]
-    return Document(title, lang, tuple(blocks))
-
-
 def handout(lang: str = "en") -> Document:
+    """Each question with its worked solution, then the answer key on a new page."""
     w = words(lang)
-    return document(w["handout_title"], w["handout_intro"], lang, seed_problems(lang), "question",
-                    w["answer_key"], "answer_item")
+    items = seed_problems(lang)
+    blocks = [Heading(w["handout_title"], 1), Text(w["handout_intro"])]
+    for n, p in enumerate(items, 1):
+        blocks += [Heading(w["question"].format(n=n, title=p.title), 2), *p.prompt, Strong(w["worked"]), *p.solution]
+    blocks += [NewPage(), Heading(w["answer_key"], 2)]
+    for n, p in enumerate(items, 1):
+        blocks += [Heading(w["answer_item"].format(n=n, title=p.title), 3), *p.answers]
+    return Document(w["handout_title"], lang, tuple(blocks))

@@ -20,7 +20,6 @@ WORDS: dict[str, dict[str, str]] = {
         "worked": "Worked solution",
         "answer_key": "Answer key",
         "answer_item": "{n}. {title}",
-        "given": "Given:",
         # conv + sum / max pool / avg pool
         "conv_sum_title": "Gradient of a convolution kernel (sum)",
         "conv_sum_prompt": "The input $X$ is convolved with the kernel $K$ (`{conv}`: stride 1, no padding, no "
@@ -91,7 +90,6 @@ WORDS: dict[str, dict[str, str]] = {
         "key_intro": "Computed by symgrad with PyTorch's semantics.",
         "problem": "Problem {n}. {title}",
         "answer_problem": "Problem {n}",
-        "shape_of": "output shape of layer {index} (`{layer}`)",
     },
     "zh": {
         "handout_title": "面试讲义: 小型卷积网络的梯度与形状",
@@ -101,7 +99,6 @@ WORDS: dict[str, dict[str, str]] = {
         "worked": "详细解答",
         "answer_key": "答案",
         "answer_item": "{n}. {title}",
-        "given": "已知:",
         "conv_sum_title": "卷积核的梯度 (求和)",
         "conv_sum_prompt": "$X$ 和卷积核 $K$ 做卷积运算 (`{conv}`: 步幅 1, 无填充, 无偏置), 得到 $\\sigma$; 对 $\\sigma$ "
                            "的每个元素做求和聚合, 得到 $S = \\sum_{{i,j}} \\sigma_{{ij}}$; 然后 $S$ 与 GT "
@@ -157,7 +154,6 @@ WORDS: dict[str, dict[str, str]] = {
         "key_intro": "由 symgrad 按 PyTorch 的语义计算。",
         "problem": "第 {n} 题. {title}",
         "answer_problem": "第 {n} 题",
-        "shape_of": "第 {index} 层 (`{layer}`) 的输出形状",
     },
 }
 
