@@ -58,6 +58,5 @@ Block = Heading | Text | Strong | Math | Table | Solution | NewPage
 
 @dataclass(frozen=True)
 class Document:
-    title: str
     lang: str
     blocks: tuple[Block, ...]

@@ -55,13 +55,12 @@ def sheets(count: int, seed: int, lang: str = "en") -> tuple[Document, Document]
     for n, p in enumerate(items, 1):
         sheet += [Heading(w["problem"].format(n=n, title=p.title), 2), *p.prompt]
         key += [Heading(w["answer_problem"].format(n=n), 2), *p.answers]
-    return (Document(w["sheet_title"].format(seed=seed), lang, tuple(sheet)),
-            Document(w["key_title"].format(seed=seed), lang, tuple(key)))
+    return Document(lang, tuple(sheet)), Document(lang, tuple(key))
 
 
 def together(sheet: Document, key: Document) -> Document:
     """Sheet and key in one document, the key after a page break (stdout without --out)."""
-    return Document(sheet.title, sheet.lang, (*sheet.blocks, NewPage(), *key.blocks))
+    return Document(sheet.lang, (*sheet.blocks, NewPage(), *key.blocks))
 
 
 # --- the kinds ----------------------------------------------------------------

@@ -105,4 +105,4 @@ def handout(lang: str = "en") -> Document:
     blocks += [NewPage(), Heading(w["answer_key"], 2)]
     for n, p in enumerate(items, 1):
         blocks += [Heading(w["answer_item"].format(n=n, title=p.title), 3), *p.answers]
-    return Document(w["handout_title"], lang, tuple(blocks))
+    return Document(lang, tuple(blocks))
