@@ -23,6 +23,7 @@ from .blocks import Grid, Heading, Math, Para, Table
 from .common import squeeze
 from .texnames import SMALL, base_latex, matrix, parameter_symbol, tex, width
 from .words import words
+from .worked import Arithmetic
 
 #: Element-level forward formulas are written out only when each entry reads at a glance.
 MAX_FORMULA_INPUTS = 64
@@ -72,33 +73,12 @@ class _Page:
         self.network = d.network
         self.names = [name for name, _ in d.named.activations] if d.named else \
             [layer.output_letter for layer in d.network]
-        self.values: dict[sp.Symbol, sp.Expr] = {}  # a name -> its number, for the worked lines
-        self.known: dict[sp.Symbol, sp.Dummy] = {}  # the same number as a symbol printing it (made when needed)
+        self.arithmetic = Arithmetic()  # the numbers behind the names, for worked lines
         if d.named:
             for (_, names), (_, value) in zip(d.named.activations, d.forward):
-                self.remember(names, value)
+                self.arithmetic.remember(names, value)
             for (_, names), (_, value) in zip(d.named.deltas, d.deltas):
-                self.remember(names, value)
-
-    def remember(self, names, values) -> None:
-        """Note the value of each name that has a number, for the worked lines (`worked`)."""
-        if np.size(names) > SMALL:
-            return  # only small tensors get worked lines
-        values = np.array(values.tolist() if hasattr(values, "tolist") else values, dtype=object).reshape(
-            np.shape(names))
-        for name, value in zip(np.asarray(names).reshape(-1), values.reshape(-1)):
-            if getattr(value, "is_number", False):
-                self.values.setdefault(name, value)
-
-    def number(self, name: sp.Symbol) -> sp.Dummy:
-        """The value of `name` as a symbol that prints as the number.
-
-        A Dummy per name: equal numbers must not merge into one term (1*0 + 2*0 is not 3*0).
-        """
-        if name not in self.known:
-            shown = tex(self.values[name])
-            self.known[name] = sp.Dummy(f"({shown})" if shown.startswith("-") else shown)
-        return self.known[name]
+                self.arithmetic.remember(names, value)
 
     # ------------------------------------------------------------------ helpers
 
@@ -132,26 +112,10 @@ class _Page:
         return head + [Para(self.w["first_entry"]), Math(f"{entry} = {first}")]
 
     def worked(self, lefts, exprs, results) -> list:
-        """left = formula = the formula with the numbers written in = result, one line per entry.
-
-        Only the arithmetic is shown: the numbers are the engine's (`self.known` and `results`).
-        Nothing when a tensor has many entries, a line would be too wide, or nothing is known.
-        """
-        lefts, exprs, results = (np.asarray(a, dtype=object).reshape(-1) for a in (lefts, exprs, results))
-        if not 0 < len(exprs) <= MAX_WORKED or not all(getattr(r, "is_number", False) for r in results):
+        """Each entry as formula = the formula with the engine's numbers in = result (see worked.py)."""
+        lines = self.arithmetic.lines(lefts, exprs, results, MAX_WORKED, MAX_WIDTH)
+        if not lines:
             return []
-        lines = []
-        for left, expr, result in zip(lefts, exprs, results):
-            if not expr.free_symbols or expr.free_symbols - set(self.values):
-                return []
-            known = {s: self.number(s) for s in sorted(expr.free_symbols, key=sp.default_sort_key)}
-            parts = [_written(term, known) for term in expr.as_ordered_terms()]
-            numbers = parts[0] + "".join(f" - {p[1:]}" if p.startswith("-") else f" + {p}" for p in parts[1:])
-            shown = [tex(left), tex(expr), numbers, tex(result)]
-            line = " = ".join(part for k, part in enumerate(shown) if k == 0 or part != shown[k - 1])
-            if width(line) > MAX_WIDTH:
-                return []
-            lines.append(line)
         return [Para(self.w["worked"]), Math(r"\begin{gathered}" + r" \\ ".join(lines) + r"\end{gathered}")]
 
     def too_big(self, array) -> str:
@@ -242,15 +206,16 @@ class _Page:
         else:
             x = tensor.image_symbols(self.names[i - 1], in_shape)
         params = {}
+        several = sum(1 for other in self.network if other.parameter_shapes()) > 1
         for name, shape in layer.parameter_shapes().items():
             given = self.array(f"param:{i}.{name}")
-            base = self.param(f"{i}.{name}").split("^")[0].lower().replace("\\mathrm{", "")
+            # the symbols a spec without values would get (as Sequential.parameters names them): k_11, w7_1,2
+            base = layer.symbol_bases[name] + (str(i) if several else "")
             keep = (shape[0] > 1, shape[1] > 1, True, True) if len(shape) == 4 else None
-            params[name] = given if not tensor.is_numeric(given) else tensor.symbols(
-                base + (str(i) if "^" in self.param(f"{i}.{name}") else ""), shape, keep)
-            self.remember(params[name], given)
+            params[name] = given if not tensor.is_numeric(given) else tensor.symbols(base, shape, keep)
+            self.arithmetic.remember(params[name], given)
         if i == 0:
-            self.remember(x, self.array("input"))
+            self.arithmetic.remember(x, self.array("input"))
         return layer.forward(x, params)  # the forward expressions only: no derivative is taken here
 
     def closed(self, value) -> str | None:
@@ -384,17 +349,6 @@ class _Page:
             else:
                 blocks += [Math(left)] + self.tensor("{%s}^{(1)}" % symbol, self.array(f"updated:{name}"))
         return blocks
-
-
-def _written(term, known) -> str:
-    """One term with its names replaced by their numbers, factors kept in the order the formula prints them."""
-    coefficient, rest = term.as_coeff_Mul()
-    factors = [] if rest == 1 else list(rest.as_ordered_factors())
-    shown = [sp.latex(f.xreplace(known)) for f in factors]
-    if coefficient not in (1, -1) or not shown:
-        shown.insert(0, tex(abs(coefficient)) if shown else tex(coefficient))
-    text = r" \cdot ".join(shown)
-    return "-" + text if coefficient < 0 and shown and not text.startswith("-") else text
 
 
 def _same(a, b) -> bool:
