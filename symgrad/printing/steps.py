@@ -180,10 +180,10 @@ class _Page:
             if formulas is None:
                 blocks += self.tensor(letter, out)
                 continue
-            blocks += self.tensor(letter, formulas, w["entries"])
+            named = d.named.activations[i][1] if d.named else None
+            worked = self.worked(named, formulas, out) if named is not None else []
+            blocks += worked or self.tensor(letter, formulas, w["entries"])  # worked lines show the formulas too
             if tensor.is_numeric(out) and not _same(formulas, out):
-                named = d.named.activations[i][1] if d.named else None
-                blocks += self.worked(named, formulas, out) if named is not None else []
                 blocks += self.tensor(letter, out, w["numbers"])
         if d.loss_fn is not None:
             blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3)]
@@ -237,11 +237,13 @@ class _Page:
             for name in layer.parameter_shapes():
                 if f"{i}.{name}" in self.wrt:
                     blocks += self.gradient(i, layer, name, x.shape)
+                    blocks += self.picture(i, layer, x) if name == "weight" else []  # the taps of dL/dK_11
             if i > 0 or "input" in self.wrt:
                 blocks += [Para(w["delta_layer"].format(index=i, type=layer.type_name))]
                 blocks += self.rule(layer, "input", x.shape)
                 blocks += self.delta(i - 1) if i > 0 else self.input_gradient()
-            blocks += self.picture(i, layer, x)
+            if "weight" not in layer.parameter_shapes():
+                blocks += self.picture(i, layer, x)  # e.g. the routing of max pooling
         return blocks
 
     def chain(self) -> str:
