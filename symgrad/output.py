@@ -27,14 +27,20 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def write_atomic(out: str, text: str, option: str = "--out") -> None:
-    """Write to a temporary file beside `out`, then rename it over `out`."""
+def write_atomic(out: str, text: str | bytes, option: str = "--out") -> None:
+    """Write to a temporary file beside `out`, then rename it over `out` (text as UTF-8, bytes as given).
+
+    The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600.
+    """
     parent = os.path.dirname(os.path.abspath(out))
     temporary = None
     try:
         handle, temporary = tempfile.mkstemp(prefix=".symgrad-", suffix=".tmp", dir=parent)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text.encode("utf-8") if isinstance(text, str) else text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, out)
     except OSError as error:
         raise OptionError("output", option, f"cannot write {out}: {error.strerror or error}") from None
