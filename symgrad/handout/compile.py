@@ -71,21 +71,3 @@ def first_error(log: str) -> str:
         return "no log written"
     return "no error line in the log"
 
-
-def write_bytes_atomic(out: str, data: bytes, option: str = "--out") -> None:
-    """Like output.write_atomic, for bytes: a temporary file beside `out`, then a rename."""
-    parent = os.path.dirname(os.path.abspath(out))
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".symgrad-", suffix=".tmp", dir=parent)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a document is not
-        os.replace(temporary, out)
-    except OSError as error:
-        raise OptionError("output", option, f"cannot write {out}: {error.strerror or error}") from None
-    finally:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)

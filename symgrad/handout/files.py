@@ -49,7 +49,4 @@ def write(pairs: list, option: str = "--out") -> None:
         else:
             rendered.append((out, to_latex(doc) if ext == ".tex" else to_markdown(doc)))
     for out, content in rendered:
-        if isinstance(content, bytes):
-            tex.write_bytes_atomic(out, content, option)
-        else:
-            write_atomic(out, content, option)
+        write_atomic(out, content, option)
