@@ -8,6 +8,7 @@ shapes and parameter counts for the shape questions.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -205,6 +206,9 @@ def test_cli_out_follows_the_suffix(capsys, tmp_path, lang, ext):
     assert (code, stdout, err) == (0, "", "")
     document = handout(lang)
     assert out.read_text(encoding="utf-8") == (to_markdown(document) if ext == ".md" else to_latex(document))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
     if ext == ".tex":
         text = out.read_text(encoding="utf-8")
         assert text.startswith(r"\documentclass") and text.rstrip().endswith(r"\end{document}")
