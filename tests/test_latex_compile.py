@@ -110,3 +110,20 @@ def test_readme_test_command_is_what_ci_runs():
         step = " ".join(step.split()).replace("python -m", "python3 -m").replace("pip install", "python3 -m pip install")
         assert any(step in line for line in ci_lines), f".ci/run lacks README's step: {step}"
     assert "texlive-xetex texlive-lang-chinese" in command and "latexmk" in command
+
+
+def test_a_failing_key_leaves_no_sheet_either(tmp_path, capsys, monkeypatch):
+    """Both PDFs are compiled before either is written: a broken answer key leaves no lone sheet."""
+    require_tex()
+    real = files.to_latex
+    calls = []
+
+    def second_breaks(doc):
+        calls.append(doc)
+        return real(doc) if len(calls) == 1 else "\\documentclass{article}\\begin{document}\\nosuchmacro\\end{document}\n"
+
+    monkeypatch.setattr(files, "to_latex", second_breaks)
+    code, _, err = run(["exercises", "--count", 1, "--out", tmp_path / "sheet.pdf"], capsys)
+    assert code == 2 and "LaTeX failed" in err and len(calls) == 2
+    shutil.rmtree(Path(re.search(r"see (\S+\.log)", err).group(1)).parent)
+    assert list(tmp_path.iterdir()) == []
