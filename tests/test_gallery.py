@@ -7,29 +7,20 @@ PNG first pages are checked only for being there, not for their pixels.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
-GALLERY = Path(__file__).resolve().parent.parent / "docs" / "gallery"
+from gallery import build
 
-
-def _build():
-    spec = importlib.util.spec_from_file_location("gallery_build", GALLERY / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _build()
+GALLERY = build.GALLERY
 PAGES = build.markdown_pages()
 
 
-def test_every_example_has_a_page():
-    examples = sorted(p.stem for p in build.EXAMPLES.glob("*.toml"))
-    assert sorted(name[:-3] for name in PAGES if name != "README.md") == examples
+def test_every_seed_example_has_a_page():
+    seeds = sorted(build.DERIVED + build.SHAPE_TABLES)
+    assert all((build.EXAMPLES / f"{name}.toml").exists() for name in seeds)
+    assert sorted(name[:-3] for name in PAGES if name != "README.md") == seeds
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from gallery import build
 from symgrad.cli import main
 from symgrad.handout import files
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-# Derivations of every bundled example but the two shape-table specs (LeNet and the tutorial
-# Net are for `symgrad shapes`: their full symbolic derivations are far too large to print).
-DERIVED = sorted(p.stem for p in EXAMPLES.glob("*.toml") if not p.stem.endswith("_shapes"))
+DERIVED = build.DERIVED  # the seed articles' derivations, as the gallery lists them
 INSTALL = ("apt-get install texlive-latex-base texlive-latex-recommended latexmk texlive-xetex "
            "texlive-lang-chinese (see .ci/run)")
 
