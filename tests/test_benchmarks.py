@@ -123,9 +123,9 @@ def test_speedup_and_targets_logic():
     assert run.speedup(rows[1], 60) == (200.0, True)
     assert run.speedup(rows[3], 60) == (24.0, False)
     config = run.Config([(10, 3), (28, 5)], 60.0, (8, 2, 3), [None], 1, True)
-    numbers = {"batches": [{"batch": 1, "times": {"symgrad generated NumPy": {"median": 3.0},
-                                                  "torch autograd, 1 thread": {"median": 1.0},
-                                                  "torch autograd, 2 threads": {"median": 2.0}}}]}
+    numbers = {"batches": [{"batch": 1, "times": {"symgrad generated NumPy": {"min": 3.0},
+                                                  "torch autograd, 1 thread": {"min": 1.0},
+                                                  "torch autograd, 2 threads": {"min": 2.0}}}]}
     start = {"median": {f"symgrad derive {run.SEED} --format latex": 0.5, 'python -c "import sympy"': 0.4},
              "torch_modules": 0}
     verdicts = {name: ok for name, _, ok in run.targets(config, rows, numbers, start, {"peak_mb": 3000})}
