@@ -26,6 +26,8 @@ _ZERO, _ONE = sp.Integer(0), sp.Integer(1)
 
 def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     """a*b; fast when each is a symbol or a nonzero rational (and not both numbers)."""
+    if not (isinstance(a, sp.Basic) and isinstance(b, sp.Basic)):
+        return a * b
     if a.is_Symbol and b.is_Symbol:
         if a == b or not (a.is_commutative and b.is_commutative) or not global_parameters.evaluate:
             return a * b
@@ -33,9 +35,9 @@ def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     if b.is_Rational and a.is_Symbol:
         a, b = b, a
     if a.is_Rational and b.is_Symbol and b.is_commutative and global_parameters.evaluate:
-        if a is _ZERO or a == 0:
+        if not a.p:  # Rational's own fields: comparing with == would sympify the 0
             return _ZERO
-        if a == 1:
+        if a.p == 1 and a.q == 1:
             return b
         return sp.Mul._from_args((a, b), True)
     return a * b
@@ -43,7 +45,8 @@ def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
 
 def add(terms) -> sp.Expr:
     """The sum of `terms`, in one constructor call; fast when no two terms can be combined."""
-    terms = [t for t in terms if t != 0]
+    terms = [t if isinstance(t, sp.Basic) else sp.sympify(t, strict=True) for t in terms]  # numbers, never text
+    terms = [t for t in terms if not (t.is_Number and t.is_zero)]
     if not terms:
         return _ZERO
     if len(terms) == 1:
@@ -86,21 +89,25 @@ def canonical_key(expr: sp.Basic):
     """A sort key that orders like SymPy's `Basic.compare` (class rank, content length, content)."""
     if expr.is_Atom:
         return _atom_key(expr)
-    name = type(expr).__name__
     content = expr._hashable_content()
-    return (_RANK.get(name, _UNKNOWN), name, len(content), tuple(_item_key(item) for item in content))
+    return (*_class_key(type(expr)), len(content), tuple(_item_key(item) for item in content))
+
+
+@lru_cache(maxsize=None)
+def _class_key(cls) -> tuple[int, str]:
+    """Basic.compare's first criterion: the rank in `ordering_of_classes`, else the class name."""
+    return _RANK.get(cls.__name__, _UNKNOWN), cls.__name__
 
 
 @lru_cache(maxsize=1 << 16)
 def _atom_key(expr):
-    name = type(expr).__name__
     content = expr._hashable_content()
-    return (_RANK.get(name, _UNKNOWN), name, len(content), tuple(_item_key(item) for item in content))
+    return (*_class_key(type(expr)), len(content), tuple(_item_key(item) for item in content))
 
 
 def _item_key(item):
     if isinstance(item, sp.Basic):
-        return canonical_key(item)
+        return _atom_key(item) if item.is_Atom else canonical_key(item)
     if isinstance(item, frozenset):
         raise TypeError("a set in hashable content")  # Basic.compare wraps sets; leave those to SymPy
     return item

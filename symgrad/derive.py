@@ -11,6 +11,8 @@ Two ways to differentiate, both kept:
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,7 +140,7 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
     """
     if method not in ("rules", "diff"):
         raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {method!r}")
-    if expand not in ("auto", True, False):
+    if not (isinstance(expand, bool) or (isinstance(expand, str) and expand == "auto")):
         raise OptionError("derive", "expand", f"must be True, False or 'auto', got {expand!r}")
     passes = opt.integer("derive", "backward_passes", backward_passes, 1)
     x = as_input(input)
@@ -147,7 +149,7 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
     target_array = _target(loss, target, shapes[-1] if shapes else x.shape)
     _check_user_names(network, x, params, loss, target, target_array)
 
-    with Progress(3 * len(network) + 1, progress) as bar:
+    with Progress(3 * len(network) + 1, progress) as bar, _cyclic_gc_paused():
         if method == "rules":
             named = named_backprop(network, x, params, loss, target_array, bar)
             expanded = expand is True or (expand == "auto" and named.expanded_size() <= EXPAND_LIMIT)
@@ -185,6 +187,19 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
             _set_fields(derivation, arrays, evaluated.deltas)
         bar.step()
     return derivation
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """Expression trees hold no reference cycles, but Python's cyclic collector re-scans all of
+    them again and again as they grow: about 40% of a LeNet derivation. Paused, then restored."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _set_fields(derivation, arrays, deltas):
@@ -235,12 +250,12 @@ class _Evaluated:
 def _float_values(derivation, deltas) -> _Evaluated:
     """Every field of an all-numeric derivation kept in names, as float64 numbers (sympy Floats).
 
-    The exact values would be the explosion `expand` avoids; the generated NumPy code
-    evaluates the named program instead (the same code `lambdify` returns).
+    The exact values would be the explosion `expand` avoids; the named program is
+    evaluated in float64 instead, layer by layer (symgrad.numeric.bulk).
     """
-    from .numeric import evaluate_names
+    from .numeric.bulk import evaluate_named
 
-    result = evaluate_names(derivation)
+    result = evaluate_named(derivation, {})
     value = {name: sp.Float(result["names"][str(name)]) for name in derivation.named.definitions}
     named = derivation.named
     named.shown_values = value

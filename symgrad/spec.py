@@ -8,12 +8,13 @@ symbol names, checked against an identifier pattern; nothing is evaluated.
 from __future__ import annotations
 
 import inspect
+import os
 import tomllib
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import tensor
+from . import tensor, weights
 from .errors import OptionError
 from .network import Sequential
 from .ops import LAYERS, LOSSES, Loss
@@ -21,7 +22,7 @@ from .ops import options as opt
 from .optim import SGD
 
 OPTIMIZERS = {"SGD": SGD}
-TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer", "backward_passes")
+TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer", "backward_passes", "weights", "expand")
 
 
 @dataclass
@@ -34,14 +35,15 @@ class Spec:
     optimizer: SGD | None
     input_option: str = "values"  # how the spec gave its input: "values" or "symbol" (with shape)
     backward_passes: int = 1  # gradients of this many backward passes are summed (torch without zero_grad)
+    expand: object = "auto"  # write fields out explicitly: "auto" (when small), true or false
 
-    def derive(self, method: str = "rules"):
+    def derive(self, method: str = "rules", progress: bool | None = None):
         """The derivation of this spec; input errors name the option the spec actually used."""
         from .derive import derive
 
         try:
             return derive(self.network, self.input, self.loss, self.target, self.optimizer, method=method,
-                          backward_passes=self.backward_passes)
+                          backward_passes=self.backward_passes, expand=self.expand, progress=progress)
         except OptionError as error:
             if error.where == "input" and error.option == "values" and self.input_option != "values":
                 raise OptionError("input", self.input_option, error.message) from None
@@ -49,16 +51,16 @@ class Spec:
 
 
 def load(path) -> Spec:
-    """Read and validate a spec file."""
+    """Read and validate a spec file (a [weights] file is read relative to the spec's folder)."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as error:
         raise OptionError("spec", "file", f"cannot read {path}: {error.strerror or error}") from None
-    return parse(raw)
+    return parse(raw, os.path.dirname(os.path.abspath(path)))
 
 
-def parse(raw: bytes | str) -> Spec:
+def parse(raw: bytes | str, base_dir: str | None = None) -> Spec:
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -72,22 +74,27 @@ def parse(raw: bytes | str) -> Spec:
         raise OptionError("spec", "toml", f"cannot read a number: {str(error).split(';')[0]}") from None
     except RecursionError:
         raise OptionError("spec", "toml", "nested too deeply to read") from None
-    return from_dict(data)
+    return from_dict(data, base_dir)
 
 
-def from_dict(data: dict) -> Spec:
+def from_dict(data: dict, base_dir: str | None = None) -> Spec:
     _known_keys("spec", data, TOP_LEVEL)
     title = data.get("title")
     if title is not None and not isinstance(title, str):
         raise OptionError("spec", "title", "must be a string")
     network = _network(data.get("layers"))
+    if "weights" in data:
+        weights.apply(network, data["weights"], base_dir)
+    expand = data.get("expand", "auto")
+    if not (isinstance(expand, bool) or expand == "auto"):
+        raise OptionError("spec", "expand", f"must be true, false or \"auto\", got {_shown(expand)}")
     loss, target = _loss(data.get("loss"))
     optimizer = _optimizer(data.get("optimizer"))
     backward_passes = opt.integer("spec", "backward_passes", data.get("backward_passes", 1), 1)
     section = data.get("input")
     input_option = "symbol" if isinstance(section, dict) and "shape" in section else "values"
     return Spec(title=title, input=_input(section), network=network, loss=loss, target=target,
-                optimizer=optimizer, input_option=input_option, backward_passes=backward_passes)
+                optimizer=optimizer, input_option=input_option, backward_passes=backward_passes, expand=expand)
 
 
 def _known_keys(where: str, table: dict, allowed) -> None:

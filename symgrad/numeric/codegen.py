@@ -51,7 +51,7 @@ def generate_source(derivation, wrt=None, origin: str | None = None, command: st
     and returns their values too, as result["names"][str(symbol)].
     """
     program = _program(derivation, wrt, intermediates)
-    printer = NumericPrinter(program.names)
+    printer = NumericPrinter(program.names, fast=not getattr(derivation, "expanded", True))
     body = _body(program, printer)
     arguments = "".join(f"    {name!r}: {tuple(a.shape)!r},\n" for name, a in program.arguments.items())
     return "\n".join([

@@ -108,6 +108,8 @@ class Sigmoid(_Elementwise):
     }
 
     def function(self, x):
+        if x.is_Symbol:  # a name: SymPy would return this very tree, after slow assumption queries
+            return sp.Pow(sp.Add(1, sp.exp(-x, evaluate=False), evaluate=False), -1, evaluate=False)
         return 1 / (1 + sp.exp(-x))
 
     def local(self, x, y):

@@ -28,9 +28,16 @@ def _floats(array: np.ndarray, values: dict) -> np.ndarray:
 
 
 def evaluate(derivation, values: dict | None = None) -> dict:
-    """{"input", "output", "loss", "parameters", "gradients", "updated", "target"} as float64."""
+    """{"input", "output", "loss", "parameters", "gradients", "updated", "target"} as float64.
+
+    An expanded derivation is evaluated exactly, entry by entry, then rounded; one kept in
+    named intermediates (too large to expand) through its named program in float64,
+    layer by layer (symgrad.numeric.bulk).
+    """
     values = values or {}
     arrays = derivation.arrays
+    if not getattr(derivation, "expanded", True):
+        return _evaluate_named(derivation, values)
     result = {
         "input": _floats(arrays["input"], values),
         "output": _floats(arrays["output"], values),
@@ -38,6 +45,24 @@ def evaluate(derivation, values: dict | None = None) -> dict:
         "parameters": {k[6:]: _floats(v, values) for k, v in arrays.items() if k.startswith("param:")},
         "gradients": {k[5:]: _floats(v, values) for k, v in arrays.items() if k.startswith("grad:")},
         "updated": {k[8:]: _floats(v, values) for k, v in arrays.items() if k.startswith("updated:")},
+    }
+    if "target" in arrays:
+        result["target"] = _floats(arrays["target"], values)
+    return result
+
+
+def _evaluate_named(derivation, values: dict) -> dict:
+    from ..numeric.bulk import evaluate_named
+
+    arrays = derivation.arrays
+    numbers = evaluate_named(derivation, values)
+    result = {
+        "input": _floats(arrays["input"], values),
+        "output": numbers["output"],
+        "loss": numbers["loss"],
+        "parameters": {k[6:]: _floats(v, values) for k, v in arrays.items() if k.startswith("param:")},
+        "gradients": numbers["gradients"],
+        "updated": numbers["updated"],
     }
     if "target" in arrays:
         result["target"] = _floats(arrays["target"], values)

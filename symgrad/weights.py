@@ -1,0 +1,106 @@
+"""Numbers for a whole network's parameters: seeded random ones, or a .npz file.
+
+A network like LeNet has 61,706 parameters: nobody writes them into a spec. The
+spec's `[weights]` table either draws them (`seed = 0`) from the distribution of
+torch's default initialisation -- U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and
+biases of Conv2d and Linear (kaiming_uniform with a = sqrt(5)) -- with NumPy's
+generator, so the numbers are reproducible without torch (they are not the numbers
+torch.manual_seed would give); or reads them from `file = "weights.npz"`, keyed by
+torch's parameter names ("0.weight", ...), as `np.savez(f, **{k: v.detach().numpy()
+for k, v in model.state_dict().items()})` writes them. Files are read with
+allow_pickle=False: no code in a weights file ever runs. Parameters a layer gives
+with `init` keep those values.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import zipfile
+
+import numpy as np
+
+from .errors import OptionError
+from .ops import options as opt
+
+WHERE = "weights"
+
+
+def apply(network, table, base_dir: str | None = None) -> None:
+    """Give every parameter without `init` values the numbers `table` asks for (in place)."""
+    if not isinstance(table, dict):
+        raise OptionError(WHERE, "table", f"expected a table, got {type(table).__name__}")
+    for key in table:
+        if key not in ("seed", "file"):
+            raise OptionError(WHERE, key, "unknown option (allowed: seed, file)")
+    if ("seed" in table) == ("file" in table):
+        raise OptionError(WHERE, "seed", "give exactly one of seed (random numbers) or file (a .npz)")
+    wanted = _wanted(network)
+    if "seed" in table:
+        values = seeded(network, opt.integer(WHERE, "seed", table["seed"], 0), wanted)
+    else:
+        path = table["file"]
+        if not isinstance(path, str) or not path:
+            raise OptionError(WHERE, "file", "expected a file name, e.g. \"weights.npz\"")
+        values = from_file(os.path.join(base_dir or ".", path), wanted)
+    for name, array in values.items():
+        index, attr = name.split(".")
+        network.layers[int(index)].init(**{attr: array})
+
+
+def _wanted(network) -> dict[str, tuple[int, ...]]:
+    """{parameter name: shape} of the parameters that have no `init` values."""
+    return {f"{i}.{name}": tuple(shape) for i, layer in enumerate(network)
+            for name, shape in layer.parameter_shapes().items() if name not in layer.initial}
+
+
+def fan_in(weight_shape: tuple[int, ...]) -> int:
+    """torch's fan_in of a layer: input features (Linear) or in_channels/groups * kernel area (Conv2d)."""
+    return int(np.prod(weight_shape[1:]))
+
+
+def seeded(network, seed: int, wanted=None) -> dict[str, np.ndarray]:
+    """Float64 arrays from torch's default-init distribution, drawn layer by layer in parameter order."""
+    wanted = _wanted(network) if wanted is None else wanted
+    rng = np.random.default_rng(seed)
+    values = {}
+    for i, layer in enumerate(network):
+        shapes = layer.parameter_shapes()
+        if "weight" not in shapes:
+            continue
+        bound = 1 / math.sqrt(fan_in(shapes["weight"]))
+        for name, shape in shapes.items():
+            drawn = rng.uniform(-bound, bound, size=shape)  # drawn even when init overrides it: stable numbers
+            if f"{i}.{name}" in wanted:
+                values[f"{i}.{name}"] = drawn
+    return values
+
+
+def from_file(path: str, wanted) -> dict[str, np.ndarray]:
+    """The arrays of a .npz file, checked against the parameters' names and shapes."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise OptionError(WHERE, "file", f"{path} holds a single array, not a .npz keyed by parameter names")
+        with archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise OptionError(WHERE, "file", f"cannot read {path}: no such file") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise OptionError(WHERE, "file", f"cannot read {path} as a .npz of arrays: {message}") from None
+    unknown = sorted(set(arrays) - set(wanted))
+    if unknown:
+        raise OptionError(WHERE, "file", f"unknown parameter {unknown[0]!r} (the network's parameters without "
+                                         f"init: {', '.join(wanted) or 'none'})")
+    missing = [name for name in wanted if name not in arrays]
+    if missing:
+        raise OptionError(WHERE, "file", f"no array for parameter {missing[0]!r}")
+    for name, array in arrays.items():
+        if array.dtype.kind not in "iuf":
+            raise OptionError(WHERE, "file", f"{name}: expected real numbers, got dtype {array.dtype}")
+        if tuple(array.shape) != wanted[name]:
+            raise OptionError(WHERE, "file", f"{name}: expected shape {list(wanted[name])}, got {list(array.shape)}")
+        if not np.all(np.isfinite(array)):
+            raise OptionError(WHERE, "file", f"{name}: values must be finite")
+    return {name: arrays[name].astype(np.float64) for name in wanted}
