@@ -75,14 +75,16 @@ def compare(runs: dict, batched: bool) -> float:
 
 def section_times(source: str, arguments: dict, repeats: int = 3) -> list[tuple[str, int, float]]:
     """(section comment, lines in it, median seconds) for one call of the generated code's compute()."""
-    marked, sections, lines = [], [], []
+    marked, sections, lines, inside = [], [], [], False
     for line in source.splitlines():
+        if line.startswith("def "):
+            inside = line.startswith("def compute(")
         label = re.fullmatch(r"    # (.+)", line)
-        if label and _inside_compute(marked):
+        if label and inside:
             marked.append(f"    _mark({len(sections)})")
             sections.append(label.group(1))
             lines.append(0)
-        elif sections and _inside_compute(marked) and line.startswith("    ") and not line.startswith("     "):
+        elif sections and inside and line.startswith("    ") and not line.startswith("     "):
             lines[-1] += 1
         marked.append(line)
     stamps: list[tuple[int, float]] = []
@@ -97,11 +99,3 @@ def section_times(source: str, arguments: dict, repeats: int = 3) -> list[tuple[
             totals[r, i] += t1 - t0
     medians = np.median(totals, axis=0)
     return [(label, count, float(t)) for label, count, t in zip(sections, lines, medians)]
-
-
-def _inside_compute(lines: list[str]) -> bool:
-    """Whether the lines so far have entered `def compute(` and not left it."""
-    for line in reversed(lines):
-        if line.startswith("def "):
-            return line.startswith("def compute(")
-    return False

@@ -144,12 +144,12 @@ def numeric(config: Config) -> dict:
     from benchmarks import cases, gradients
 
     n, channels, k = config.lenet
-    start = time.perf_counter()
+    start = time.process_time()
     d = cases.symgrad_case(n, k, "max", channels, bias=True)
-    derive_s = time.perf_counter() - start
-    start = time.perf_counter()
+    derive_s = time.process_time() - start
+    start = time.process_time()
     f = d.lambdify()
-    lambdify_s = time.perf_counter() - start
+    lambdify_s = time.process_time() - start
     result = {"derive": derive_s, "lambdify": lambdify_s, "lines": len(f.source.splitlines()),
               "longest": max(map(len, f.source.splitlines())), "batches": []}
     print(f"  numeric: derive {derive_s:.3g} s, lambdify {lambdify_s:.3g} s", flush=True)
@@ -332,7 +332,7 @@ def report(config: Config, rows, num, start, memory, elapsed: float) -> str:
             "disturb far less than wall time (in parentheses).", ""]
     out += derivation_table(rows, config.limit)
     out += ["", f"### Numeric loss and gradients: the LeNet first stage ({stage})", "",
-            f"Derived fully symbolic in {seconds(num['derive'])}; `lambdify()` took {seconds(num['lambdify'])} and "
+            f"Derived fully symbolic in {seconds(num['derive'])} CPU; `lambdify()` took {seconds(num['lambdify'])} CPU and "
             f"wrote {num['lines']:,} lines (longest {num['longest']} characters). Every implementation returns each "
             "problem's loss and its gradients for the kernel, the bias and the input; they agree to a relative "
             + ", ".join(f"{e['difference']:.1g} (batch {e['batch']})" for e in num["batches"]) +
