@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ import sympy as sp
 
 from symgrad import spec as specs
 from symgrad.network import Sequential
-from symgrad.ops import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, ReLU
+from symgrad.ops import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, MSELoss, ReLU
 from symgrad.derive import derive
 from symgrad.optim import SGD
 from symgrad.printing import latex as latex_printer
@@ -31,7 +32,9 @@ from symgrad.printing.words import WORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-DERIVED = sorted(p.stem for p in EXAMPLES.glob("*.toml") if not p.stem.endswith("_shapes"))
+# The seed articles' examples (the whole-network examples take minutes to derive; see test_numbers_of_a_multi_layer_network)
+DERIVED = ("avg_pool_backward", "conv_avg_pool", "conv_max_pool", "conv_sum", "conv_symbolic", "pool_d2l_k3",
+           "pool_d2l_pad1_stride2", "pool_d2l_rect", "pool_d2l_two_channels")
 
 
 def _derivation(name):
@@ -265,6 +268,7 @@ def test_fragment_and_document(tmp_path):
     assert r"\documentclass" not in fragment and r"\usepackage" not in fragment
     document = latex_printer.document(fragment)
     assert document.startswith(latex_printer.PREAMBLE) and r"\usepackage{graphicx,tikz}" in document
+    assert fragment.startswith(r"\setcounter{MaxMatrixCols}{36}")  # rows of up to 36 entries in a bmatrix
     assert document.endswith("\\end{document}\n")
 
 
@@ -301,3 +305,22 @@ def test_byte_identical_across_hash_seeds():
         assert result.returncode == 0, result.stderr.decode()
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1] and len(outputs[0]) > 1000
+
+
+def test_multi_layer_document_compiles_with_pdflatex(tmp_path):
+    """A whole small network, with a 12-entry row vector (amsmath's bmatrix stops at 10 columns by default)."""
+    if shutil.which("latexmk") is None:
+        pytest.fail("latexmk not found; this test compiles real LaTeX: apt-get install texlive-latex-base "
+                    "texlive-latex-recommended latexmk (see .ci/run)")
+    wide = derive(Sequential(Flatten(), Linear(12, 2).init(weight=np.eye(2, 12, dtype=int).tolist(), bias=[1, -1])),
+                  np.arange(12).reshape(3, 4).tolist(), MSELoss(), [0, 0])
+    body = latex_body(_small_network()) + latex_body(wide, title="Flatten -> Linear")
+    assert re.search(r"\\begin\{bmatrix\}(?:[^&\\]*&){11}[^&\\]*\\end\{bmatrix\}", body)  # the 12-column row
+    source = tmp_path / "network.tex"
+    source.write_text(latex_printer.document(body), encoding="utf-8")
+    result = subprocess.run(["latexmk", "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error", source.name],
+                            cwd=tmp_path, capture_output=True, stdin=subprocess.DEVNULL, timeout=600)
+    errors = [line for line in (tmp_path / "network.log").read_text(errors="replace").splitlines()
+              if line.startswith("!")]
+    assert result.returncode == 0, errors[:3]
+    assert (tmp_path / "network.pdf").read_bytes().startswith(b"%PDF")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from .blocks import Grid, Heading, Math, Para, Table, pieces
-from .texnames import width
+from .words import WORDS
+from .texnames import SMALL, width
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
@@ -35,7 +36,8 @@ def render(blocks, cjk: bool = False) -> str:
 
     `cjk` wraps Chinese (any non-Latin) runs of headings in PREAMBLE's \\cjk, for pdflatex documents.
     """
-    return "\n".join(_render(block, cjk) for block in blocks) + "\n"
+    # amsmath's bmatrix stops at 10 columns; a printed row vector may have up to 36 entries
+    return "\\setcounter{MaxMatrixCols}{%d}\n" % SMALL + "\n".join(_render(block, cjk) for block in blocks) + "\n"
 
 
 def _render(block, cjk: bool = False) -> str:
@@ -114,7 +116,7 @@ def to_latex(view, standalone: bool = False) -> str:
     if not standalone:
         return render(blocks)
     if not blocks or not isinstance(blocks[0], Heading):
-        blocks = [Heading("symgrad derivation", 1), *blocks]
+        blocks = [Heading(WORDS["en"]["title"], 1), *blocks]
     return document(render(blocks, cjk=True))
 
 

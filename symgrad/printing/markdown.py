@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .blocks import Grid, Heading, Math, Para, Table, pieces
+from .words import WORDS
 
 
 def render(blocks) -> str:
@@ -63,5 +64,5 @@ def _grid(grid: Grid) -> str:
 def to_markdown(view) -> str:
     from .steps import build
 
-    title = view.title or "symgrad derivation"
+    title = view.title or WORDS["en"]["title"]
     return render(build(view.derivation, title=title, wrt=list(view.gradients)))

@@ -31,6 +31,8 @@ MAX_FORMULA_INPUTS = 64
 MAX_WORKED = 9
 #: The chain rule of a deeper network is written with its middle factors elided.
 MAX_FACTORS = 6
+#: An entry that sums more terms than this is not written out (its index form is).
+MAX_TERMS = 40
 #: A matrix whose widest row shows more characters than this is written by its first entry.
 MAX_WIDTH = 110
 
@@ -98,9 +100,11 @@ class _Page:
         line: the first entry alone. Longer still: a note that the named form above is exact.
         """
         head = [Para(label)] if label else []
-        shown = matrix(array)
-        if shown is None:
+        if np.size(array) > SMALL:
             return [Para(f"${left}$: " + self.too_big(array))]
+        if any(len(sp.Add.make_args(v)) > MAX_TERMS for v in np.asarray(array, dtype=object).reshape(-1)):
+            return head + [Para(self.w["too_long"])]  # e.g. a bias gradient summing 900 deltas: the index form says it
+        shown = matrix(array)
         if width(shown) <= MAX_WIDTH:
             return head + [Math(f"{left} = {shown}")]
         array = squeeze(np.asarray(array, dtype=object))
@@ -128,8 +132,10 @@ class _Page:
     def array(self, key: str) -> np.ndarray:
         return self.d.arrays[key]
 
-    def delta_values(self, i: int) -> np.ndarray:
-        """dL/d(output of layer i), the engine's values."""
+    def delta_values(self, i: int) -> np.ndarray | None:
+        """dL/d(output of layer i), the engine's values; None when too many to print (not converted)."""
+        if self.array(f"forward:{i}").size > SMALL:
+            return None
         value = self.d.deltas[i][1]
         return np.array(value.tolist() if hasattr(value, "tolist") else value, dtype=object).reshape(
             np.shape(self.array(f"forward:{i}")))
@@ -268,8 +274,8 @@ class _Page:
             return []  # method="diff" differentiates the whole loss: there are no per-layer deltas
         letter = r"\delta^{%s}" % base_latex(self.names[i])
         values = self.delta_values(i)
-        if values.size > SMALL:
-            return [Para(f"${letter}$: " + self.too_big(values))]
+        if values is None:
+            return [Para(f"${letter}$: " + self.too_big(self.array(f"forward:{i}")))]
         blocks = []
         if d.named:
             named = dict(d.named.deltas)[self.names[i]]

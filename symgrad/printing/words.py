@@ -15,8 +15,6 @@ WORDS: dict[str, dict[str, str]] = {
         "title": "symgrad derivation",
         "setup": "Setup",
         "setup_intro": "The input $X$, the parameters and the target, as the spec gives them.",
-        "input": "Input",
-        "target": "Target",
         "layers": "Layers and shapes",
         "layers_intro": "Each layer with its options, its output shape (N, C, H, W) and how that shape follows "
                         "from its input.",
@@ -62,14 +60,11 @@ WORDS: dict[str, dict[str, str]] = {
         "note:L1Loss:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`.",
         "step": "Optimizer step",
         "step_intro": "One SGD step with learning rate $\\eta = {lr}$:",
-        "no_step": "",
     },
     "zh": {
         "title": "symgrad 推导",
         "setup": "设定",
         "setup_intro": "输入 $X$、模型参数和目标值(GT), 按规格文件给出。",
-        "input": "输入",
-        "target": "目标值",
         "layers": "网络结构与形状",
         "layers_intro": "每一层的参数设置、输出形状 (N, C, H, W), 以及形状的计算公式。",
         "col_index": "#",
@@ -111,7 +106,6 @@ WORDS: dict[str, dict[str, str]] = {
         "note:L1Loss:forward": "`reduction='mean'` 时 $n$ 为元素个数, `'sum'` 时 $n = 1$。",
         "step": "梯度更新",
         "step_intro": "学习率 $\\eta = {lr}$ 的一步 SGD:",
-        "no_step": "",
     },
 }
 
