@@ -10,6 +10,7 @@ torch and sympy.diff elsewhere, so a wrong printed formula fails here.
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ import sympy as sp
 
 from symgrad.errors import OptionError
 from symgrad.ops import LAYERS, LOSSES, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d
+from symgrad.ops.indexing import linear, tap, tap_tex
 
 TRIALS = 40
 
@@ -138,3 +140,42 @@ def test_instances_are_written_for_window_layers(name):
     forward = layer.index_instance("forward", (1, 1, 4, 4))
     assert "2i + a - 3" in forward and "2j + b - 3" in forward, forward
     assert layer.index_instance("input", (1, 1, 4, 4))
+
+
+def _evaluate_linear(text: str, **values) -> int:
+    """Evaluate an index like "2i + a - 3" or "3 - a" (what `tap_tex` and `linear` print)."""
+    total = 0
+    for sign, coefficient, name in re.findall(r"([+-]?)\s*(\d*)([a-z]?)", text.replace(" ", "")):
+        if not coefficient and not name:
+            continue
+        number = int(coefficient) if coefficient else 1
+        total += (-1 if sign == "-" else 1) * number * (values[name] if name else 1)
+    return total
+
+
+def test_printed_instances_evaluate_to_the_taps():
+    """The simplified index printed in an instance is the general tap s(i-1) + d(a-1) - p + 1, for every i and a."""
+    rng = random.Random(7)
+    for _ in range(200):
+        s, d, p = rng.randint(1, 4), rng.randint(1, 3), rng.randint(0, 3)
+        printed = tap_tex(s, d, p, "i", "a")
+        for i in range(1, 6):
+            for a in range(1, 5):
+                assert _evaluate_linear(printed, i=i, a=a) == tap(s, d, p, i, a), (s, d, p, printed)
+    assert linear([(-1, "a")], 3) == "3 - a" and linear([(1, "h"), (2, "a")], -2) == "h + 2a - 2"
+
+
+@pytest.mark.parametrize("options", [{}, {"stride": 2, "padding": 1}, {"dilation": 2},
+                                     {"stride": (1, 2), "padding": (0, 1)}])
+def test_conv_picture_marks_exactly_the_entries_in_dL_dK11(options):
+    """The grid figure's highlighted cells are the input entries the engine's dL/dK_11 contains."""
+    layer = Conv2d(1, 1, 2, bias=False, **options)
+    x = np.empty((1, 1, 5, 5), dtype=object)
+    for idx in np.ndindex(*x.shape):
+        x[idx] = sp.Symbol(f"x_{idx[2]}_{idx[3]}")
+    weight = {"weight": _numbers(random.Random(1), (1, 1, 2, 2), 1, 3)}
+    out = layer.forward(x, weight)
+    delta = np.full(out.shape, sp.Integer(1), dtype=object)
+    grad = layer.backward(delta, x, out, weight).params["weight"][0, 0, 0, 0]
+    engine = {(int(s.name.split("_")[1]), int(s.name.split("_")[2])) for s in grad.free_symbols}
+    assert set(layer.figure(x.shape, x)) == engine
