@@ -283,7 +283,9 @@ class _Page:
             if not _same(definitions, values):
                 worked = self.worked(named, definitions, values)
                 blocks += worked or self.tensor(letter, definitions, self.w["names_form"])
-        return blocks + self.tensor(letter, values, self.w["values"])
+        label = self.w["values"] if tensor.is_numeric(values) else \
+            self.w["closed_form"] if d.expanded else self.w["names_form"]
+        return blocks + self.tensor(letter, values, label)
 
     def gradient(self, i, layer, name, in_shape) -> list:
         full = f"{i}.{name}"
