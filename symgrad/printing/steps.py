@@ -102,8 +102,9 @@ class _Page:
         head = [Para(label)] if label else []
         if np.size(array) > SMALL:
             return [Para(f"${left}$: " + self.too_big(array))]
-        if any(len(sp.Add.make_args(v)) > MAX_TERMS for v in np.asarray(array, dtype=object).reshape(-1)):
-            return head + [Para(self.w["too_long"])]  # e.g. a bias gradient summing 900 deltas: the index form says it
+        terms = max((len(sp.Add.make_args(v)) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
+        if terms > MAX_TERMS:  # e.g. a bias gradient summing 900 deltas: the index form says it
+            return [Para(f"${left}$: " + self.w["many_terms"].format(terms=terms))]
         shown = matrix(array)
         if width(shown) <= MAX_WIDTH:
             return head + [Math(f"{left} = {shown}")]
