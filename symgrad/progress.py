@@ -32,8 +32,9 @@ def wanted(progress: bool | None) -> bool:
 class Progress:
     """Steps of one derivation; `step(text)` marks one done and names the next."""
 
-    def __init__(self, total: int, progress: bool | None = None, delay: float = DELAY):
+    def __init__(self, total: int, progress: bool | None = None, delay: float | None = None):
         self._bar = None
+        delay = DELAY if delay is None else delay
         if wanted(progress):
             from tqdm import tqdm  # imported only when a bar may be shown
 
