@@ -19,6 +19,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \IfFileExists{CJKutf8.sty}{\usepackage{CJKutf8}\let\cjk\cjkwith}{\let\cjk\cjkwithout}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
+\setlength{\parskip}{0.4em}
 \begin{document}
 """
 
@@ -48,7 +49,7 @@ def _render(block, cjk: bool = False) -> str:
     if isinstance(block, Math):
         math = _indicator(block.latex)
         if width(block.latex) > FIT_WIDTH:  # shrink a wide line to the page rather than run off it
-            math = r"\resizebox{\linewidth}{!}{$\displaystyle %s$}" % math
+            math = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle %s$}" % math
         return "\\begin{equation*}\n" + math + "\n\\end{equation*}"
     if isinstance(block, Table):
         return _table(block)
