@@ -184,29 +184,32 @@ class Conv2d(Layer):
         _, _, ho, wo = self.output_shape(tuple(in_shape))
         rows, cols = tap_tex(sh, dh, top, "i", "a"), tap_tex(sw, dw, left, "j", "b")
         channels = self.in_channels > 1 or self.out_channels > 1
-        o, n_c, oc = ("o,", "n,c^{*},", "o,c,") if channels else ("", "", "")
-        over_c = r"\sum_{c=1}^{%d} " % (self.in_channels // self.groups) if channels else ""
+        star = "c^{*}" if self.groups > 1 else "c"  # with one group, K_{o,c} reads input channel c itself
+        per_in = self.in_channels // self.groups
+        where = (r", \quad c^{*} = c + %s\left\lfloor \tfrac{o-1}{%d} \right\rfloor"
+                 % ("" if per_in == 1 else per_in, self.out_channels // self.groups)) if self.groups > 1 else ""
+        o, n_c, oc, n_o = ("o,", r"n,%s,\; " % star, "o,c,", "n,o,") if channels else ("", "", "", "")
+        over_c = r"\sum_{c=1}^{%d} " % per_in if channels else ""
         bias = (r"b_{o} + " if channels else "b + ") if self.bias else ""
         sums = r"\sum_{a=1}^{%d} \sum_{b=1}^{%d} " % (kh, kw)
-        outputs = r"\sum_{i=1}^{%d} \sum_{j=1}^{%d} " % (ho, wo)
+        outputs = (r"\sum_{n} " if channels else "") + r"\sum_{i=1}^{%d} \sum_{j=1}^{%d} " % (ho, wo)
         if key == "forward":
-            return r"\sigma_{%si,j} = %s%s%sK_{%sa,b}\, X_{%s%s,\; %s}" % (
-                o, bias, over_c, sums, oc, "c^{*}," if channels else "", rows, cols)
+            return r"\sigma_{%si,j} = %s%s%sK_{%sa,b}\, X_{%s%s,\; %s}%s" % (
+                o, bias, over_c, sums, oc, r"%s,\; " % star if channels else "", rows, cols, where)
         if key == "weight":
-            return r"\frac{\partial L}{\partial K_{%sa,b}} = %s\delta_{%si,j}\, X_{%s%s,\; %s}" % (
-                oc, outputs, "n,o," if channels else "", n_c, rows, cols)
+            return r"\frac{\partial L}{\partial K_{%sa,b}} = %s\delta_{%si,j}\, X_{%s%s,\; %s}%s" % (
+                oc, outputs, n_o, n_c, rows, cols, where)
         if key == "bias":
-            return r"\frac{\partial L}{\partial b_{%s}} = %s\delta_{%si,j}" % (
-                "o" if channels else "", outputs, "n,o," if channels else "")
+            return r"\frac{\partial L}{\partial %s} = %s\delta_{%si,j}" % ("b_{o}" if channels else "b", outputs, n_o)
         if key == "input":
             up = linear([(sh, "i")], dh * (kh - 1) - top + 1 - sh)
             right = linear([(sw, "j")], dw * (kw - 1) - left + 1 - sw)
-            dn = "n,o," if channels else ""
+            over_o = r"\sum_{o} " if channels else ""
             return (r"\tilde{\delta}_{%s%s,\; %s} = \delta_{%si,j}, \quad \frac{\partial L}{\partial X_{%sh,w}} = "
-                    r"%s%s\tilde{\delta}_{%s%s,\; %s}\; K_{%s%s,\; %s}") % (
-                dn, up, right, dn, n_c, r"\sum_{o} " if channels else "", sums, dn,
+                    r"%s%s\tilde{\delta}_{%s%s,\; %s}\; K_{%s%s,\; %s}%s") % (
+                n_o, up, right, n_o, n_c, over_o, sums, n_o,
                 linear([(1, "h"), (dh, "a")], -dh), linear([(1, "w"), (dw, "b")], -dw), oc,
-                linear([(-1, "a")], kh + 1), linear([(-1, "b")], kw + 1))
+                linear([(-1, "a")], kh + 1), linear([(-1, "b")], kw + 1), where)
         return ""
 
     def weight_taps(self, in_shape, a: int, b: int) -> list[tuple[int, int]]:

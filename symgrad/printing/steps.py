@@ -93,7 +93,7 @@ class _Page:
                 last = right
         return [Math(" = ".join([left, *shown]))] if shown else []
 
-    def tensor(self, left: str, array, label: str | None = None) -> list:
+    def tensor(self, left: str, array, label: str | None = None, size_note: str = "too_big") -> list:
         """`left = bmatrix` after an optional label paragraph; a note instead when it would not read well.
 
         Too many entries: the shape and a pointer to the index form. Entries too long for a
@@ -101,7 +101,7 @@ class _Page:
         """
         head = [Para(label)] if label else []
         if np.size(array) > SMALL:
-            return [Para(f"${left}$: " + self.too_big(array))]
+            return [Para(f"${left}$: " + self.too_big(array, size_note))]
         terms = max((len(sp.Add.make_args(v)) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
         if terms > MAX_TERMS:  # e.g. a bias gradient summing 900 deltas: the index form says it
             return [Para(f"${left}$: " + self.w["many_terms"].format(terms=terms))]
@@ -123,9 +123,9 @@ class _Page:
             return []
         return [Para(self.w["worked"]), Math(r"\begin{gathered}" + r" \\ ".join(lines) + r"\end{gathered}")]
 
-    def too_big(self, array) -> str:
+    def too_big(self, array, key: str = "too_big") -> str:
         array = np.asarray(array, dtype=object)
-        return self.w["too_big"].format(count=array.size, shape=" x ".join(str(n) for n in array.shape))
+        return self.w[key].format(count=array.size, shape=" x ".join(str(n) for n in array.shape))
 
     def param(self, name: str) -> str:
         return parameter_symbol(name, self.network)
@@ -158,11 +158,11 @@ class _Page:
     def setup(self) -> list:
         d, w = self.d, self.w
         blocks = [Heading(w["setup"]), Para(w["setup_intro"])]
-        blocks += self.tensor("X", self.array("input"))
+        blocks += self.tensor("X", self.array("input"), size_note="shape_only")
         for name in d.parameters:
-            blocks += self.tensor(self.param(name), self.array(f"param:{name}"))
+            blocks += self.tensor(self.param(name), self.array(f"param:{name}"), size_note="shape_only")
         if "target" in d.arrays:
-            blocks += self.tensor("y", self.array("target"))
+            blocks += self.tensor("y", self.array("target"), size_note="shape_only")
         return blocks
 
     def layers(self) -> list:
@@ -199,7 +199,8 @@ class _Page:
             if worked:
                 blocks += [Math(worked[1].latex.replace(r"\begin{gathered}", "").replace(r"\end{gathered}", ""))]
             else:
-                blocks += self.equation("L", tex(d.named.loss) if d.named else None, self.closed(d.loss))
+                named = d.named.loss if d.named and len(sp.Add.make_args(d.named.loss)) <= MAX_TERMS else None
+                blocks += self.equation("L", None if named is None else tex(named), self.closed(d.loss))
         return blocks
 
     def formulas(self, i, layer, in_shape, out_size):
@@ -226,6 +227,8 @@ class _Page:
         return layer.forward(x, params)  # the forward expressions only: no derivative is taken here
 
     def closed(self, value) -> str | None:
+        if len(sp.Add.make_args(value)) > MAX_TERMS:
+            return None
         shown = tex(value)
         return shown if width(shown) <= MAX_WIDTH else None
 
