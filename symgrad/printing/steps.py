@@ -195,13 +195,17 @@ class _Page:
         if d.loss_fn is not None:
             blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3)]
             blocks += self.rule(d.loss_fn, "forward", self.array("output").shape)
-            worked = self.worked(sp.Symbol("L"), d.named.loss, d.loss) if d.named else []
-            if worked:
-                blocks += [Math(worked[1].latex.replace(r"\begin{gathered}", "").replace(r"\end{gathered}", ""))]
-            else:
-                named = d.named.loss if d.named and len(sp.Add.make_args(d.named.loss)) <= MAX_TERMS else None
-                blocks += self.equation("L", None if named is None else tex(named), self.closed(d.loss))
+            blocks += self.loss_value()
         return blocks
+
+    def loss_value(self) -> list:
+        """L = its formula in the last layer's names = the numbers written in = its value (what fits)."""
+        d = self.d
+        worked = self.arithmetic.lines(sp.Symbol("L"), d.named.loss, d.loss, 1, MAX_WIDTH) if d.named else []
+        if worked:
+            return [Math(worked[0])]
+        named = d.named.loss if d.named and len(sp.Add.make_args(d.named.loss)) <= MAX_TERMS else None
+        return self.equation("L", None if named is None else tex(named), self.closed(d.loss))
 
     def formulas(self, i, layer, in_shape, out_size):
         """The layer's output entries as formulas of its (named) input and symbolic parameters, if small."""
