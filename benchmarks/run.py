@@ -21,8 +21,7 @@ import os
 # NumPy's BLAS single-threaded, set before NumPy is imported: on a small shared machine
 # its threads wait on each other (a kernel-sized matmul took 10x longer with 2 threads).
 # Only the hand-written NumPy uses BLAS; torch is timed with its default threads and with 1.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # NumPy's BLAS; torch's threads are its own (MKL/OpenMP)
 
 import argparse
 import json
@@ -159,10 +158,12 @@ def numeric(config: Config) -> dict:
         difference = gradients.compare(runs, batch is not None)
         if difference > 1e-9:
             raise AssertionError(f"the implementations disagree at batch {batch}: relative difference {difference:g}")
-        default = f", {_torch_threads()} threads"
+        threads = _torch_threads()
+        default = f", {threads} threads" if threads > 1 else ", 1 thread"
         timed = {name + (default if name.startswith("torch") else ""): repeat(run, runs=15 if batch is None else 7)
                  for name, run in runs.items()}
-        timed.update(_one_thread({name: run for name, run in runs.items() if name.startswith("torch")}, batch))
+        if threads > 1:
+            timed.update(_one_thread({name: run for name, run in runs.items() if name.startswith("torch")}, batch))
         result["batches"].append({"batch": batch or 1, "difference": difference, "times": timed})
         print(f"  numeric batch {batch or 1}: " + ", ".join(f"{k} {v['median']:.3g} s" for k, v in timed.items()),
               flush=True)
