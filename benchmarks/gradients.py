@@ -74,7 +74,7 @@ def compare(runs: dict, batched: bool) -> float:
 
 
 def section_times(source: str, arguments: dict, repeats: int = 3) -> list[tuple[str, int, float]]:
-    """(section comment, lines in it, median seconds) for one call of the generated code's compute()."""
+    """(section comment, assignments in it, median seconds) for one call of the generated code's compute()."""
     marked, sections, lines, inside = [], [], [], False
     for line in source.splitlines():
         if line.startswith("def "):
@@ -84,8 +84,8 @@ def section_times(source: str, arguments: dict, repeats: int = 3) -> list[tuple[
             marked.append(f"    _mark({len(sections)})")
             sections.append(label.group(1))
             lines.append(0)
-        elif sections and inside and line.startswith("    ") and not line.startswith("     "):
-            lines[-1] += 1
+        elif sections and inside and re.match(r"    \w+(\[.*\])? = ", line):
+            lines[-1] += 1  # one assignment (its continuation lines are not counted)
         marked.append(line)
     stamps: list[tuple[int, float]] = []
     namespace = {"__name__": "section_times", "_mark": lambda i: stamps.append((i, time.perf_counter()))}

@@ -204,7 +204,7 @@ def numeric_table(result: dict) -> list[str]:
 
 def section_table(result: dict) -> list[str]:
     total = sum(t for _, _, t in result["sections"])
-    lines = [f"| section of the generated `compute()` | lines | time at batch {result['sections_batch']} | share |",
+    lines = [f"| section of the generated `compute()` | assignments | time at batch {result['sections_batch']} | share |",
              "| --- | ---: | ---: | ---: |"]
     for label, count, t in result["sections"]:
         lines.append(f"| {label} | {count:,} | {seconds(t)} | {100 * t / total:.0f} % |")
