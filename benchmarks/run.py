@@ -349,7 +349,7 @@ def report(config: Config, rows, num, start, memory, elapsed: float) -> str:
     out += ["", "Where a call of the generated code spends its time:", ""]
     out += section_table(num)
     out += ["", "### Start-up", "",
-            f"Whole processes, run interleaved; `symgrad derive` is `python -m symgrad derive` (the same entry "
+            "Whole processes, run interleaved; `symgrad derive` is `python -m symgrad derive` (the same entry "
             "point as the `symgrad` script). Largest top-level imports of that process (`python -X importtime`, "
             "cumulative): " + ", ".join(f"{name} {seconds(t)}" for name, t in start["imports"]) + ".", ""]
     out += startup_table(start)
