@@ -121,7 +121,8 @@ class _Page:
         lines = self.arithmetic.lines(lefts, exprs, results, MAX_WORKED, MAX_WIDTH)
         if not lines:
             return []
-        return [Para(self.w["worked"]), Math(r"\begin{gathered}" + r" \\ ".join(lines) + r"\end{gathered}")]
+        aligned = [line.replace(" = ", " &= ", 1) for line in lines]  # the lines line up at their first "="
+        return [Para(self.w["worked"]), Math(r"\begin{aligned}" + r" \\ ".join(aligned) + r"\end{aligned}")]
 
     def too_big(self, array, key: str = "too_big") -> str:
         array = np.asarray(array, dtype=object)
