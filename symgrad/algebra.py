@@ -67,6 +67,8 @@ def _add_distinct(terms):
         if not term.is_commutative or term.is_Order or not (
                 term.is_Symbol or term.is_Mul or term.is_Function or (term.is_Pow and not term.base.is_Number)):
             return None
+        if not all(arg.is_Atom for arg in term.args):
+            return None  # a key would walk a whole subtree, where Basic.compare stops at the first difference
         base = term.as_coeff_Mul()[1] if term.is_Mul else term
         if base.is_Add or base in bases:
             return None  # SymPy would distribute or collect like terms: let it
