@@ -154,6 +154,8 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
             named = named_backprop(network, x, params, loss, target_array, bar)
             expanded = expand is True or (expand == "auto" and named.expanded_size() <= EXPAND_LIMIT)
             bar.describe("expansion" if expanded else "numbers")
+            if not expanded:
+                bar.skip(len(network))
             fields = _expanded(network, x, named, bar) if expanded else _in_names(network, x, named)
             activations, loss_value, deltas, grads = fields
         else:

@@ -52,6 +52,11 @@ class Progress:
                 self._bar.set_postfix_str(text, refresh=False)
             self._bar.update(1)
 
+    def skip(self, steps: int) -> None:
+        """Steps that turned out not to be needed (e.g. no expansion)."""
+        if self._bar is not None:
+            self._bar.update(steps)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
