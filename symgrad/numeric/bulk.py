@@ -31,12 +31,14 @@ def evaluate_named(derivation, values: dict) -> dict:
     """
     named = derivation.named
     slots = _Slots()
+    leaves: dict = {}
     for key in ["input", "target", *(k for k in derivation.arrays if k.startswith("param:"))]:
         for entry in derivation.arrays.get(key, np.empty(0, dtype=object)).reshape(-1):
-            if entry.is_Symbol and entry not in slots.index:
+            if entry.is_Symbol and entry not in leaves:
                 if entry not in values:
                     raise SymgradError(f"cannot evaluate numerically: no value for {entry}")
-                slots.set([entry], np.array([float(values[entry])]))
+                leaves[entry] = float(values[entry])
+    slots.set(list(leaves), np.fromiter(leaves.values(), dtype=np.float64, count=len(leaves)))
     groups = [array.reshape(-1) for _, array in named.activations]
     groups += [array.reshape(-1) for _, array in reversed(named.deltas)]
     for names in groups:
