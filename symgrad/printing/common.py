@@ -23,7 +23,21 @@ class View:
     loss: object
     gradients: dict[str, np.ndarray]
     updated: dict[str, np.ndarray]
-    named: object = None  # the NamedForm, gradients filtered like `gradients`
+    named: object = None  # the NamedForm, gradients filtered like `gradients`; None when not shown
+
+
+def _shows_names(derivation) -> bool:
+    """Whether text and JSON list the named definitions.
+
+    A large network kept in names with every input a number (LeNet with seeded weights)
+    has tens of thousands of definitions; its fields already hold the numbers, and the
+    formulas are in the LaTeX/Markdown index forms. Printing them all took minutes and
+    tens of MB, so they are left out there. With symbols left, the names are needed to
+    read the fields, so they stay.
+    """
+    if derivation.named is None:
+        return False
+    return derivation.expanded or bool(derivation.free_symbols)
 
 
 def select(derivation, wrt=None, title=None) -> View:
@@ -47,7 +61,7 @@ def select(derivation, wrt=None, title=None) -> View:
         loss=derivation.loss,
         gradients={k: arrays[f"grad:{k}"] for k in names},
         updated={k: arrays[f"updated:{k}"] for k in names if f"updated:{k}" in arrays},
-        named=derivation.named,
+        named=derivation.named if _shows_names(derivation) else None,
     )
 
 

@@ -7,12 +7,13 @@ import unicodedata
 import numpy as np
 
 from .common import shape_text, squeeze
+from .plain import plain
 
 
-def _entry(expr) -> str:
+def _entry(expr, show=str) -> str:
     if getattr(expr, "is_Rational", False) and not expr.is_Integer:
         return f"{float(expr):.6g}"
-    return str(expr)
+    return show(expr)
 
 
 def _width(text: str) -> int:
@@ -20,39 +21,42 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def block(array: np.ndarray, indent: str = "    ") -> str:
+def block(array: np.ndarray, indent: str = "    ", show=str) -> str:
     """A tensor as rows of aligned columns; higher ranks as a list of 2-D blocks."""
     array = squeeze(np.asarray(array, dtype=object))
     if array.ndim == 0:
-        return indent + _entry(array[()])
+        return indent + _entry(array[()], show)
     if array.ndim == 1:
         array = array.reshape(1, -1)
     if array.ndim > 2:
         parts = []
         for idx in np.ndindex(*array.shape[:-2]):
             label = "[" + ", ".join(str(i) for i in idx) + "]"
-            parts.append(f"{indent}{label}\n{block(array[idx], indent + '  ')}")
+            parts.append(f"{indent}{label}\n{block(array[idx], indent + '  ', show)}")
         return "\n".join(parts)
-    cells = [[_entry(v) for v in row] for row in array]
+    cells = [[_entry(v, show) for v in row] for row in array]
     widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
     return "\n".join(indent + "[ " + "  ".join(c.rjust(w) for c, w in zip(row, widths)) + " ]" for row in cells)
 
 
-def named_section(view) -> list[str]:
+def named_section(view, show=str) -> list[str]:
     """Backprop as a teacher writes it: named intermediates, their definitions, gradients in names."""
     named = view.named
     lines = ["backward with named intermediates (delta^A = dL/dA):"]
     for name, definition in named.definitions.items():
-        value = named.values[name]
-        shown = f" = {_entry(value)}" if value.is_number and value != definition else ""
-        lines.append(f"    {name} := {_entry(definition)}{shown}")
+        shown = ""
+        if view.derivation.expanded:  # values are only worked out for a small, expanded derivation
+            value = named.values[name]
+            shown = f" = {_entry(value)}" if value.is_number and value != definition else ""
+        lines.append(f"    {name} := {_entry(definition, show)}{shown}")
     for name in view.gradients:
-        lines += [f"  dL/d({name}) =", block(named.gradients[name], "      ")]
+        lines += [f"  dL/d({name}) =", block(named.gradients[name], "      ", show)]
     return lines + [""]
 
 
 def to_text(view) -> str:
     d = view.derivation
+    show = str if d.expanded else plain  # a network kept in names has tens of thousands of sums
     lines = []
     if view.title:
         lines += [view.title, "=" * _width(view.title)]
@@ -64,17 +68,20 @@ def to_text(view) -> str:
         lines += [f"parameter {name} ({shape_text(value)}):", block(value)]
     lines += ["", "forward:"]
     for label, value in view.forward:
-        lines += [f"  {label} -> {shape_text(value)}:", block(value, "      ")]
+        lines += [f"  {label} -> {shape_text(value)}:", block(value, "      ", show)]
     if view.target is not None:
         lines += [f"target ({shape_text(view.target)}):", block(view.target)]
     lines += [f"loss L = {_entry(view.loss)}", ""]
     if view.named is not None:
-        lines += named_section(view)
+        lines += named_section(view, show)
+    elif not d.expanded:
+        lines += ["backward: kept in named intermediates (a large network); the numbers below are evaluated",
+                  "from them. The formulas: --format latex or markdown (index forms), --emit-python (code).", ""]
     lines += ["gradients:"]
     for name, value in view.gradients.items():
-        lines += [f"  dL/d({name}) ({shape_text(value)}):", block(value, "      ")]
+        lines += [f"  dL/d({name}) ({shape_text(value)}):", block(value, "      ", show)]
     if d.optimizer is not None:
         lines += ["", f"after one {d.optimizer!r} step:"]
         for name, value in view.updated.items():
-            lines += [f"  {name}:", block(value, "      ")]
+            lines += [f"  {name}:", block(value, "      ", show)]
     return "\n".join(lines) + "\n"

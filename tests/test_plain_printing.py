@@ -1,0 +1,78 @@
+"""Text and JSON of a derivation kept in names: the fast printer prints the same expressions."""
+
+import json
+
+import numpy as np
+import sympy as sp
+
+from symgrad import spec as specs
+from symgrad.printing import render
+from symgrad.printing.plain import plain
+
+SPEC = """
+[input]
+shape = [1, 1, 5, 5]
+symbol = "x"
+[[layers]]
+type = "Conv2d"
+in_channels = 1
+out_channels = 2
+kernel_size = 2
+[[layers]]
+type = "Sigmoid"
+[[layers]]
+type = "MaxPool2d"
+kernel_size = 2
+[loss]
+type = "MSELoss"
+target = [[[[1, -2], [3, 4]], [[0, 5], [-1, 2]]]]
+"""
+
+
+def _derive(source):
+    return specs.parse(source).derive("rules")
+
+
+def _parse(text, names):
+    """Read printed SymPy syntax back with the derivation's own symbols (no commas in these names)."""
+    return sp.parse_expr(text, local_dict={str(s): s for s in names}, evaluate=True)
+
+
+def test_plain_is_sympy_syntax_up_to_term_order():
+    a, b, c = sp.symbols("a b c", real=True)
+    for expr in [a + b, 3 * a * b - 2 * c, -a, c - a * b, sp.Rational(1, 4) * a * b + c, -3 * a * b,
+                 1 / (1 + sp.exp(-a)), sp.Max(a, b) - 2 * c]:
+        assert _parse(plain(expr), [a, b, c]) == expr
+
+
+def test_kept_in_names_json_prints_what_sympys_unordered_printer_prints():
+    """The fast path is an optimisation only: each string is SymPy's own (terms unsorted)."""
+    unordered = sp.StrPrinter({"order": "none"})
+    d = specs.parse("expand = false\n" + SPEC).derive("rules")
+    assert not d.expanded
+    document = json.loads(render(d, "json"))
+    assert document["expanded"] is False
+    for name, definition in d.named.definitions.items():
+        assert document["named"]["definitions"][str(name)] == unordered.doprint(definition)
+    grad = np.asarray(document["named"]["gradients"]["0.weight"], dtype=object).reshape(-1)
+    assert list(grad) == [unordered.doprint(e) for e in d.named.gradients["0.weight"].reshape(-1)]
+    assert any("FirstArgmax" in text for text in document["named"]["definitions"].values())
+
+
+def test_expanded_json_unchanged_and_has_no_expanded_key():
+    d = _derive(SPEC)
+    assert d.expanded
+    document = json.loads(render(d, "json"))
+    assert "expanded" not in document
+    assert document["loss"] == str(d.loss)
+
+
+def test_all_numeric_network_kept_in_names_leaves_out_the_definitions():
+    values = "values = " + str(np.arange(25).reshape(1, 1, 5, 5).tolist())
+    numeric = SPEC.replace('shape = [1, 1, 5, 5]\nsymbol = "x"', values) + "[weights]\nseed = 0\n"
+    d = specs.parse("expand = false\n" + numeric).derive("rules")
+    document = json.loads(render(d, "json"))
+    assert "named" not in document and document["expanded"] is False
+    assert isinstance(document["loss"], float)
+    text = render(d, "text")
+    assert "kept in named intermediates" in text and ":=" not in text
