@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int = 2  # 1 = document title, 2 = question, 3 = part of a question
-
+from ..printing.blocks import Heading, Math, Table  # the derivation printer's blocks, shared
 
 @dataclass(frozen=True)
 class Text:
@@ -26,19 +21,6 @@ class Strong:
     """A short bold line that introduces what follows (e.g. "Worked solution")."""
 
     text: str
-
-
-@dataclass(frozen=True)
-class Math:
-    """One displayed equation (amsmath only, so KaTeX renders it too)."""
-
-    latex: str
-
-
-@dataclass(frozen=True)
-class Table:
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
