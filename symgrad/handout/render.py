@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 
+from ..printing.latex import text  # prose: the derivation printer's escaping, one place
 from . import solutions
 from .document import Document, Heading, Math, NewPage, Solution, Strong, Table, Text
-
-_PIECES = re.compile(r"(\$[^$]*\$|`[^`]*`)")
 
 # --- Markdown ---------------------------------------------------------------
 
@@ -97,23 +96,3 @@ def _latex(block, lang: str) -> str:
     raise TypeError(f"unknown block {block!r}")
 
 
-_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
-def escape(plain: str) -> str:
-    """Plain text made safe for LaTeX, in one pass."""
-    return "".join(_SPECIAL.get(char, char) for char in plain)
-
-
-def text(prose: str) -> str:
-    """Prose with $math$ kept, `code` set in typewriter, everything else escaped."""
-    out = []
-    for part in _PIECES.split(prose):
-        if len(part) > 1 and part[0] == part[-1] == "$":
-            out.append(part)
-        elif len(part) > 1 and part[0] == part[-1] == "`":
-            out.append(r"\texttt{" + escape(part[1:-1]) + "}")
-        else:
-            out.append(escape(part))
-    return "".join(out)
