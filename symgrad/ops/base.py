@@ -52,6 +52,15 @@ class Layer(Op):
     #: The same formulas as functions rule(layer, x, params, delta) -> array, evaluated entry by entry
     #: as written (tests/test_index_forms.py holds them to the engine); declared at the foot of each module.
     index_rules: ClassVar[dict[str, Callable]]
+    #: The same layer on whole float64 arrays, for generated code at scale (docs/numeric.md, "array form"):
+    #: {"forward": f(x, *params, **array_options) -> out,
+    #:  "backward": f(delta, x, out, *params, want_input=True, **array_options) -> (dx or None, *dparams)}.
+    #: params come in `parameter_shapes()` order. Every array may carry extra leading (batch) axes;
+    #: these broadcast like NumPy's, and every result has the broadcast batch axes in front: one
+    #: independent problem per batch entry, so dparams are per problem, never summed over the batch.
+    #: Plain NumPy functions at the foot of the op's module (codegen copies their source, and that of
+    #: the module-level functions they call, into generated modules): no other globals than `np`.
+    array_twin: ClassVar[dict[str, Callable]]
     #: Base names of parameter symbols, as the articles write them: K (kernel) and b.
     symbol_bases: ClassVar[dict[str, str]] = {"weight": "k", "bias": "b"}
 
@@ -74,6 +83,10 @@ class Layer(Op):
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         raise NotImplementedError
+
+    def array_options(self) -> dict[str, object]:
+        """Keyword arguments of `array_twin` (Python literals: ints, tuples, bools, strings, None)."""
+        return {}
 
     def shape_formula(self, in_shape: tuple[int, ...]) -> str:
         """How the output shape follows from the input, with the numbers filled in ("" if undeclared)."""
@@ -104,6 +117,14 @@ class Loss(Op):
     index_form: ClassVar[dict[str, str]]
     #: The same formulas as functions rule(loss, out, target), as for layers.
     index_rules: ClassVar[dict[str, Callable]]
+    #: On whole float64 arrays, as for layers: {"forward": f(out, target, **array_options) -> loss of
+    #: shape batch, "backward": f(out, target, **array_options) -> dL/d(out)}; out and target may
+    #: carry leading batch axes (the target is the checked target; class indices as int64).
+    array_twin: ClassVar[dict[str, Callable]]
+
+    def array_options(self) -> dict[str, object]:
+        """Keyword arguments of `array_twin` (Python literals)."""
+        return {}
 
     @property
     def where(self) -> str:
