@@ -84,8 +84,10 @@ class Layer(Op):
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def array_options(self) -> dict[str, object]:
-        """Keyword arguments of `array_twin` (Python literals: ints, tuples, bools, strings, None)."""
+    def array_options(self, in_shape: tuple[int, ...]) -> dict[str, object]:
+        """Keyword arguments of `array_twin` for one problem's input shape (Python literals: ints, tuples,
+        bools, strings, None). The shape is needed: Flatten, Linear and Sum must know how many of an
+        array's leading axes are batch axes, and a layer alone does not know its input's rank."""
         return {}
 
     def shape_formula(self, in_shape: tuple[int, ...]) -> str:
@@ -122,8 +124,8 @@ class Loss(Op):
     #: carry leading batch axes (the target is the checked target; class indices as int64).
     array_twin: ClassVar[dict[str, Callable]]
 
-    def array_options(self) -> dict[str, object]:
-        """Keyword arguments of `array_twin` (Python literals)."""
+    def array_options(self, out_shape: tuple[int, ...]) -> dict[str, object]:
+        """Keyword arguments of `array_twin` for one problem's output shape (Python literals), as for layers."""
         return {}
 
     @property
