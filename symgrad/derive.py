@@ -110,11 +110,11 @@ class Derivation:
 
         return latex_summary(self)
 
-    def lambdify(self, wrt=None):
+    def lambdify(self, wrt=None, form="auto"):
         """Generated NumPy code for this derivation, batch-capable: see `symgrad.numeric.lambdify`."""
         from .numeric import lambdify
 
-        return lambdify(self, wrt)
+        return lambdify(self, wrt, form)
 
 
 def as_input(values) -> np.ndarray:

@@ -40,9 +40,13 @@ class NumericFunction:
         return f"<NumericFunction({shown})>"
 
 
-def lambdify(derivation, wrt=None) -> NumericFunction:
-    """NumPy code for `derivation`: loss, output, gradients (all, or those named in `wrt`) and the SGD update."""
-    return NumericFunction(generate_source(derivation, wrt))
+def lambdify(derivation, wrt=None, form: str = "auto") -> NumericFunction:
+    """NumPy code for `derivation`: loss, output, gradients (all, or those named in `wrt`) and the SGD update.
+
+    `form`: "scalar" (one line per named intermediate), "array" (one statement per layer)
+    or "auto" (the array form for large derivations); see docs/numeric.md.
+    """
+    return NumericFunction(generate_source(derivation, wrt, form=form))
 
 
 def evaluate_names(derivation) -> dict:

@@ -21,6 +21,7 @@ import sympy as sp
 from .. import __version__, tensor
 from ..errors import OptionError, SymgradError
 from . import runtime
+from .arraycode import array_program, choose_form
 from .printer import Names, NumericPrinter
 
 WIDTH = 100  # longest generated line; long sums wrap inside parentheses
@@ -43,23 +44,35 @@ class _Program:
 
 
 def generate_source(derivation, wrt=None, origin: str | None = None, command: str | None = None,
-                    intermediates: bool = False) -> str:
+                    intermediates: bool = False, form: str = "auto") -> str:
     """The module source: docstring, ARGUMENTS, evaluate(), compute() and the helpers.
 
-    `origin` (e.g. "the spec net.toml") and `command` (how it was written) only go
-    into the docstring, escaped. `intermediates=True` keeps every named intermediate
-    and returns their values too, as result["names"][str(symbol)].
+    `form`: "scalar" writes one line per named intermediate, "array" one NumPy statement
+    per layer through the ops' array twins (arraycode.py), "auto" the array form for large
+    derivations. `origin` (e.g. "the spec net.toml") and `command` (how it was written)
+    only go into the docstring, escaped. `intermediates=True` (scalar form) keeps every
+    named intermediate and returns their values too, as result["names"][str(symbol)].
     """
+    if choose_form(derivation, form, intermediates) == "array":
+        program = array_program(derivation, _chosen(derivation, wrt))
+        return _module(program.arguments, program.gradients, origin, command, program.body,
+                       [_runtime_source(), *program.functions],
+                       ["#: Entries that are numbers in the derivation: the constants of this code.",
+                        "CONSTANTS = {", *program.constants, "}"])
     program = _program(derivation, wrt, intermediates)
     printer = NumericPrinter(program.names, fast=not getattr(derivation, "expanded", True))
-    body = _body(program, printer)
-    arguments = "".join(f"    {name!r}: {tuple(a.shape)!r},\n" for name, a in program.arguments.items())
+    arguments = {name: tuple(a.shape) for name, a in program.arguments.items()}
+    return _module(arguments, list(program.gradients), origin, command, _body(program, printer), [_runtime_source()])
+
+
+def _module(arguments, gradients, origin, command, body, functions, constants=()) -> str:
+    shown = "".join(f"    {name!r}: {shape!r},\n" for name, shape in arguments.items())
     return "\n".join([
-        _docstring(program, origin, command),
+        _docstring(arguments, gradients, origin, command),
         "import numpy as np",
         "",
         "#: The arrays evaluate() takes, by name, with the shape of one problem.",
-        "ARGUMENTS = {\n" + arguments + "}",
+        "ARGUMENTS = {\n" + shown + "}",
         "",
         "",
         "def evaluate(arrays=None, /, **named):",
@@ -69,22 +82,29 @@ def generate_source(derivation, wrt=None, origin: str | None = None, command: st
         "",
         "",
         "def compute(arrays, batch):",
-        '    """The derivation line by line; each line works elementwise over the batch shape."""',
+        '    """The derivation step by step; each line works on whole arrays with the batch axes in front."""',
         *body,
         "",
         "",
-        "# Helpers, copied from symgrad/numeric/runtime.py.",
+        "# Helpers, copied from symgrad/numeric/runtime.py" + (" and the ops' array twins (symgrad/ops)."
+                                                              if len(functions) > 1 else "."),
         "",
-        _runtime_source(),
+        "\n\n\n".join(functions),
+        *(["", "", *constants] if constants else []),
+        "",
     ])
 
 
-def _program(derivation, wrt, intermediates=False) -> _Program:
+def _chosen(derivation, wrt) -> list[str]:
     names = list(derivation.gradients)
     for name in wrt or ():
         if name not in names:
             raise OptionError("lambdify", "wrt", f"unknown name {name!r} (choose from {', '.join(names)})")
-    chosen = [n for n in names if not wrt or n in wrt]
+    return [n for n in names if not wrt or n in wrt]
+
+
+def _program(derivation, wrt, intermediates=False) -> _Program:
+    chosen = _chosen(derivation, wrt)
     arrays = derivation.arrays
     tensors = {"input": arrays["input"], **{k: arrays[f"param:{k}"] for k in derivation.parameters}}
     if "target" in arrays:
@@ -242,13 +262,13 @@ def _assign(target: str, code: str) -> list[str]:
     return [f"    {target} = (", *(f"        {chunk}" for chunk in chunks), "    )"]
 
 
-def _docstring(program, origin, command) -> str:
-    shapes = "\n".join(f"    {name!r:<12} {tuple(a.shape)!r}" for name, a in program.arguments.items())
-    example = "".join(f"        {name!r}: np.zeros({tuple(a.shape)!r}),\n" for name, a in program.arguments.items())
+def _docstring(arguments, gradients, origin, command) -> str:
+    shapes = "\n".join(f"    {name!r:<12} {shape!r}" for name, shape in arguments.items())
+    example = "".join(f"        {name!r}: np.zeros({shape!r}),\n" for name, shape in arguments.items())
     written = f"Written by: {_escape(command)}\n" if command else ""
     text = (f"Loss, output and gradients of {_escape(origin or 'a symgrad derivation')}.\n\n"
             f"Generated by symgrad {__version__}; needs only NumPy. "
-            f"Gradients: {', '.join(program.gradients) or 'none'}.\n{written}\n"
+            f"Gradients: {', '.join(gradients) or 'none'}.\n{written}\n"
             "Call evaluate() with one float array per argument, by name (shape of one problem):\n\n"
             f"{shapes or '    (none: every entry is a number)'}\n\n"
             f"    result = evaluate({{\n{example}    }})\n"

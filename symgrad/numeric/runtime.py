@@ -52,3 +52,27 @@ def _check_arguments(expected, given):
         shown = ", ".join(f"{name} {axes}" for name, axes in zip(expected, batches))
         raise ValueError(f"the leading (batch) axes do not broadcast: {shown}") from None
     return arrays, batch
+
+
+def _batched(batch, shape, value):
+    """`value` broadcast to batch + shape (shared results repeated); a float for one loss."""
+    value = np.asarray(value, dtype=np.float64)
+    packed = np.array(np.broadcast_to(value, tuple(batch) + tuple(shape)))
+    return float(packed) if packed.shape == () else packed
+
+
+def _assemble(arrays, batch, constant, picks):
+    """A tensor that mixes numbers and symbols: the constant, each symbol's entries read from its
+    argument; picks = {argument: (number of problem axes, flat positions to, flat positions at)}."""
+    entries = np.array(np.broadcast_to(constant.reshape(-1), tuple(batch) + (constant.size,)))
+    for name, (ndim, to, at) in picks.items():
+        source = arrays[name]
+        entries[..., to] = source.reshape(source.shape[:source.ndim - ndim] + (-1,))[..., at]
+    return entries.reshape(tuple(batch) + constant.shape)
+
+
+def _float64_array(shape, chunks):
+    """A large constant, stored in the module as base64 of little-endian float64 bytes."""
+    import base64
+
+    return np.frombuffer(base64.b64decode("".join(chunks)), dtype="<f8").reshape(shape).copy()
