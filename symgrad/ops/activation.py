@@ -149,3 +149,45 @@ def _elementwise_rules(function, local):
 ReLU.index_rules = _elementwise_rules(lambda x: sp.Max(x, 0), lambda x, a: sp.Integer(1) if x > 0 else sp.Integer(0))
 Sigmoid.index_rules = _elementwise_rules(lambda x: 1 / (1 + sp.exp(-x)), lambda x, a: a * (1 - a))
 Tanh.index_rules = _elementwise_rules(sp.tanh, lambda x, a: 1 - a**2)
+
+
+# ---------------------------------------------------------------- array twins (NumPy, batch axes in front)
+
+def _relu_forward(x):
+    """max(x, 0) on a whole array."""
+    return np.maximum(x, 0.0)
+
+
+def _relu_backward(delta, x, out, *, want_input=True):
+    """delta where x > 0, else 0: torch's ReLU'(0) = 0 (and an infinite delta stays out of nan)."""
+    dx = np.where(x > 0, delta, 0.0) if want_input else None
+    return (dx,)
+
+
+def _sigmoid_forward(x):
+    """1 / (1 + e^-x), as torch computes it."""
+    with np.errstate(over="ignore"):  # e^-x overflows to inf for x < -709: 1 / inf = 0 is the right limit
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _sigmoid_backward(delta, x, out, *, want_input=True):
+    """delta a (1 - a), through the output as the symbolic rule (and torch) have it."""
+    dx = delta * out * (1.0 - out) if want_input else None
+    return (dx,)
+
+
+def _tanh_forward(x):
+    """tanh on a whole array."""
+    return np.tanh(x)
+
+
+def _tanh_backward(delta, x, out, *, want_input=True):
+    """delta (1 - a^2), through the output as the symbolic rule (and torch) have it."""
+    dx = delta * (1.0 - out * out) if want_input else None
+    return (dx,)
+
+
+# Each class its own dict: the three share a base class, and codegen names the functions it copies.
+ReLU.array_twin = {"forward": _relu_forward, "backward": _relu_backward}
+Sigmoid.array_twin = {"forward": _sigmoid_forward, "backward": _sigmoid_backward}
+Tanh.array_twin = {"forward": _tanh_forward, "backward": _tanh_backward}

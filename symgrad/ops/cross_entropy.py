@@ -26,10 +26,17 @@ class CrossEntropyLoss(Loss):
                  r" - \mathbb{1}[c = y_n] \Big)",
     }
 
+    #: The dtype of the checked target in generated NumPy code: class indices.
+    target_dtype = "int64"
+
     def __init__(self, reduction="mean"):
         self.reduction = opt.choice(self.type_name, "reduction", reduction, ("mean", "sum"))
 
     def options(self):
+        return {"reduction": self.reduction}
+
+    def array_options(self, out_shape):
+        """Only the reduction: one problem is always (N, C) logits (check_target refuses other shapes)."""
         return {"reduction": self.reduction}
 
     def _logits_shape(self, out_shape) -> tuple[int, int]:
@@ -103,3 +110,36 @@ def _ce_input(loss, out, target):
 
 
 CrossEntropyLoss.index_rules = {"forward": _ce_forward, "input": _ce_input}
+
+
+# ---------------------------------------------------------------- array twins (NumPy, batch axes in front)
+#
+# One problem: logits z of shape (N, C) and N class indices y; batch axes in front of either.
+
+def _cross_entropy_forward(out, target, *, reduction):
+    """log sum_c e^z_nc - z_n,y_n summed over n (divided by N for 'mean'), with the log-sum-exp shifted by the
+    row maximum so that no exponential overflows."""
+    picked = np.where(_cross_entropy_onehot(out, target), out, 0.0).sum(axis=-1)
+    losses = _cross_entropy_logsumexp(out) - picked
+    return losses.sum(axis=-1) if reduction == "sum" else losses.mean(axis=-1)
+
+
+def _cross_entropy_backward(out, target, *, reduction):
+    """softmax(z_n) - onehot(y_n), divided by N for 'mean'."""
+    softmax = np.exp(out - _cross_entropy_logsumexp(out)[..., None])
+    grad = softmax - _cross_entropy_onehot(out, target)
+    return grad if reduction == "sum" else grad / out.shape[-2]
+
+
+def _cross_entropy_onehot(out, target):
+    """1[c = y_n] as booleans of shape (*batch, N, C)."""
+    return np.arange(out.shape[-1]) == np.asarray(target)[..., None]
+
+
+def _cross_entropy_logsumexp(out):
+    """log sum_c e^z_nc for every row, computed from z - max(z)."""
+    top = out.max(axis=-1, keepdims=True)
+    return np.log(np.exp(out - top).sum(axis=-1)) + top[..., 0]
+
+
+CrossEntropyLoss.array_twin = {"forward": _cross_entropy_forward, "backward": _cross_entropy_backward}

@@ -57,6 +57,11 @@ class Flatten(Layer):
         product = "*".join(str(n) for n in merged)
         return f"{product} = {int(np.prod(merged))}" if len(merged) > 1 else f"{product} (nothing to merge)"
 
+    def array_options(self, in_shape):
+        """The merged dims as non-negative axes of one problem, and its rank (to tell the batch axes apart)."""
+        start, end = self._dims(tuple(in_shape))
+        return {"start_dim": start, "end_dim": end, "ndim": len(in_shape)}
+
     def forward(self, x, params):
         return x.reshape(self.output_shape(x.shape)).copy()
 
@@ -79,7 +84,7 @@ def _flat_position(index, shape) -> int:
     return position + 1
 
 
-def _flatten_forward(layer, x, params, delta=None):
+def _flatten_forward_by_index_form(layer, x, params, delta=None):
     start, end = layer._dims(x.shape)
     out = np.empty(layer.output_shape(x.shape), dtype=object)
     for idx in np.ndindex(*x.shape):
@@ -97,4 +102,26 @@ def _flatten_input(layer, x, params, delta):
     return grad
 
 
-Flatten.index_rules = {"forward": _flatten_forward, "input": _flatten_input}
+Flatten.index_rules = {"forward": _flatten_forward_by_index_form, "input": _flatten_input}
+
+
+# ---------------------------------------------------------------- array twins (NumPy, batch axes in front)
+
+def _flatten_forward(x, *, start_dim, end_dim, ndim):
+    """Axes start_dim..end_dim of each problem (ndim axes at the end of x) merged into one."""
+    if ndim == 0:
+        return x[..., None]  # torch flattens a 0-d tensor to shape (1,)
+    start, end = x.ndim - ndim + start_dim, x.ndim - ndim + end_dim
+    return x.reshape((*x.shape[:start], int(np.prod(x.shape[start:end + 1])), *x.shape[end + 1:]))
+
+
+def _flatten_backward(delta, x, out, *, want_input=True, start_dim, end_dim, ndim):
+    """The inverse reshape: delta's batch axes, then one problem's input shape."""
+    if not want_input:
+        return (None,)
+    out_ndim = ndim - (end_dim - start_dim) if ndim else 1
+    batch = delta.shape[:delta.ndim - out_ndim]
+    return (delta.reshape((*batch, *x.shape[x.ndim - ndim:])),)
+
+
+Flatten.array_twin = {"forward": _flatten_forward, "backward": _flatten_backward}

@@ -51,6 +51,10 @@ class Linear(Layer):
     def shape_formula(self, in_shape):
         return f"out_features = {self.out_features}"
 
+    def array_options(self, in_shape):
+        """The input's rank: its leading dims are rows (torch's N), and a batched weight lines up before them."""
+        return {"ndim": len(in_shape)}
+
     def forward(self, x, params):
         weight = params["weight"]
         out = np.empty(self.output_shape(x.shape), dtype=object)
@@ -94,7 +98,7 @@ def _rows(x, width):
     return np.asarray(x, dtype=object).reshape(-1, width)
 
 
-def _linear_forward(layer, x, params, delta=None):
+def _linear_forward_by_index_form(layer, x, params, delta=None):
     xs, weight = _rows(x, layer.in_features), params["weight"]
     out = np.empty((xs.shape[0], layer.out_features), dtype=object)
     for n, o in np.ndindex(*out.shape):
@@ -124,5 +128,44 @@ def _linear_input(layer, x, params, delta):
     return grad.reshape(np.shape(x))
 
 
-Linear.index_rules = {"forward": _linear_forward, "weight": _linear_weight, "bias": _linear_bias,
+Linear.index_rules = {"forward": _linear_forward_by_index_form, "weight": _linear_weight, "bias": _linear_bias,
                       "input": _linear_input}
+
+
+# ---------------------------------------------------------------- array twins (NumPy, batch axes in front)
+#
+# One problem's input has `ndim` axes: rows (torch's leading dims, maybe none) and in_features.
+# The weight and bias have batch axes of their own in front, which must line up with the
+# input's batch axes, not with its rows: hence the singleton axes _linear_aligned inserts.
+
+def _linear_forward(x, weight, bias=None, *, ndim):
+    """z = x W^T + b over the last axis of every row."""
+    z = _linear_rows_times(x, np.swapaxes(weight, -1, -2), ndim)
+    return z if bias is None else z + _linear_aligned(bias, 1, ndim - 1)
+
+
+def _linear_backward(delta, x, out, weight, bias=None, *, want_input=True, ndim):
+    """dx = delta W; dW = delta^T x and db = delta summed over the rows of each problem (not over the batch)."""
+    dx = _linear_rows_times(delta, weight, ndim) if want_input else None
+    rows = delta.reshape((*delta.shape[:delta.ndim - ndim], -1, delta.shape[-1]))  # (*batch, N, out)
+    inputs = x.reshape((*x.shape[:x.ndim - ndim], -1, x.shape[-1]))  # (*batch, N, in)
+    dw = np.swapaxes(rows, -1, -2) @ inputs
+    return (dx, dw) if bias is None else (dx, dw, rows.sum(axis=-2))
+
+
+def _linear_rows_times(rows, matrix, ndim):
+    """Every row (last axis) of `rows` times its problem's matrix (the last two axes of `matrix`)."""
+    if matrix.ndim == 2:  # one matrix for every problem: a single matrix product over all rows
+        return (rows.reshape(-1, rows.shape[-1]) @ matrix).reshape((*rows.shape[:-1], matrix.shape[-1]))
+    if ndim == 1:  # one row per problem
+        return (rows[..., None, :] @ matrix)[..., 0, :]
+    return rows @ _linear_aligned(matrix, 2, ndim - 2)
+
+
+def _linear_aligned(param, core, skipped):
+    """`param` with `skipped` singleton axes between its batch axes and its last `core` axes."""
+    shape = param.shape
+    return param.reshape((*shape[:len(shape) - core], *(1,) * skipped, *shape[len(shape) - core:]))
+
+
+Linear.array_twin = {"forward": _linear_forward, "backward": _linear_backward}

@@ -20,6 +20,10 @@ class _PointwiseLoss(Loss):
     def options(self):
         return {"reduction": self.reduction}
 
+    def array_options(self, out_shape):
+        """The reduction, and the output's rank: how many trailing axes one problem reduces."""
+        return {"reduction": self.reduction, "ndim": len(out_shape)}
+
     def check_target(self, out_shape, target):
         target = np.asarray(target, dtype=object)
         try:
@@ -103,3 +107,43 @@ L1Loss.index_rules = {
     "input": lambda loss, out, target: tensor.apply(lambda r: sp.sign(r), np.asarray(out - target, dtype=object))
     / _n(loss, out),
 }
+
+
+# ---------------------------------------------------------------- array twins (NumPy, batch axes in front)
+#
+# One problem's output is the last `ndim` axes of `out`; the checked target already has that
+# shape (after its own batch axes, if any). 'mean' divides by the number of entries of one problem.
+
+def _mse_loss_forward(out, target, *, reduction, ndim):
+    """(S - y)^2 summed over each problem, divided by its entry count for 'mean'."""
+    residual = out - target
+    total = (residual * residual).sum(axis=tuple(range(residual.ndim - ndim, residual.ndim)))
+    return total if reduction == "sum" else total / _pointwise_count(out, ndim)
+
+
+def _mse_loss_backward(out, target, *, reduction, ndim):
+    """2 (S - y), divided by the entry count for 'mean'."""
+    scale = 2.0 if reduction == "sum" else 2.0 / _pointwise_count(out, ndim)
+    return scale * (out - target)
+
+
+def _l1_loss_forward(out, target, *, reduction, ndim):
+    """|S - y| summed over each problem, divided by its entry count for 'mean'."""
+    residual = np.abs(out - target)
+    total = residual.sum(axis=tuple(range(residual.ndim - ndim, residual.ndim)))
+    return total if reduction == "sum" else total / _pointwise_count(out, ndim)
+
+
+def _l1_loss_backward(out, target, *, reduction, ndim):
+    """sign(S - y) with sign(0) = 0 (torch's and SymPy's), divided by the entry count for 'mean'."""
+    scale = 1.0 if reduction == "sum" else 1.0 / _pointwise_count(out, ndim)
+    return scale * np.sign(out - target)
+
+
+def _pointwise_count(out, ndim):
+    """How many entries one problem's output has (1 for a scalar output)."""
+    return int(np.prod(np.shape(out)[np.ndim(out) - ndim:]))
+
+
+MSELoss.array_twin = {"forward": _mse_loss_forward, "backward": _mse_loss_backward}
+L1Loss.array_twin = {"forward": _l1_loss_forward, "backward": _l1_loss_backward}

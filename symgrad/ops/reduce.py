@@ -22,6 +22,10 @@ class Sum(Layer):
     def shape_formula(self, in_shape):
         return "sum of all entries = a scalar"
 
+    def array_options(self, in_shape):
+        """The input's rank: how many trailing axes one problem sums."""
+        return {"ndim": len(in_shape)}
+
     def forward(self, x, params):
         out = np.empty((), dtype=object)
         out[()] = tensor.add_all(x.reshape(-1))
@@ -44,7 +48,7 @@ class Sum(Layer):
 
 # ---------------------------------------------------------------- index forms as evaluable functions
 
-def _sum_forward(layer, x, params, delta=None):
+def _sum_forward_by_index_form(layer, x, params, delta=None):
     return np.array(sum(x.reshape(-1), 0), dtype=object)
 
 
@@ -52,4 +56,24 @@ def _sum_input(layer, x, params, delta):
     return np.full(x.shape, delta[()], dtype=object)
 
 
-Sum.index_rules = {"forward": _sum_forward, "input": _sum_input}
+Sum.index_rules = {"forward": _sum_forward_by_index_form, "input": _sum_input}
+
+
+# ---------------------------------------------------------------- array twins (NumPy, batch axes in front)
+
+def _sum_forward(x, *, ndim):
+    """The sum of each problem's entries (the last ndim axes): one number per batch entry."""
+    return x.sum(axis=tuple(range(x.ndim - ndim, x.ndim)))
+
+
+def _sum_backward(delta, x, out, *, want_input=True, ndim):
+    """Each problem's delta copied to every entry of its input."""
+    if not want_input:
+        return (None,)
+    delta = np.asarray(delta, dtype=np.float64)  # the seed of a network without a loss may be a plain 1
+    problem = x.shape[x.ndim - ndim:]
+    batch = np.broadcast_shapes(delta.shape, x.shape[:x.ndim - ndim])
+    return (np.broadcast_to(delta.reshape((*delta.shape, *(1,) * ndim)), (*batch, *problem)).copy(),)
+
+
+Sum.array_twin = {"forward": _sum_forward, "backward": _sum_backward}
