@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="backprop rules (default) or sympy.diff of the whole loss (slow; ground truth)")
     derive.add_argument("--emit-python", metavar="FILE",
                         help="also write the derivation as a NumPy module, batch-capable (docs/numeric.md)")
+    derive.add_argument("--emit-form", choices=["auto", "scalar", "array"], default=None,
+                        help="that module's form: a line per named entry (scalar), a statement per layer (array), "
+                             "or by size (auto, default)")
 
     check = commands.add_parser("check", help="cross-check against torch autograd; exit 1 on mismatch")
     check.add_argument("spec", help="spec file (TOML)")
@@ -112,6 +115,8 @@ def run_derive(args) -> int:
         check_target(args.emit_python, [args.spec], "--emit-python")
         if args.out and os.path.abspath(args.out) == os.path.abspath(args.emit_python):
             raise SymgradError("output: --emit-python: must differ from the --out file")
+    if args.emit_form and not args.emit_python:
+        raise SymgradError("derive: --emit-form: needs --emit-python FILE")
     spec = specs.load(args.spec)
     derivation = _derivation(spec, args.method)
     text = render(derivation, args.format, wrt=args.wrt, title=spec.title,
@@ -130,8 +135,10 @@ def _python_module(derivation, spec, args) -> str:
     from .numeric import generate_source
 
     origin = f"the spec {args.spec}" + (f" ({spec.title})" if spec.title else "")
-    command = f"symgrad derive {args.spec} --emit-python {args.emit_python}"
-    return generate_source(derivation, wrt=args.wrt, origin=origin, command=command)
+    form = args.emit_form or "auto"
+    command = f"symgrad derive {args.spec} --emit-python {args.emit_python}" + (
+        f" --emit-form {form}" if args.emit_form else "")
+    return generate_source(derivation, wrt=args.wrt, origin=origin, command=command, form=form)
 
 
 def run_check(args) -> int:

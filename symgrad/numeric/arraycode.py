@@ -106,13 +106,15 @@ def array_program(derivation, chosen: list[str]) -> ArrayProgram:
             constants.append(constant)
 
     layers = network.layers
+    shapes = [tuple(tensors["input"].shape), *network.shapes(tensors["input"].shape)]
     outputs = [variables["input"]] + [names.add(sp.Dummy(), n) for n in layer_names(network)]
     functions = []
     for i, layer in enumerate(layers):
         body.append(f"    # forward: {network.label(i)}")
-        call = _call(layer.array_twin["forward"], [outputs[i], *_params(variables, i, layer)], layer.array_options())
+        twin, options = layer.array_twin["forward"], layer.array_options(shapes[i])
+        call = _call(twin, [outputs[i], *_params(variables, i, layer)], options)
         body.append(f"    {outputs[i + 1]} = {call}")
-        functions.append(layer.array_twin["forward"])
+        functions.append(twin)
 
     out = outputs[-1]
     target = [variables["target"]] if "target" in variables else []
@@ -120,13 +122,15 @@ def array_program(derivation, chosen: list[str]) -> ArrayProgram:
     if loss_fn is None:
         loss_code, upstream = out, f"np.ones(np.shape({out}))"
     else:
-        loss_code = _call(loss_fn.array_twin["forward"], [out, *target], loss_fn.array_options())
-        upstream = _call(loss_fn.array_twin["backward"], [out, *target], loss_fn.array_options())
+        options = loss_fn.array_options(shapes[-1])
+        loss_code = _call(loss_fn.array_twin["forward"], [out, *target], options)
+        upstream = _call(loss_fn.array_twin["backward"], [out, *target], options)
         functions += [loss_fn.array_twin["forward"], loss_fn.array_twin["backward"]]
     loss_variable = names.add(sp.Dummy(), "loss_value")
     body.append(f"    {loss_variable} = {loss_code}")
 
-    gradient_variables = _backward(derivation, chosen, variables, outputs, upstream, names, body, functions)
+    gradient_variables = _backward(derivation, chosen, variables, outputs, shapes, upstream, names, body,
+                                   functions)
     body.append("    # results")
     body.append(f"    loss = _batched(batch, (), {loss_variable})")
     body.append(f"    output = _batched(batch, {tuple(derivation.arrays['output'].shape)!r}, {out})")
@@ -165,7 +169,7 @@ def _params(variables, i, layer) -> list[str]:
     return [variables[f"{i}.{name}"] for name in layer.parameter_shapes()]
 
 
-def _backward(derivation, chosen, variables, outputs, upstream, names, body, functions) -> dict[str, str]:
+def _backward(derivation, chosen, variables, outputs, shapes, upstream, names, body, functions) -> dict[str, str]:
     """Each layer's backward twin, from the last layer down to the first one a chosen gradient needs."""
     network = derivation.network
     wanted_layers = [int(name.split(".")[0]) for name in chosen if name != "input"]
@@ -194,7 +198,9 @@ def _backward(derivation, chosen, variables, outputs, upstream, names, body, fun
         for name in layer.parameter_shapes():
             key = f"{i}.{name}"
             targets.append(gradient_variables.setdefault(key, names.add(sp.Dummy(), f"dL_d{variables[key]}")))
-        options = {"want_input": want_input, **layer.array_options()} if not want_input else layer.array_options()
+        options = layer.array_options(shapes[i])
+        if not want_input:
+            options = {"want_input": False, **options}
         call = _call(layer.array_twin["backward"], [delta, outputs[i], outputs[i + 1], *_params(variables, i, layer)],
                      options)
         body.append(f"    {', '.join(targets)}{',' if len(targets) == 1 else ''} = {call}")
