@@ -86,6 +86,10 @@ class MaxPool2d(_Pool2d):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
                 "dilation": self.dilation, "ceil_mode": self.ceil_mode}
 
+    def array_options(self):
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
+                "dilation": self.dilation, "ceil_mode": self.ceil_mode}
+
     def output_shape(self, in_shape):
         """As torch, except that a window lying wholly in the padding (possible with dilation) is refused:
         torch outputs -inf there and routes its gradient arbitrarily."""
@@ -177,6 +181,11 @@ class AvgPool2d(_Pool2d):
         self._check_padding()
 
     def options(self):
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
+                "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
+                "divisor_override": self.divisor_override}
+
+    def array_options(self):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
                 "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
                 "divisor_override": self.divisor_override}
@@ -316,3 +325,147 @@ def _avg_input_by_index_form(layer, x, params, delta):
 
 
 AvgPool2d.index_rules = {"forward": _avg_forward_by_index_form, "input": _avg_input_by_index_form}
+
+
+# -------------------------------------------------------------------- array twins: whole float64 arrays at once
+#
+# For generated code at scale (docs/numeric.md, "array form"); codegen copies these functions and the
+# `_pool_*` helpers they call into generated modules, so they use nothing but `np`. The window grid does
+# not depend on the data: one strided view of the (padded) input per kernel offset holds that offset of
+# every window, so the loops run over the kh*kw offsets, never over output positions.
+
+def _pool_axis(size, kernel, stride, pad, dilation, ceil_mode):
+    """One axis of torch's window grid: (output length, padding needed after the input, per kernel
+    offset the strided slice of the padded input it reads, window starts in input coordinates)."""
+    span = dilation * (kernel - 1)
+    out = (size + 2 * pad - span - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1  # torch drops a last window that would start in the right padding
+    after = max(0, (out - 1) * stride + span + 1 - pad - size)  # ceil_mode windows may overhang the padding
+    reads = [slice(a * dilation, a * dilation + (out - 1) * stride + 1, stride) for a in range(kernel)]
+    return out, after, reads, np.arange(out) * stride - pad
+
+
+def _pool_pad(x, rows, cols, fill):
+    """x inside a border of `fill`, (before, after) rows and columns; x itself when there is no border."""
+    (top, bottom), (left, right) = rows, cols
+    if not (top or bottom or left or right):
+        return x
+    h, w = x.shape[-2:]
+    padded = np.full(x.shape[:-2] + (top + h + bottom, left + w + right), fill, dtype=np.float64)
+    padded[..., top:top + h, left:left + w] = x
+    return padded
+
+
+def _pool_views(xp, rows, cols):
+    """Per kernel offset, row-major: the strided view of xp holding that offset of every window."""
+    return [xp[..., r, c] for r in rows for c in cols]
+
+
+def _pool_first_inside(size, kernel, dilation, starts):
+    """Per window along one axis, its first kernel offset that falls inside the input."""
+    positions = starts[:, None] + np.arange(kernel) * dilation
+    return np.argmax((positions >= 0) & (positions < size), axis=1)  # argmax: the first True
+
+
+def _pool_max_winner(xp, rows, cols, first):
+    """Per window, the kernel offset (row-major) torch routes its gradient to. torch's scan starts at
+    the window's first position inside the input with best = -inf and moves on when `value > best or
+    isnan(value)`: the first maximum wins, the last NaN, and an all -inf window keeps its first position.
+    Padding reads as -inf, so it never wins. Arithmetic, not masked writes (several times faster):
+    offsets grow, so a move is a maximum with the offset; NaNs, rare, are routed afterwards."""
+    views = _pool_views(xp, rows, cols)
+    best = np.full(views[0].shape, -np.inf)
+    winner = np.empty(views[0].shape, dtype=np.intp)
+    winner[...] = first
+    for offset, value in enumerate(views):
+        np.maximum(winner, (value > best) * offset, out=winner)
+        np.maximum(best, value, out=best)  # a NaN sticks, as torch's best after a NaN
+    if np.isnan(best).any():
+        for offset, value in enumerate(views):
+            winner = np.where(np.isnan(value), offset, winner)
+    return winner
+
+
+def _max_pool2d_forward(x, *, kernel_size, stride, padding, dilation, ceil_mode):
+    """Each window's maximum (NaN if it holds one, as torch); padding reads as -inf."""
+    h, w = x.shape[-2:]
+    _, bottom, rows, _ = _pool_axis(h, kernel_size[0], stride[0], padding[0], dilation[0], ceil_mode)
+    _, right, cols, _ = _pool_axis(w, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
+    xp = _pool_pad(x, (padding[0], bottom), (padding[1], right), -np.inf)
+    views = _pool_views(xp, rows, cols)
+    out = views[0].copy()
+    for value in views[1:]:
+        np.maximum(out, value, out=out)
+    return out
+
+
+def _max_pool2d_backward(delta, x, out, *, want_input=True, kernel_size, stride, padding, dilation, ceil_mode):
+    """Each window's delta goes to the position torch's scan picks (`_pool_max_winner`); overlapping
+    windows add up. The winners are recomputed from x, so ties and NaNs route exactly as in torch."""
+    if not want_input:
+        return (None,)
+    h, w = x.shape[-2:]
+    _, bottom, rows, row_starts = _pool_axis(h, kernel_size[0], stride[0], padding[0], dilation[0], ceil_mode)
+    _, right, cols, col_starts = _pool_axis(w, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
+    first_row = _pool_first_inside(h, kernel_size[0], dilation[0], row_starts)
+    first_col = _pool_first_inside(w, kernel_size[1], dilation[1], col_starts)
+    batch = np.broadcast_shapes(x.shape[:-2], delta.shape[:-2])
+    xp = _pool_pad(np.broadcast_to(x, batch + (h, w)), (padding[0], bottom), (padding[1], right), -np.inf)
+    winner = _pool_max_winner(xp, rows, cols, first_row[:, None] * kernel_size[1] + first_col)
+    dxp = np.zeros(xp.shape)
+    finite = np.isfinite(delta).all()  # then delta * 0 is 0 off the route; np.where is several times slower
+    for offset, target in enumerate(_pool_views(dxp, rows, cols)):
+        routed = winner == offset
+        target += delta * routed if finite else np.where(routed, delta, 0.0)
+    return (dxp[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w],)
+
+
+def _pool_avg_divisor(size, kernel, pad, starts, count_include_pad):
+    """Per window along one axis, torch's divisor factor: the window clipped to input + padding
+    (count_include_pad; never the ceil_mode overhang), or to the input alone."""
+    ends = np.minimum(starts + kernel, size + pad)
+    if count_include_pad:
+        return ends - starts
+    return np.minimum(ends, size) - np.maximum(starts, 0)
+
+
+def _avg_pool2d_forward(x, *, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """Each window's sum over its positions inside the input, divided by torch's divisor."""
+    h, w = x.shape[-2:]
+    _, bottom, rows, row_starts = _pool_axis(h, kernel_size[0], stride[0], padding[0], 1, ceil_mode)
+    _, right, cols, col_starts = _pool_axis(w, kernel_size[1], stride[1], padding[1], 1, ceil_mode)
+    xp = _pool_pad(x, (padding[0], bottom), (padding[1], right), 0.0)
+    views = _pool_views(xp, rows, cols)
+    total = views[0].copy()
+    for value in views[1:]:
+        total += value
+    if divisor_override is not None:
+        return total / divisor_override
+    return total / (_pool_avg_divisor(h, kernel_size[0], padding[0], row_starts, count_include_pad)[:, None]
+                    * _pool_avg_divisor(w, kernel_size[1], padding[1], col_starts, count_include_pad))
+
+
+def _avg_pool2d_backward(delta, x, out, *, want_input=True, kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, divisor_override):
+    """Each window's delta / divisor goes to every position of the window inside the input;
+    overlapping windows add up."""
+    if not want_input:
+        return (None,)
+    h, w = x.shape[-2:]
+    _, bottom, rows, row_starts = _pool_axis(h, kernel_size[0], stride[0], padding[0], 1, ceil_mode)
+    _, right, cols, col_starts = _pool_axis(w, kernel_size[1], stride[1], padding[1], 1, ceil_mode)
+    if divisor_override is not None:
+        share = delta / divisor_override
+    else:
+        share = delta / (_pool_avg_divisor(h, kernel_size[0], padding[0], row_starts, count_include_pad)[:, None]
+                         * _pool_avg_divisor(w, kernel_size[1], padding[1], col_starts, count_include_pad))
+    batch = np.broadcast_shapes(x.shape[:-2], delta.shape[:-2])
+    dxp = np.zeros(batch + (padding[0] + h + bottom, padding[1] + w + right))
+    for target in _pool_views(dxp, rows, cols):
+        target += share
+    return (dxp[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w],)
+
+
+MaxPool2d.array_twin = {"forward": _max_pool2d_forward, "backward": _max_pool2d_backward}
+AvgPool2d.array_twin = {"forward": _avg_pool2d_forward, "backward": _avg_pool2d_backward}
