@@ -11,6 +11,7 @@ from . import options as opt
 from .base import Gradients, Layer
 from .geometry import conv_formula, conv_out_size, per_axis, taps
 from .indexing import COL, ROW, at, linear, tap, tap_tex
+from .windows import _pad_images, _unpad_images, _window_add, _window_view
 
 
 class Conv2d(Layer):
@@ -168,6 +169,11 @@ class Conv2d(Layer):
             grads["bias"] = tensor.vector(tensor.add_all(delta[:, o].reshape(-1)) for o in range(self.out_channels))
         return Gradients(input=tensor.collect(dx), params=grads)
 
+    def array_options(self, in_shape):
+        """Keywords of the array twin: padding as its 4-tuple (top, bottom, left, right), so 'same' stays exact."""
+        return {"stride": tuple(int(v) for v in self.stride), "padding": tuple(int(v) for v in self.padding),
+                "dilation": tuple(int(v) for v in self.dilation), "groups": int(self.groups)}
+
     def torch_module(self):
         import torch
 
@@ -298,3 +304,85 @@ def _input_by_index_form(layer: Conv2d, x, params, delta):
 
 Conv2d.index_rules = {"forward": _forward_by_index_form, "weight": _weight_by_index_form,
                       "bias": _bias_by_index_form, "input": _input_by_index_form}
+
+
+# ---------------------------------------------------------------- array twin: whole float64 arrays, for generated code
+#
+# Every image (a batch entry's sample n) is convolved alone: the batch axes and N merge into one axis of
+# images, each reading its own problem's kernel. Images go through in chunks of a few: a chunk's columns
+# (im2col: each output plane copied once per kernel tap) stay in cache, where one im2col of the whole
+# batch would cost more to write to memory than its matrix products cost to compute.
+
+
+def _conv2d_chunks(images, columns_per_image):
+    """(start, stop) ranges of images whose im2col columns fill about 2 MB (at least one image each)."""
+    size = max(1, 262144 // max(1, columns_per_image))
+    return [(start, min(start + size, images)) for start in range(0, images, size)]
+
+
+def _conv2d_per_problem(array, batch, tail):
+    """array (*its batch, *tail) broadcast to (*batch, *tail) and flattened to (problems, *tail)."""
+    return np.broadcast_to(array, tuple(batch) + tuple(tail)).reshape((-1,) + tuple(tail))
+
+
+def _conv2d_forward(x, weight, bias=None, *, stride, padding, dilation, groups):
+    """sigma (*batch, N, O, OH, OW) of x (*bx, N, C, H, W) and weight (*bw, O, C/g, kh, kw), batch axes broadcast.
+
+    Per chunk of images: the windows copied once into columns (C/g*kh*kw, OH*OW) per group, and one
+    matrix product with the kernel; the bias is added while the chunk is still in cache.
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    out_channels, per_group, kh, kw = weight.shape[-4:]
+    n, channels, height, width = x.shape[-4:]
+    batch = np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], () if bias is None else np.shape(bias)[:-1])
+    padded = _pad_images(x, tuple(batch) + (n, channels, height, width), padding).reshape(
+        (-1, channels) + (height + padding[0] + padding[1], width + padding[2] + padding[3]))
+    windows = _window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
+    oh, ow = windows.shape[-2:]
+    kernels = _conv2d_per_problem(weight, batch, weight.shape[-4:]).reshape(-1, groups, out_channels // groups, per_group * kh * kw)
+    if bias is not None:
+        biases = _conv2d_per_problem(bias, batch, (out_channels,)).reshape(-1, groups, out_channels // groups, 1)
+    out = np.empty((len(padded), groups, out_channels // groups, oh * ow))
+    for start, stop in _conv2d_chunks(len(padded), channels * kh * kw * oh * ow):
+        problem = np.arange(start, stop) // n
+        columns = np.ascontiguousarray(windows[start:stop]).reshape(stop - start, groups, per_group * kh * kw, oh * ow)
+        np.matmul(kernels[problem], columns, out=out[start:stop])
+        if bias is not None:
+            out[start:stop] += biases[problem]
+    return out.reshape(tuple(batch) + (n, out_channels, oh, ow))
+
+
+def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, stride, padding, dilation, groups):
+    """(dx or None, dweight[, dbias]) of each problem from delta (*batch, N, O, OH, OW); summed over N, never over batch.
+
+    Per chunk of images, with the forward's columns built again: dweight = delta @ columns^T (one product per
+    image, summed over N at the end), dx = col2im(kernel^T @ delta) added back into the padded input.
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    delta = np.asarray(delta, dtype=np.float64)
+    out_channels, per_group, kh, kw = weight.shape[-4:]
+    n, channels, height, width = x.shape[-4:]
+    oh, ow = delta.shape[-2:]
+    batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], delta.shape[:-4],
+                                      () if bias is None else np.shape(bias)[:-1]))
+    padded = _pad_images(x, batch + (n, channels, height, width), padding).reshape(
+        (-1, channels) + (height + padding[0] + padding[1], width + padding[2] + padding[3]))
+    windows = _window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
+    kernels = _conv2d_per_problem(weight, batch, weight.shape[-4:]).reshape(-1, groups, out_channels // groups, per_group * kh * kw)
+    deltas = _conv2d_per_problem(delta, batch, (n, out_channels, oh, ow)).reshape(-1, groups, out_channels // groups, oh * ow)
+    dkernels = np.empty((len(padded), groups, out_channels // groups, per_group * kh * kw))
+    dpadded = np.zeros_like(padded) if want_input else None
+    for start, stop in _conv2d_chunks(len(padded), channels * kh * kw * oh * ow):
+        columns = np.ascontiguousarray(windows[start:stop]).reshape(stop - start, groups, per_group * kh * kw, oh * ow)
+        np.matmul(deltas[start:stop], columns.swapaxes(-1, -2), out=dkernels[start:stop])
+        if want_input:
+            planes = np.matmul(kernels[np.arange(start, stop) // n].swapaxes(-1, -2), deltas[start:stop])
+            _window_add(dpadded[start:stop], planes.reshape(stop - start, channels, kh, kw, oh, ow), stride, dilation)
+    dweight = dkernels.reshape(batch + (n,) + weight.shape[-4:]).sum(axis=-5)
+    dx = None if dpadded is None else _unpad_images(dpadded, padding).reshape(batch + (n, channels, height, width))
+    if bias is None:
+        return dx, dweight
+    return dx, dweight, deltas.reshape(batch + (n, out_channels, oh * ow)).sum(axis=(-3, -1))
+
+
+Conv2d.array_twin = {"forward": _conv2d_forward, "backward": _conv2d_backward}
