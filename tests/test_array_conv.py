@@ -1,0 +1,170 @@
+"""Conv2d's NumPy array twin (ops/conv.py, generated code at scale) against torch autograd and the engine.
+
+The twins are called as generated code holds them: rebuilt from their source text (with the
+module-level helpers they call) in a namespace holding only `np`, with the options from
+`Conv2d.array_options`. Arrays carry batch axes in front; every batch entry is its own
+problem, checked against its own torch autograd call in float64 with a random delta.
+"""
+
+import builtins
+import dis
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from symgrad.ops import Conv2d
+from symgrad.ops.conv import _conv2d_backward, _conv2d_forward
+
+TOLERANCE = {"rtol": 1e-12, "atol": 1e-12}
+
+
+# ---------------------------------------------------------------- the twins as generated code copies them
+
+def _globals_read(code) -> set[str]:
+    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    return names.union(*(_globals_read(c) for c in code.co_consts if inspect.iscode(c)))
+
+
+def _rebuilt(function):
+    """`function` rebuilt from its source and its helpers' sources alone, in a namespace holding only np."""
+    sources, todo = {}, [function]
+    while todo:
+        f = todo.pop()
+        if f.__name__ in sources:
+            continue
+        assert f.__closure__ is None, f"{f.__name__} is a closure"
+        sources[f.__name__] = inspect.getsource(f)
+        for name in sorted(_globals_read(f.__code__) - {"np"} - set(dir(builtins))):
+            helper = f.__globals__.get(name)
+            assert name.startswith("_") and inspect.isfunction(helper) and helper.__module__.startswith("symgrad.ops"), \
+                f"{f.__name__} reads the global {name!r}: only np and module-level _functions can be copied"
+            todo.append(helper)
+    namespace = {"np": np}
+    for source in sources.values():
+        exec(compile(source, "<generated>", "exec"), namespace)
+    return namespace[function.__name__]
+
+
+FORWARD, BACKWARD = _rebuilt(_conv2d_forward), _rebuilt(_conv2d_backward)
+
+
+def test_the_twin_is_declared_and_copies_with_its_window_helpers_only():
+    assert Conv2d.array_twin == {"forward": _conv2d_forward, "backward": _conv2d_backward}
+    helpers = {name for name in _globals_read(_conv2d_backward.__code__) if name.startswith("_")}
+    assert {"_window_view", "_window_add", "_pad_images"} <= helpers
+
+
+# ---------------------------------------------------------------- the reference: torch, one problem at a time
+
+def _torch(layer, x, weight, bias, delta):
+    """(out, dx, dweight[, dbias]) of one problem by torch autograd in float64."""
+    F = torch.nn.functional
+    leaves = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, weight, bias) if a is not None]
+    with warnings.catch_warnings():  # torch's note that 'same' with an even kernel pads a copy
+        warnings.simplefilter("ignore", UserWarning)
+        out = F.conv2d(leaves[0], leaves[1], leaves[2] if bias is not None else None, stride=layer.stride,
+                       padding=layer.padding_option(), dilation=layer.dilation, groups=layer.groups)
+    grads = torch.autograd.grad(out, leaves, grad_outputs=torch.tensor(delta))
+    return [out.detach().numpy()] + [g.numpy() for g in grads]
+
+
+def _check_against_torch(layer, in_shape, x_batch, weight_batch, bias_batch, seed=0):
+    """Forward and backward of the twin on batched arrays, every problem against its own torch call."""
+    rng = np.random.default_rng(seed)
+    shapes = layer.parameter_shapes()
+    x = rng.standard_normal(tuple(x_batch) + tuple(in_shape))
+    weight = rng.standard_normal(tuple(weight_batch) + shapes["weight"])
+    bias = rng.standard_normal(tuple(bias_batch) + shapes["bias"]) if layer.bias else None
+    batch = np.broadcast_shapes(x_batch, weight_batch, bias_batch if layer.bias else ())
+    options = layer.array_options(tuple(in_shape))
+
+    out = FORWARD(x, weight, bias, **options)
+    assert out.shape == tuple(batch) + layer.output_shape(tuple(in_shape))
+    delta = rng.standard_normal(out.shape)
+    grads = BACKWARD(delta, x, out, weight, bias, **options)
+    assert len(grads) == (3 if layer.bias else 2)
+    for index in np.ndindex(*batch):
+        problem = [None if a is None else np.broadcast_to(a, tuple(batch) + a.shape[a.ndim - rank:])[index]
+                   for a, rank in ((x, 4), (weight, 4), (bias, 1))]
+        expected = _torch(layer, *problem, delta[index])
+        np.testing.assert_allclose(out[index], expected[0], **TOLERANCE)
+        for got, want in zip(grads, expected[1:]):
+            assert got[index].shape == want.shape
+            np.testing.assert_allclose(got[index], want, **TOLERANCE)
+    return x, weight, bias, out, delta, grads
+
+
+# ---------------------------------------------------------------- options x batch layouts
+
+LAYERS = {
+    "plain": (lambda: Conv2d(1, 6, 5), (1, 1, 9, 8)),
+    "stride, padding, N=2": (lambda: Conv2d(2, 3, 3, stride=(2, 3), padding=(1, 2)), (2, 2, 9, 10)),
+    "same, even kernel, dilation": (lambda: Conv2d(3, 4, (2, 4), padding="same", dilation=(2, 1)), (2, 3, 7, 8)),
+    "groups 2, no bias": (lambda: Conv2d(4, 6, 3, groups=2, bias=False), (3, 4, 6, 7)),
+    "groups 3, stride, dilation, padding": (lambda: Conv2d(6, 9, (3, 2), stride=2, padding=1, dilation=2, groups=3),
+                                            (2, 6, 9, 8)),
+    "depthwise 1x1": (lambda: Conv2d(3, 6, 1, groups=3), (1, 3, 4, 5)),
+    "kernel covers the input": (lambda: Conv2d(2, 2, 4, bias=False), (2, 2, 4, 4)),
+    "stride past the kernel, rows left over": (lambda: Conv2d(1, 2, 2, stride=3, padding=(0, 1)), (1, 1, 8, 7)),
+}
+
+BATCHES = {  # (x, weight, bias) batch axes
+    "none": ((), (), ()),
+    "x only": ((3,), (), ()),
+    "weight only": ((), (3,), ()),
+    "x and weight": ((3,), (3,), ()),
+    "two axes": ((2, 3), (3,), ()),
+    "bias only": ((), (), (2,)),
+    "all three, broadcast": ((2, 1), (1, 3), (3,)),
+}
+
+
+@pytest.mark.parametrize("batches", BATCHES.values(), ids=BATCHES.keys())
+@pytest.mark.parametrize("layer", LAYERS.values(), ids=LAYERS.keys())
+def test_twin_matches_torch_per_problem(layer, batches):
+    make, in_shape = layer
+    _check_against_torch(make(), in_shape, *batches)
+
+
+def test_without_the_input_gradient_the_same_parameter_gradients():
+    layer = Conv2d(4, 6, 3, stride=2, padding=1, groups=2)
+    x, weight, bias, out, delta, grads = _check_against_torch(layer, (2, 4, 7, 6), (3,), (), ())
+    options = layer.array_options((2, 4, 7, 6))
+    dx, dweight, dbias = BACKWARD(delta, x, out, weight, bias, want_input=False, **options)
+    assert dx is None
+    np.testing.assert_array_equal(dweight, grads[1])
+    np.testing.assert_array_equal(dbias, grads[2])
+
+
+def test_array_options_are_plain_literals_with_the_exact_padding():
+    options = Conv2d(2, 4, (2, 4), padding="same", dilation=(3, 1), groups=2).array_options((1, 2, 5, 5))
+    assert options == {"stride": (1, 1), "padding": (1, 2, 1, 2), "dilation": (3, 1), "groups": 2}
+    assert all(type(v) is int for value in options.values() for v in (value if isinstance(value, tuple) else [value]))
+
+
+# ---------------------------------------------------------------- the same layout as the symbolic engine
+
+def test_twin_agrees_with_the_engine_on_numbers():
+    """The engine's Conv2d.forward/backward on SymPy integers give the twin's numbers, entry by entry."""
+    layer = Conv2d(4, 2, (2, 3), stride=(1, 2), padding=(1, 0), dilation=(2, 1), groups=2)
+    rng = np.random.default_rng(7)
+    values = {"x": rng.integers(-3, 4, (2, 4, 5, 6)), "weight": rng.integers(-3, 4, (2, 2, 2, 3)),
+              "bias": rng.integers(-3, 4, (2,))}
+    symbolic = {name: np.vectorize(sp.Integer, otypes=[object])(v) for name, v in values.items()}
+    params = {"weight": symbolic["weight"], "bias": symbolic["bias"]}
+    out = layer.forward(symbolic["x"], params)
+    delta_values = rng.integers(-3, 4, out.shape)
+    engine = layer.backward(np.vectorize(sp.Integer, otypes=[object])(delta_values), symbolic["x"], out, params)
+
+    options = layer.array_options((2, 4, 5, 6))
+    numbers = [values[name].astype(float) for name in ("x", "weight", "bias")]
+    twin_out = FORWARD(*numbers, **options)
+    np.testing.assert_array_equal(twin_out, out.astype(float))
+    dx, dweight, dbias = BACKWARD(delta_values.astype(float), numbers[0], twin_out, *numbers[1:], **options)
+    np.testing.assert_array_equal(dx, engine.input.astype(float))
+    np.testing.assert_array_equal(dweight, engine.params["weight"].astype(float))
+    np.testing.assert_array_equal(dbias, engine.params["bias"].astype(float))
