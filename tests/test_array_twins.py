@@ -19,7 +19,7 @@ import sympy as sp
 import torch
 
 import symgrad.ops
-from symgrad.ops import CrossEntropyLoss, Flatten, L1Loss, Linear, MSELoss, ReLU, Sigmoid, Sum, Tanh
+from symgrad.ops import LAYERS, LOSSES, CrossEntropyLoss, Flatten, L1Loss, Linear, MSELoss, ReLU, Sigmoid, Sum, Tanh
 
 MINE = [ReLU, Sigmoid, Tanh, Flatten, Linear, Sum, MSELoss, L1Loss, CrossEntropyLoss]
 BATCHES = [(), (3,), (2, 3)]
@@ -49,8 +49,10 @@ def _copied_sources(function) -> dict[str, str]:
             if hasattr(builtins, name):
                 continue
             helper = f.__globals__.get(name)
-            assert name.startswith("_") and inspect.isfunction(helper) and helper.__module__ == f.__module__, \
-                f"{f.__name__} uses the global {name!r}: only np and module-level _functions can be copied"
+            home = getattr(helper, "__module__", "")
+            assert name.startswith("_") and inspect.isfunction(helper) and home.startswith("symgrad.ops.") \
+                and getattr(importlib.import_module(home), name) is helper, \
+                f"{f.__name__} uses the global {name!r}: only np and module-level _functions of symgrad/ops are copied"
             todo.append(helper)
     return sources
 
@@ -324,3 +326,15 @@ def test_loss_twins_agree_with_the_engine(loss, out_shape):
     for b, (_, _, engine_value, engine_grad) in enumerate(problems):
         np.testing.assert_allclose(value[b], float(engine_value), **TOLERANCE)
         np.testing.assert_allclose(grad[b], _floats(engine_grad), **TOLERANCE)
+
+
+# ---------------------------------------------------------------- every registered op
+
+@pytest.mark.parametrize("cls", [*LAYERS.values(), *LOSSES.values()], ids=lambda c: c.type_name)
+def test_every_registered_op_has_array_twins_generated_code_can_copy(cls):
+    assert callable(cls.__dict__.get("array_twin", {}).get("forward"))
+    assert callable(cls.__dict__.get("array_twin", {}).get("backward"))
+    defined = [name for name, _ in _ops_functions()]
+    for function in cls.array_twin.values():
+        for name in _copied_sources(function):
+            assert defined.count(name) == 1, f"{name} is defined {defined.count(name)} times in symgrad/ops"
