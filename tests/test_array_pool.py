@@ -145,6 +145,20 @@ def test_max_pool_padding_never_wins_over_inf_inputs():
     assert dx.sum() == delta.sum()  # nothing is lost in the padding
 
 
+def test_max_pool_kernel_of_more_than_127_offsets():
+    """Winner offsets past int8 (12 x 12 kernel, overlapping, padded) still route as torch."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 3, (1, 2, 15, 14)).astype(np.float64)
+    layer = MaxPool2d(12, stride=(3, 1), padding=6, ceil_mode=True)
+    out = MaxPool2d.array_twin["forward"](x, **layer.array_options())
+    delta = rng.standard_normal(out.shape)
+    (dx,) = MaxPool2d.array_twin["backward"](delta, x, out, **layer.array_options())
+    expected_out, expected_dx = _torch_pool(MaxPool2d, x, delta, {"kernel_size": 12, "stride": (3, 1), "padding": 6,
+                                                                  "ceil_mode": True})
+    np.testing.assert_array_equal(out, expected_out)
+    np.testing.assert_allclose(dx, expected_dx, rtol=1e-12, atol=1e-12)
+
+
 def test_max_pool_non_finite_delta_reaches_only_the_winners():
     """delta * 0 would be NaN off the route; torch leaves those positions 0."""
     rng = np.random.default_rng(5)
@@ -158,11 +172,12 @@ def test_max_pool_non_finite_delta_reaches_only_the_winners():
             np.testing.assert_allclose(dx[b], _torch_pool(MaxPool2d, x[b], delta[b], options)[1], rtol=1e-12, equal_nan=True)
 
 
-@pytest.mark.parametrize("kind", [MaxPool2d, AvgPool2d])
-def test_batch_axes_broadcast_between_x_and_delta(kind):
-    """x without batch axes shared by a batch of deltas: one gradient per delta."""
+@pytest.mark.parametrize("layer", [MaxPool2d(3, stride=2, padding=1, ceil_mode=True), MaxPool2d(2),
+                                   AvgPool2d(3, stride=2, padding=1, ceil_mode=True), AvgPool2d(2)], ids=repr)
+def test_batch_axes_broadcast_between_x_and_delta(layer):
+    """x without batch axes shared by a batch of deltas: one gradient per delta (overlapping windows or not)."""
     rng = np.random.default_rng(7)
-    layer = kind(3, stride=2, padding=1, ceil_mode=True)
+    kind = type(layer)
     x = rng.integers(-2, 3, (1, 2, 6, 7)).astype(np.float64)
     out = kind.array_twin["forward"](x, **layer.array_options())
     delta = rng.standard_normal((4,) + out.shape)

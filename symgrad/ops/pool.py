@@ -335,15 +335,15 @@ AvgPool2d.index_rules = {"forward": _avg_forward_by_index_form, "input": _avg_in
 # every window, so the loops run over the kh*kw offsets, never over output positions.
 
 def _pool_axis(size, kernel, stride, pad, dilation, ceil_mode):
-    """One axis of torch's window grid: (output length, padding needed after the input, per kernel
-    offset the strided slice of the padded input it reads, window starts in input coordinates)."""
+    """One axis of torch's window grid: (padding needed after the input, per kernel offset the strided
+    slice of the padded input it reads, the window starts in input coordinates)."""
     span = dilation * (kernel - 1)
     out = (size + 2 * pad - span - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
     if ceil_mode and (out - 1) * stride >= size + pad:
         out -= 1  # torch drops a last window that would start in the right padding
     after = max(0, (out - 1) * stride + span + 1 - pad - size)  # ceil_mode windows may overhang the padding
     reads = [slice(a * dilation, a * dilation + (out - 1) * stride + 1, stride) for a in range(kernel)]
-    return out, after, reads, np.arange(out) * stride - pad
+    return after, reads, np.arange(out) * stride - pad
 
 
 def _pool_pad(x, rows, cols, fill):
@@ -368,18 +368,24 @@ def _pool_first_inside(size, kernel, dilation, starts):
     return np.argmax((positions >= 0) & (positions < size), axis=1)  # argmax: the first True
 
 
+def _pool_disjoint(kernel_size, stride, dilation):
+    """Whether no input position lies in two windows: then each offset's view of the gradient can be
+    written, not added to (a strided read-modify-write and a temporary less)."""
+    return all(s > d * (k - 1) for k, s, d in zip(kernel_size, stride, dilation))
+
+
 def _pool_max_winner(xp, rows, cols, first):
     """Per window, the kernel offset (row-major) torch routes its gradient to. torch's scan starts at
     the window's first position inside the input with best = -inf and moves on when `value > best or
     isnan(value)`: the first maximum wins, the last NaN, and an all -inf window keeps its first position.
-    Padding reads as -inf, so it never wins. Arithmetic, not masked writes (several times faster):
-    offsets grow, so a move is a maximum with the offset; NaNs, rare, are routed afterwards."""
+    Padding reads as -inf, so it never wins. Arithmetic on small integers, not masked writes (several
+    times faster): offsets grow, so a move is a maximum with the offset; NaNs, rare, are routed afterwards."""
     views = _pool_views(xp, rows, cols)
-    best = np.full(views[0].shape, -np.inf)
-    winner = np.empty(views[0].shape, dtype=np.intp)
+    winner = np.empty(views[0].shape, dtype=np.int8 if len(views) < 128 else np.intp)
     winner[...] = first
-    for offset, value in enumerate(views):
-        np.maximum(winner, (value > best) * offset, out=winner)
+    best = views[0].copy()  # the scan's first step; the winner stays `first`, which is 0 when offset 0 is inside
+    for offset, value in enumerate(views[1:], 1):
+        np.maximum(winner, np.multiply(value > best, offset, dtype=winner.dtype), out=winner)
         np.maximum(best, value, out=best)  # a NaN sticks, as torch's best after a NaN
     if np.isnan(best).any():
         for offset, value in enumerate(views):
@@ -390,8 +396,8 @@ def _pool_max_winner(xp, rows, cols, first):
 def _max_pool2d_forward(x, *, kernel_size, stride, padding, dilation, ceil_mode):
     """Each window's maximum (NaN if it holds one, as torch); padding reads as -inf."""
     h, w = x.shape[-2:]
-    _, bottom, rows, _ = _pool_axis(h, kernel_size[0], stride[0], padding[0], dilation[0], ceil_mode)
-    _, right, cols, _ = _pool_axis(w, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
+    bottom, rows, _ = _pool_axis(h, kernel_size[0], stride[0], padding[0], dilation[0], ceil_mode)
+    right, cols, _ = _pool_axis(w, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
     xp = _pool_pad(x, (padding[0], bottom), (padding[1], right), -np.inf)
     views = _pool_views(xp, rows, cols)
     out = views[0].copy()
@@ -406,23 +412,31 @@ def _max_pool2d_backward(delta, x, out, *, want_input=True, kernel_size, stride,
     if not want_input:
         return (None,)
     h, w = x.shape[-2:]
-    _, bottom, rows, row_starts = _pool_axis(h, kernel_size[0], stride[0], padding[0], dilation[0], ceil_mode)
-    _, right, cols, col_starts = _pool_axis(w, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
+    bottom, rows, row_starts = _pool_axis(h, kernel_size[0], stride[0], padding[0], dilation[0], ceil_mode)
+    right, cols, col_starts = _pool_axis(w, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
     first_row = _pool_first_inside(h, kernel_size[0], dilation[0], row_starts)
     first_col = _pool_first_inside(w, kernel_size[1], dilation[1], col_starts)
     batch = np.broadcast_shapes(x.shape[:-2], delta.shape[:-2])
     xp = _pool_pad(np.broadcast_to(x, batch + (h, w)), (padding[0], bottom), (padding[1], right), -np.inf)
     winner = _pool_max_winner(xp, rows, cols, first_row[:, None] * kernel_size[1] + first_col)
     dxp = np.zeros(xp.shape)
-    finite = np.isfinite(delta).all()  # then delta * 0 is 0 off the route; np.where is several times slower
+    finite = np.isfinite(delta).all()  # then delta * 0 is 0 off the route, and multiplying beats np.where
+    disjoint = _pool_disjoint(kernel_size, stride, dilation)
+    share = None if disjoint else np.empty(winner.shape)
     for offset, target in enumerate(_pool_views(dxp, rows, cols)):
         routed = winner == offset
-        target += delta * routed if finite else np.where(routed, delta, 0.0)
+        into = target if disjoint else share
+        if finite:
+            np.multiply(delta, routed, out=into)
+        else:
+            into[...] = np.where(routed, delta, 0.0)
+        if not disjoint:
+            target += share
     return (dxp[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w],)
 
 
-def _pool_avg_divisor(size, kernel, pad, starts, count_include_pad):
-    """Per window along one axis, torch's divisor factor: the window clipped to input + padding
+def _pool_avg_count(size, kernel, pad, starts, count_include_pad):
+    """Per window along one axis, its length as torch's divisor counts it: clipped to input + padding
     (count_include_pad; never the ceil_mode overhang), or to the input alone."""
     ends = np.minimum(starts + kernel, size + pad)
     if count_include_pad:
@@ -430,20 +444,26 @@ def _pool_avg_divisor(size, kernel, pad, starts, count_include_pad):
     return np.minimum(ends, size) - np.maximum(starts, 0)
 
 
+def _pool_avg_divisor(shape, kernel_size, padding, row_starts, col_starts, count_include_pad, divisor_override):
+    """torch's divisor of each window (an (OH, OW) array), or divisor_override."""
+    if divisor_override is not None:
+        return divisor_override
+    return (_pool_avg_count(shape[0], kernel_size[0], padding[0], row_starts, count_include_pad)[:, None]
+            * _pool_avg_count(shape[1], kernel_size[1], padding[1], col_starts, count_include_pad))
+
+
 def _avg_pool2d_forward(x, *, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
     """Each window's sum over its positions inside the input, divided by torch's divisor."""
     h, w = x.shape[-2:]
-    _, bottom, rows, row_starts = _pool_axis(h, kernel_size[0], stride[0], padding[0], 1, ceil_mode)
-    _, right, cols, col_starts = _pool_axis(w, kernel_size[1], stride[1], padding[1], 1, ceil_mode)
+    bottom, rows, row_starts = _pool_axis(h, kernel_size[0], stride[0], padding[0], 1, ceil_mode)
+    right, cols, col_starts = _pool_axis(w, kernel_size[1], stride[1], padding[1], 1, ceil_mode)
     xp = _pool_pad(x, (padding[0], bottom), (padding[1], right), 0.0)
     views = _pool_views(xp, rows, cols)
     total = views[0].copy()
     for value in views[1:]:
         total += value
-    if divisor_override is not None:
-        return total / divisor_override
-    return total / (_pool_avg_divisor(h, kernel_size[0], padding[0], row_starts, count_include_pad)[:, None]
-                    * _pool_avg_divisor(w, kernel_size[1], padding[1], col_starts, count_include_pad))
+    return total / _pool_avg_divisor((h, w), kernel_size, padding, row_starts, col_starts, count_include_pad,
+                                     divisor_override)
 
 
 def _avg_pool2d_backward(delta, x, out, *, want_input=True, kernel_size, stride, padding, ceil_mode,
@@ -453,17 +473,18 @@ def _avg_pool2d_backward(delta, x, out, *, want_input=True, kernel_size, stride,
     if not want_input:
         return (None,)
     h, w = x.shape[-2:]
-    _, bottom, rows, row_starts = _pool_axis(h, kernel_size[0], stride[0], padding[0], 1, ceil_mode)
-    _, right, cols, col_starts = _pool_axis(w, kernel_size[1], stride[1], padding[1], 1, ceil_mode)
-    if divisor_override is not None:
-        share = delta / divisor_override
-    else:
-        share = delta / (_pool_avg_divisor(h, kernel_size[0], padding[0], row_starts, count_include_pad)[:, None]
-                         * _pool_avg_divisor(w, kernel_size[1], padding[1], col_starts, count_include_pad))
+    bottom, rows, row_starts = _pool_axis(h, kernel_size[0], stride[0], padding[0], 1, ceil_mode)
+    right, cols, col_starts = _pool_axis(w, kernel_size[1], stride[1], padding[1], 1, ceil_mode)
+    share = delta / _pool_avg_divisor((h, w), kernel_size, padding, row_starts, col_starts, count_include_pad,
+                                      divisor_override)
     batch = np.broadcast_shapes(x.shape[:-2], delta.shape[:-2])
     dxp = np.zeros(batch + (padding[0] + h + bottom, padding[1] + w + right))
+    disjoint = _pool_disjoint(kernel_size, stride, (1, 1))
     for target in _pool_views(dxp, rows, cols):
-        target += share
+        if disjoint:
+            target[...] = share
+        else:
+            target += share
     return (dxp[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w],)
 
 
