@@ -5,7 +5,7 @@ ceil_mode with partial last windows, count_include_pad, divisor_override); input
 small integers so that windows tie often, and max pooling also gets NaN and -inf
 entries and whole -inf windows, where torch's routing is the reference. Every problem
 of a batch is its own torch autograd call. The twins are called with the layer's
-`array_options()`, so the option mapping is tested too, and once more as the
+`array_options(shape)`, so the option mapping is tested too, and once more as the
 standalone source that generated modules carry.
 """
 
@@ -74,6 +74,15 @@ def _torch_pool(kind, x, delta, options):
     return out.detach().numpy(), xt.grad.numpy()
 
 
+def _forward(layer, x):
+    """The layer's array twin, called as generated code calls it: with the options for one problem's shape."""
+    return type(layer).array_twin["forward"](x, **layer.array_options(x.shape[-4:]))
+
+
+def _backward(layer, delta, x, out, **keywords):
+    return type(layer).array_twin["backward"](delta, x, out, **keywords, **layer.array_options(x.shape[-4:]))
+
+
 def _max_input(rng, shape):
     """Small integers (ties), sometimes with NaN and -inf entries or a whole -inf corner."""
     x = rng.integers(-2, 3, shape).astype(np.float64)
@@ -91,14 +100,13 @@ def _max_input(rng, shape):
 
 def _check_against_torch(kind, seed, make_input):
     rng = np.random.default_rng(seed + 1)
-    twin = kind.array_twin
     for number, (layer, options, shape) in enumerate(_layers(kind, seed)):
         batch = BATCHES[number % len(BATCHES)]
         x = make_input(rng, batch + shape)
-        out = twin["forward"](x, **layer.array_options())
+        out = _forward(layer, x)
         assert out.shape == batch + layer.output_shape(shape)
         delta = rng.standard_normal(out.shape)
-        (dx,) = twin["backward"](delta, x, out, **layer.array_options())
+        (dx,) = _backward(layer, delta, x, out)
         assert dx.shape == x.shape
         for b in np.ndindex(*batch):
             expected_out, expected_dx = _torch_pool(kind, x[b], delta[b], options)
@@ -123,8 +131,8 @@ def test_max_pool_nan_routing_is_torchs_last_nan_and_all_inf_keeps_the_first_pos
     x = np.array([[[[3.0, 3.0, nan, 1.0, -inf, -inf],
                     [1.0, 3.0, 2.0, nan, -inf, -inf]]]])
     layer = MaxPool2d(2)
-    out = MaxPool2d.array_twin["forward"](x, **layer.array_options())
-    (dx,) = MaxPool2d.array_twin["backward"](np.array([[[[1.0, 2.0, 4.0]]]]), x, out, **layer.array_options())
+    out = _forward(layer, x)
+    (dx,) = _backward(layer, np.array([[[[1.0, 2.0, 4.0]]]]), x, out)
     np.testing.assert_array_equal(out, [[[[3.0, nan, -inf]]]])
     np.testing.assert_array_equal(dx, [[[[1.0, 0, 0, 0, 4.0, 0], [0, 0, 0, 2.0, 0, 0]]]])
     expected_out, expected_dx = _torch_pool(MaxPool2d, x, np.array([[[[1.0, 2.0, 4.0]]]]), {"kernel_size": 2})
@@ -136,9 +144,9 @@ def test_max_pool_padding_never_wins_over_inf_inputs():
     """A window of -inf inputs next to padding routes to its first input position, as torch."""
     x = np.full((1, 1, 3, 3), -np.inf)
     layer = MaxPool2d(3, stride=1, padding=1)
-    out = MaxPool2d.array_twin["forward"](x, **layer.array_options())
+    out = _forward(layer, x)
     delta = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
-    (dx,) = MaxPool2d.array_twin["backward"](delta, x, out, **layer.array_options())
+    (dx,) = _backward(layer, delta, x, out)
     expected_out, expected_dx = _torch_pool(MaxPool2d, x, delta, {"kernel_size": 3, "stride": 1, "padding": 1})
     np.testing.assert_array_equal(out, expected_out)
     np.testing.assert_array_equal(dx, expected_dx)
@@ -150,9 +158,9 @@ def test_max_pool_kernel_of_more_than_127_offsets():
     rng = np.random.default_rng(4)
     x = rng.integers(0, 3, (1, 2, 15, 14)).astype(np.float64)
     layer = MaxPool2d(12, stride=(3, 1), padding=6, ceil_mode=True)
-    out = MaxPool2d.array_twin["forward"](x, **layer.array_options())
+    out = _forward(layer, x)
     delta = rng.standard_normal(out.shape)
-    (dx,) = MaxPool2d.array_twin["backward"](delta, x, out, **layer.array_options())
+    (dx,) = _backward(layer, delta, x, out)
     expected_out, expected_dx = _torch_pool(MaxPool2d, x, delta, {"kernel_size": 12, "stride": (3, 1), "padding": 6,
                                                                   "ceil_mode": True})
     np.testing.assert_array_equal(out, expected_out)
@@ -164,10 +172,10 @@ def test_max_pool_non_finite_delta_reaches_only_the_winners():
     rng = np.random.default_rng(5)
     x = rng.integers(-2, 3, (2, 1, 2, 6, 6)).astype(np.float64)
     for layer, options in [(MaxPool2d(2), {"kernel_size": 2}), (MaxPool2d(3, 1, 1), {"kernel_size": 3, "stride": 1, "padding": 1})]:
-        out = MaxPool2d.array_twin["forward"](x, **layer.array_options())
+        out = _forward(layer, x)
         delta = rng.standard_normal(out.shape)
         delta[0, 0, 0, 0, 0], delta[1, 0, 1, 1, 1] = np.inf, np.nan
-        (dx,) = MaxPool2d.array_twin["backward"](delta, x, out, **layer.array_options())
+        (dx,) = _backward(layer, delta, x, out)
         for b in range(2):
             np.testing.assert_allclose(dx[b], _torch_pool(MaxPool2d, x[b], delta[b], options)[1], rtol=1e-12, equal_nan=True)
 
@@ -177,22 +185,21 @@ def test_max_pool_non_finite_delta_reaches_only_the_winners():
 def test_batch_axes_broadcast_between_x_and_delta(layer):
     """x without batch axes shared by a batch of deltas: one gradient per delta (overlapping windows or not)."""
     rng = np.random.default_rng(7)
-    kind = type(layer)
     x = rng.integers(-2, 3, (1, 2, 6, 7)).astype(np.float64)
-    out = kind.array_twin["forward"](x, **layer.array_options())
+    out = _forward(layer, x)
     delta = rng.standard_normal((4,) + out.shape)
-    (dx,) = kind.array_twin["backward"](delta, x, out, **layer.array_options())
+    (dx,) = _backward(layer, delta, x, out)
     assert dx.shape == (4,) + x.shape
     for b in range(4):
-        np.testing.assert_allclose(dx[b], kind.array_twin["backward"](delta[b], x, out, **layer.array_options())[0])
+        np.testing.assert_allclose(dx[b], _backward(layer, delta[b], x, out)[0])
 
 
 @pytest.mark.parametrize("kind", [MaxPool2d, AvgPool2d])
 def test_want_input_false_computes_nothing(kind):
     layer = kind(2)
     x = np.ones((1, 1, 4, 4))
-    out = kind.array_twin["forward"](x, **layer.array_options())
-    assert kind.array_twin["backward"](np.ones_like(out), x, out, want_input=False, **layer.array_options()) == (None,)
+    out = _forward(layer, x)
+    assert _backward(layer, np.ones_like(out), x, out, want_input=False) == (None,)
 
 
 def _engine(layer, x, delta):
@@ -217,16 +224,16 @@ def test_twins_match_the_symbolic_engine_with_ties(layer):
     out_shape = layer.output_shape(x.shape)
     delta = rng.integers(-3, 4, out_shape).astype(np.float64)
     expected_out, expected_dx = _engine(layer, x, delta)
-    out = type(layer).array_twin["forward"](x, **layer.array_options())
-    (dx,) = type(layer).array_twin["backward"](delta, x, out, **layer.array_options())
+    out = _forward(layer, x)
+    (dx,) = _backward(layer, delta, x, out)
     np.testing.assert_allclose(out, expected_out, rtol=1e-14, atol=1e-14)  # the engine is exact (rationals)
     np.testing.assert_allclose(dx, expected_dx, rtol=1e-14, atol=1e-14)
 
 
 @pytest.mark.parametrize("layer", [MaxPool2d((2, 3), stride=1, padding=(1, 0), dilation=2, ceil_mode=True),
                                    AvgPool2d(3, 1, 1, True, False, 4)], ids=repr)
-def test_array_options_are_the_twins_keywords_as_python_literals(layer):
-    options = layer.array_options()
+def test_array_keywordsare_the_twins_keywords_as_python_literals(layer):
+    options = layer.array_options((1, 2, 9, 9))
     for function in type(layer).array_twin.values():
         keywords = {name for name, p in inspect.signature(function).parameters.items()
                     if p.kind is p.KEYWORD_ONLY and name != "want_input"}
@@ -276,8 +283,9 @@ def test_twins_run_standalone_and_their_helpers_have_unique_names_across_ops():
     x = rng.integers(-2, 3, (2, 1, 2, 7, 6)).astype(np.float64)
     for layer in (MaxPool2d(3, 2, 1, dilation=(1, 2), ceil_mode=True), AvgPool2d(3, 2, 1, True, False)):
         twin = type(layer).array_twin
-        out = namespace[twin["forward"].__name__](x, **layer.array_options())
-        np.testing.assert_array_equal(out, twin["forward"](x, **layer.array_options()))
+        keywords = layer.array_options(x.shape[-4:])
+        out = namespace[twin["forward"].__name__](x, **keywords)
+        np.testing.assert_array_equal(out, _forward(layer, x))
         delta = rng.standard_normal(out.shape)
-        np.testing.assert_array_equal(namespace[twin["backward"].__name__](delta, x, out, **layer.array_options())[0],
-                                      twin["backward"](delta, x, out, **layer.array_options())[0])
+        np.testing.assert_array_equal(namespace[twin["backward"].__name__](delta, x, out, **keywords)[0],
+                                      _backward(layer, delta, x, out)[0])

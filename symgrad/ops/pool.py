@@ -86,7 +86,8 @@ class MaxPool2d(_Pool2d):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
                 "dilation": self.dilation, "ceil_mode": self.ceil_mode}
 
-    def array_options(self):
+    def array_options(self, in_shape):
+        """The options as the twin takes them; any leading axes are batch axes, so the shape is not needed."""
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
                 "dilation": self.dilation, "ceil_mode": self.ceil_mode}
 
@@ -185,7 +186,8 @@ class AvgPool2d(_Pool2d):
                 "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
                 "divisor_override": self.divisor_override}
 
-    def array_options(self):
+    def array_options(self, in_shape):
+        """The options as the twin takes them (no dilation: torch's AvgPool2d has none)."""
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
                 "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
                 "divisor_override": self.divisor_override}
