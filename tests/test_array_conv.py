@@ -17,7 +17,8 @@ import sympy as sp
 import torch
 
 from symgrad.ops import Conv2d
-from symgrad.ops.conv import _conv2d_backward, _conv2d_forward
+from symgrad.ops.conv import (_conv2d_backward, _conv2d_chunks, _conv2d_forward, _conv2d_input_planes,
+                              _conv2d_input_rows)
 
 TOLERANCE = {"rtol": 1e-12, "atol": 1e-12}
 
@@ -29,8 +30,8 @@ def _globals_read(code) -> set[str]:
     return names.union(*(_globals_read(c) for c in code.co_consts if inspect.iscode(c)))
 
 
-def _rebuilt(function):
-    """`function` rebuilt from its source and its helpers' sources alone, in a namespace holding only np."""
+def _copied_sources(function) -> dict[str, str]:
+    """{name: source} of `function` and every module-level function it calls, as codegen copies them."""
     sources, todo = {}, [function]
     while todo:
         f = todo.pop()
@@ -43,8 +44,13 @@ def _rebuilt(function):
             assert name.startswith("_") and inspect.isfunction(helper) and helper.__module__.startswith("symgrad.ops"), \
                 f"{f.__name__} reads the global {name!r}: only np and module-level _functions can be copied"
             todo.append(helper)
+    return sources
+
+
+def _rebuilt(function):
+    """`function` rebuilt from its source and its helpers' sources alone, in a namespace holding only np."""
     namespace = {"np": np}
-    for source in sources.values():
+    for source in _copied_sources(function).values():
         exec(compile(source, "<generated>", "exec"), namespace)
     return namespace[function.__name__]
 
@@ -54,8 +60,8 @@ FORWARD, BACKWARD = _rebuilt(_conv2d_forward), _rebuilt(_conv2d_backward)
 
 def test_the_twin_is_declared_and_copies_with_its_window_helpers_only():
     assert Conv2d.array_twin == {"forward": _conv2d_forward, "backward": _conv2d_backward}
-    helpers = {name for name in _globals_read(_conv2d_backward.__code__) if name.startswith("_")}
-    assert {"_window_view", "_window_add", "_pad_images"} <= helpers
+    assert {"_window_view", "_window_add", "_pad_images", "_conv2d_input_rows",
+            "_conv2d_input_planes"} <= set(_copied_sources(_conv2d_backward))
 
 
 # ---------------------------------------------------------------- the reference: torch, one problem at a time
@@ -110,6 +116,12 @@ LAYERS = {
     "depthwise 1x1": (lambda: Conv2d(3, 6, 1, groups=3), (1, 3, 4, 5)),
     "kernel covers the input": (lambda: Conv2d(2, 2, 4, bias=False), (2, 2, 4, 4)),
     "stride past the kernel, rows left over": (lambda: Conv2d(1, 2, 2, stride=3, padding=(0, 1)), (1, 1, 8, 7)),
+    # many output channels per input channel: dx by planes (col2im per kernel tap), not by rows
+    "wide, groups 2, stride, dilation": (lambda: Conv2d(2, 12, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2),
+                                                        groups=2), (2, 2, 7, 6)),
+    "wide, same, even kernel": (lambda: Conv2d(1, 8, 2, padding="same", dilation=2, bias=False), (1, 1, 5, 6)),
+    # images large enough for chunks of 4 (of the 3 per problem): chunks end inside problems
+    "several chunks, N=3": (lambda: Conv2d(2, 3, 5, padding=1), (3, 2, 38, 38)),
 }
 
 BATCHES = {  # (x, weight, bias) batch axes
@@ -128,6 +140,27 @@ BATCHES = {  # (x, weight, bias) batch axes
 def test_twin_matches_torch_per_problem(layer, batches):
     make, in_shape = layer
     _check_against_torch(make(), in_shape, *batches)
+
+
+@pytest.mark.parametrize("layer", LAYERS.values(), ids=LAYERS.keys())
+def test_both_input_gradient_rules_agree(layer):
+    """The backward picks one of two ways to dx by shape; each is checked on every layer here."""
+    make, in_shape = layer
+    layer = make()
+    rng = np.random.default_rng(3)
+    n, channels, height, width = in_shape
+    top, bottom, left, right = layer.padding
+    padded_shape = (3 * n, channels, height + top + bottom, width + left + right)
+    weights = rng.standard_normal((3,) + layer.parameter_shapes()["weight"])
+    _, out_channels, oh, ow = layer.output_shape(in_shape)
+    deltas = rng.standard_normal((3 * n, layer.groups, out_channels // layer.groups, oh * ow))
+    arguments = (deltas, weights, padded_shape, n, _conv2d_chunks(3 * n, 1 << 17), layer.stride, layer.dilation)
+    np.testing.assert_allclose(_rebuilt(_conv2d_input_rows)(*arguments), _rebuilt(_conv2d_input_planes)(*arguments),
+                               **TOLERANCE)
+
+
+def test_chunks_end_inside_problems():
+    assert _conv2d_chunks(6, 2 * 5 * 5 * 36 * 36) == [(0, 4), (4, 6)]
 
 
 def test_without_the_input_gradient_the_same_parameter_gradients():

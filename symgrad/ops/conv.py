@@ -309,9 +309,10 @@ Conv2d.index_rules = {"forward": _forward_by_index_form, "weight": _weight_by_in
 # ---------------------------------------------------------------- array twin: whole float64 arrays, for generated code
 #
 # Every image (a batch entry's sample n) is convolved alone: the batch axes and N merge into one axis of
-# images, each reading its own problem's kernel. Images go through in chunks of a few: a chunk's columns
-# (im2col: each output plane copied once per kernel tap) stay in cache, where one im2col of the whole
-# batch would cost more to write to memory than its matrix products cost to compute.
+# images, each reading its own problem's kernel. Images go through in chunks of a few, and every chunk
+# reuses the same few buffers: a chunk's columns (im2col: each output plane copied once per kernel tap)
+# stay in cache, where one im2col of the whole batch would cost more to write to memory (and to map
+# fresh pages for) than its matrix products cost to compute.
 
 
 def _conv2d_chunks(images, columns_per_image):
@@ -325,38 +326,54 @@ def _conv2d_per_problem(array, batch, tail):
     return np.broadcast_to(array, tuple(batch) + tuple(tail)).reshape((-1,) + tuple(tail))
 
 
+def _conv2d_images(x, batch, padding):
+    """x broadcast to the batch and padded, as images (I, C, Hp, Wp): batch axes and N merged."""
+    top, bottom, left, right = padding
+    n, channels, height, width = x.shape[-4:]
+    padded = _pad_images(x, tuple(batch) + (n, channels, height, width), padding)
+    return padded.reshape(-1, channels, height + top + bottom, width + left + right)
+
+
+def _conv2d_columns(windows, start, stop, buffer):
+    """Windows (I, C, kh, kw, OH, OW) of images start..stop copied into the reused buffer (im2col)."""
+    columns = buffer[:stop - start]
+    np.copyto(columns.reshape(windows[start:stop].shape), windows[start:stop])
+    return columns
+
+
 def _conv2d_forward(x, weight, bias=None, *, stride, padding, dilation, groups):
     """sigma (*batch, N, O, OH, OW) of x (*bx, N, C, H, W) and weight (*bw, O, C/g, kh, kw), batch axes broadcast.
 
-    Per chunk of images: the windows copied once into columns (C/g*kh*kw, OH*OW) per group, and one
+    Per chunk of images: the windows copied into columns (C/g*kh*kw, OH*OW) per group, and one
     matrix product with the kernel; the bias is added while the chunk is still in cache.
     """
     weight = np.asarray(weight, dtype=np.float64)
     out_channels, per_group, kh, kw = weight.shape[-4:]
-    n, channels, height, width = x.shape[-4:]
-    batch = np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], () if bias is None else np.shape(bias)[:-1])
-    padded = _pad_images(x, tuple(batch) + (n, channels, height, width), padding).reshape(
-        (-1, channels) + (height + padding[0] + padding[1], width + padding[2] + padding[3]))
-    windows = _window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
-    oh, ow = windows.shape[-2:]
-    kernels = _conv2d_per_problem(weight, batch, weight.shape[-4:]).reshape(-1, groups, out_channels // groups, per_group * kh * kw)
+    n = x.shape[-4]
+    batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], () if bias is None else np.shape(bias)[:-1]))
+    windows = _window_view(_conv2d_images(x, batch, padding), (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
+    images, oh, ow = len(windows), windows.shape[-2], windows.shape[-1]
+    kernels = _conv2d_per_problem(weight, batch, (out_channels, per_group, kh, kw)).reshape(
+        -1, groups, out_channels // groups, per_group * kh * kw)
     if bias is not None:
         biases = _conv2d_per_problem(bias, batch, (out_channels,)).reshape(-1, groups, out_channels // groups, 1)
-    out = np.empty((len(padded), groups, out_channels // groups, oh * ow))
-    for start, stop in _conv2d_chunks(len(padded), channels * kh * kw * oh * ow):
+    chunks = _conv2d_chunks(images, windows[0].size)
+    buffer = np.empty((chunks[0][1], groups, per_group * kh * kw, oh * ow))
+    out = np.empty((images, groups, out_channels // groups, oh * ow))
+    for start, stop in chunks:
         problem = np.arange(start, stop) // n
-        columns = np.ascontiguousarray(windows[start:stop]).reshape(stop - start, groups, per_group * kh * kw, oh * ow)
-        np.matmul(kernels[problem], columns, out=out[start:stop])
+        np.matmul(kernels[problem], _conv2d_columns(windows, start, stop, buffer), out=out[start:stop])
         if bias is not None:
             out[start:stop] += biases[problem]
-    return out.reshape(tuple(batch) + (n, out_channels, oh, ow))
+    return out.reshape(batch + (n, out_channels, oh, ow))
 
 
 def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, stride, padding, dilation, groups):
     """(dx or None, dweight[, dbias]) of each problem from delta (*batch, N, O, OH, OW); summed over N, never over batch.
 
     Per chunk of images, with the forward's columns built again: dweight = delta @ columns^T (one product per
-    image, summed over N at the end), dx = col2im(kernel^T @ delta) added back into the padded input.
+    image, summed over N at the end); dx by `_conv2d_input_rows` or `_conv2d_input_planes`, whichever moves
+    fewer numbers for this layer's shape.
     """
     weight = np.asarray(weight, dtype=np.float64)
     delta = np.asarray(delta, dtype=np.float64)
@@ -365,24 +382,74 @@ def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, strid
     oh, ow = delta.shape[-2:]
     batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], delta.shape[:-4],
                                       () if bias is None else np.shape(bias)[:-1]))
-    padded = _pad_images(x, batch + (n, channels, height, width), padding).reshape(
-        (-1, channels) + (height + padding[0] + padding[1], width + padding[2] + padding[3]))
+    padded = _conv2d_images(x, batch, padding)
     windows = _window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
-    kernels = _conv2d_per_problem(weight, batch, weight.shape[-4:]).reshape(-1, groups, out_channels // groups, per_group * kh * kw)
+    problem_weights = _conv2d_per_problem(weight, batch, (out_channels, per_group, kh, kw))
     deltas = _conv2d_per_problem(delta, batch, (n, out_channels, oh, ow)).reshape(-1, groups, out_channels // groups, oh * ow)
+    chunks = _conv2d_chunks(len(padded), windows[0].size)
+    buffer = np.empty((chunks[0][1], groups, per_group * kh * kw, oh * ow))
     dkernels = np.empty((len(padded), groups, out_channels // groups, per_group * kh * kw))
-    dpadded = np.zeros_like(padded) if want_input else None
-    for start, stop in _conv2d_chunks(len(padded), channels * kh * kw * oh * ow):
-        columns = np.ascontiguousarray(windows[start:stop]).reshape(stop - start, groups, per_group * kh * kw, oh * ow)
+    for start, stop in chunks:
+        columns = _conv2d_columns(windows, start, stop, buffer)
         np.matmul(deltas[start:stop], columns.swapaxes(-1, -2), out=dkernels[start:stop])
-        if want_input:
-            planes = np.matmul(kernels[np.arange(start, stop) // n].swapaxes(-1, -2), deltas[start:stop])
-            _window_add(dpadded[start:stop], planes.reshape(stop - start, channels, kh, kw, oh, ow), stride, dilation)
-    dweight = dkernels.reshape(batch + (n,) + weight.shape[-4:]).sum(axis=-5)
-    dx = None if dpadded is None else _unpad_images(dpadded, padding).reshape(batch + (n, channels, height, width))
+    dweight = dkernels.reshape(batch + (n, out_channels, per_group, kh, kw)).sum(axis=-5)
+    dx = None
+    if want_input:
+        # rows: gather O/g*kw, add C/g*kh numbers per output position; planes: add C/g*kh*kw of them, but
+        # short strided rows (measured: rows wins at LeNet's 1 -> 6 channels, 5x5, even at 35 against 25)
+        by_rows = (out_channels // groups) * kw + per_group * kh < 2 * per_group * kh * kw
+        rule = _conv2d_input_rows if by_rows else _conv2d_input_planes
+        dpadded = rule(deltas, problem_weights, padded.shape, n, chunks, stride, dilation)
+        dx = _unpad_images(dpadded, padding).reshape(batch + (n, channels, height, width))
     if bias is None:
         return dx, dweight
     return dx, dweight, deltas.reshape(batch + (n, out_channels, oh * ow)).sum(axis=(-3, -1))
+
+
+def _conv2d_input_planes(deltas, weights, padded_shape, n, chunks, stride, dilation):
+    """dL/d(padded x) as col2im: kernel^T @ delta gives one plane per kernel tap, each added at its offset."""
+    groups, per_out = deltas.shape[1:3]
+    out_channels, per_group, kh, kw = weights.shape[1:]
+    kernels = weights.reshape(-1, groups, per_out, per_group * kh * kw).swapaxes(-1, -2)
+    images, channels = padded_shape[:2]
+    oh, ow = (padded_shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1, (padded_shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    dpadded = np.zeros(padded_shape)
+    planes = np.empty((chunks[0][1], groups, per_group * kh * kw, oh * ow))
+    for start, stop in chunks:
+        np.matmul(kernels[np.arange(start, stop) // n], deltas[start:stop], out=planes[:stop - start])
+        _window_add(dpadded[start:stop], planes[:stop - start].reshape(stop - start, channels, kh, kw, oh, ow),
+                    stride, dilation)
+    return dpadded
+
+
+def _conv2d_input_rows(deltas, weights, padded_shape, n, chunks, stride, dilation):
+    """dL/d(padded x) a kernel row at a time: along the width it is a convolution (gather), along the height col2im.
+
+    The delta is stretched by the stride onto the padded width (zeros between, (kw-1)*dw zeros in front);
+    its width windows times the kernel flipped left-right give, for each kernel row a, the full rows that
+    land at input rows i*sh + a*dh: kh contiguous additions instead of kh*kw strided ones.
+    """
+    groups, per_out = deltas.shape[1:3]
+    out_channels, per_group, kh, kw = weights.shape[1:]
+    (sh, sw), (dh, dw) = stride, dilation
+    images, channels, _, padded_width = padded_shape
+    oh, ow = (padded_shape[2] - dh * (kh - 1) - 1) // sh + 1, (padded_width - dw * (kw - 1) - 1) // sw + 1
+    flipped = weights[..., ::-1].reshape(-1, groups, per_out, per_group, kh, kw).transpose(0, 1, 3, 4, 2, 5)
+    flipped = flipped.reshape(-1, groups, per_group * kh, per_out * kw)  # rows (c, a), columns (o, kw-1-b)
+    size = chunks[0][1]
+    stretched = np.zeros((size, groups, per_out, oh, padded_width + dw * (kw - 1)))
+    gathered = np.empty((size, groups, per_out * kw, oh * padded_width))
+    rows = np.empty((size, groups, per_group * kh, oh * padded_width))
+    dpadded = np.zeros(padded_shape)
+    for start, stop in chunks:
+        count = stop - start
+        stretched[:count, ..., dw * (kw - 1)::sw][..., :ow] = deltas[start:stop].reshape(count, groups, per_out, oh, ow)
+        windows = _window_view(stretched[:count], (1, kw), (1, 1), (1, dw))  # (count, g, O/g, 1, kw, OH, Wp)
+        np.copyto(gathered[:count].reshape(windows.shape), windows)
+        np.matmul(flipped[np.arange(start, stop) // n], gathered[:count], out=rows[:count])
+        _window_add(dpadded[start:stop], rows[:count].reshape(count, channels, kh, 1, oh, padded_width),
+                    (sh, 1), (dh, 1))
+    return dpadded
 
 
 Conv2d.array_twin = {"forward": _conv2d_forward, "backward": _conv2d_backward}
