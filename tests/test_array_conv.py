@@ -117,7 +117,7 @@ LAYERS = {
     "kernel covers the input": (lambda: Conv2d(2, 2, 4, bias=False), (2, 2, 4, 4)),
     "stride past the kernel, rows left over": (lambda: Conv2d(1, 2, 2, stride=3, padding=(0, 1)), (1, 1, 8, 7)),
     # many output channels per input channel: dx by planes (col2im per kernel tap), not by rows
-    "wide, groups 2, stride, dilation": (lambda: Conv2d(2, 12, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2),
+    "wide, groups 2, stride, dilation": (lambda: Conv2d(2, 16, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2),
                                                         groups=2), (2, 2, 7, 6)),
     "wide, same, even kernel": (lambda: Conv2d(1, 8, 2, padding="same", dilation=2, bias=False), (1, 1, 5, 6)),
     # images large enough for chunks of 4 (of the 3 per problem): chunks end inside problems
