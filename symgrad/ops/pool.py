@@ -329,7 +329,7 @@ def _avg_input_by_index_form(layer, x, params, delta):
 AvgPool2d.index_rules = {"forward": _avg_forward_by_index_form, "input": _avg_input_by_index_form}
 
 
-# -------------------------------------------------------------------- array twins: whole float64 arrays at once
+# ----------------------------------------------------------- array twins: whole float64 arrays at once
 #
 # For generated code at scale (docs/numeric.md, "array form"); codegen copies these functions and the
 # `_pool_*` helpers they call into generated modules, so they use nothing but `np`. The window grid does
@@ -385,7 +385,7 @@ def _pool_max_winner(xp, rows, cols, first):
     views = _pool_views(xp, rows, cols)
     winner = np.empty(views[0].shape, dtype=np.int8 if len(views) < 128 else np.intp)
     winner[...] = first
-    best = views[0].copy()  # the scan's first step; the winner stays `first`, which is 0 when offset 0 is inside
+    best = views[0].copy()  # the scan's first step; winner stays `first` (0 when offset 0 is inside)
     for offset, value in enumerate(views[1:], 1):
         np.maximum(winner, np.multiply(value > best, offset, dtype=winner.dtype), out=winner)
         np.maximum(best, value, out=best)  # a NaN sticks, as torch's best after a NaN
@@ -408,7 +408,8 @@ def _max_pool2d_forward(x, *, kernel_size, stride, padding, dilation, ceil_mode)
     return out
 
 
-def _max_pool2d_backward(delta, x, out, *, want_input=True, kernel_size, stride, padding, dilation, ceil_mode):
+def _max_pool2d_backward(delta, x, out, *, want_input=True, kernel_size, stride, padding, dilation,
+                         ceil_mode):
     """Each window's delta goes to the position torch's scan picks (`_pool_max_winner`); overlapping
     windows add up. The winners are recomputed from x, so ties and NaNs route exactly as in torch."""
     if not want_input:
@@ -446,7 +447,8 @@ def _pool_avg_count(size, kernel, pad, starts, count_include_pad):
     return np.minimum(ends, size) - np.maximum(starts, 0)
 
 
-def _pool_avg_divisor(shape, kernel_size, padding, row_starts, col_starts, count_include_pad, divisor_override):
+def _pool_avg_divisor(shape, kernel_size, padding, row_starts, col_starts, count_include_pad,
+                      divisor_override):
     """torch's divisor of each window (an (OH, OW) array), or divisor_override."""
     if divisor_override is not None:
         return divisor_override
