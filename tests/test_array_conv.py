@@ -41,7 +41,8 @@ def _copied_sources(function) -> dict[str, str]:
         sources[f.__name__] = inspect.getsource(f)
         for name in sorted(_globals_read(f.__code__) - {"np"} - set(dir(builtins))):
             helper = f.__globals__.get(name)
-            assert name.startswith("_") and inspect.isfunction(helper) and helper.__module__.startswith("symgrad.ops"), \
+            copyable = inspect.isfunction(helper) and helper.__module__.startswith("symgrad.ops")
+            assert name.startswith("_") and copyable, \
                 f"{f.__name__} reads the global {name!r}: only np and module-level _functions can be copied"
             todo.append(helper)
     return sources
@@ -153,7 +154,7 @@ def test_both_input_gradient_rules_agree(layer):
     padded_shape = (3 * n, channels, height + top + bottom, width + left + right)
     weights = rng.standard_normal((3,) + layer.parameter_shapes()["weight"])
     _, out_channels, oh, ow = layer.output_shape(in_shape)
-    deltas = rng.standard_normal((3 * n, layer.groups, out_channels // layer.groups, oh * ow))
+    deltas = rng.standard_normal((3 * n, layer.groups, out_channels // layer.groups, oh, ow))
     arguments = (deltas, weights, padded_shape, n, _conv2d_chunks(3 * n, 1 << 17), layer.stride, layer.dilation)
     np.testing.assert_allclose(_rebuilt(_conv2d_input_rows)(*arguments), _rebuilt(_conv2d_input_planes)(*arguments),
                                **TOLERANCE)
@@ -161,6 +162,16 @@ def test_both_input_gradient_rules_agree(layer):
 
 def test_chunks_end_inside_problems():
     assert _conv2d_chunks(6, 2 * 5 * 5 * 36 * 36) == [(0, 4), (4, 6)]
+
+
+def test_an_empty_batch_gives_empty_results():
+    layer = Conv2d(2, 4, 3, padding=1)
+    options = layer.array_options((1, 2, 5, 5))
+    x, weight, bias = np.zeros((0, 1, 2, 5, 5)), np.ones((4, 2, 3, 3)), np.ones(4)
+    out = FORWARD(x, weight, bias, **options)
+    assert out.shape == (0, 1, 4, 5, 5)
+    shapes = [g.shape for g in BACKWARD(out, x, out, weight, bias, **options)]
+    assert shapes == [(0, 1, 2, 5, 5), (0, 4, 2, 3, 3), (0, 4)]
 
 
 def test_without_the_input_gradient_the_same_parameter_gradients():

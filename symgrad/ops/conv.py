@@ -318,7 +318,7 @@ Conv2d.index_rules = {"forward": _forward_by_index_form, "weight": _weight_by_in
 def _conv2d_chunks(images, columns_per_image):
     """(start, stop) ranges of images whose im2col columns fill about 2 MB (at least one image each)."""
     size = max(1, 262144 // max(1, columns_per_image))
-    return [(start, min(start + size, images)) for start in range(0, images, size)]
+    return [(start, min(start + size, images)) for start in range(0, max(images, 1), size)]
 
 
 def _conv2d_per_problem(array, batch, tail):
@@ -357,7 +357,7 @@ def _conv2d_forward(x, weight, bias=None, *, stride, padding, dilation, groups):
         -1, groups, out_channels // groups, per_group * kh * kw)
     if bias is not None:
         biases = _conv2d_per_problem(bias, batch, (out_channels,)).reshape(-1, groups, out_channels // groups, 1)
-    chunks = _conv2d_chunks(images, windows[0].size)
+    chunks = _conv2d_chunks(images, windows[:1].size)
     buffer = np.empty((chunks[0][1], groups, per_group * kh * kw, oh * ow))
     out = np.empty((images, groups, out_channels // groups, oh * ow))
     for start, stop in chunks:
@@ -369,7 +369,7 @@ def _conv2d_forward(x, weight, bias=None, *, stride, padding, dilation, groups):
 
 
 def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, stride, padding, dilation, groups):
-    """(dx or None, dweight[, dbias]) of each problem from delta (*batch, N, O, OH, OW); summed over N, never over batch.
+    """(dx or None, dweight[, dbias]) of each problem from delta (*batch, N, O, OH, OW): sums over N, not batch.
 
     Per chunk of images, with the forward's columns built again: dweight = delta @ columns^T (one product per
     image, summed over N at the end); dx by `_conv2d_input_rows` or `_conv2d_input_planes`, whichever moves
@@ -385,8 +385,9 @@ def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, strid
     padded = _conv2d_images(x, batch, padding)
     windows = _window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
     problem_weights = _conv2d_per_problem(weight, batch, (out_channels, per_group, kh, kw))
-    deltas = _conv2d_per_problem(delta, batch, (n, out_channels, oh, ow)).reshape(-1, groups, out_channels // groups, oh * ow)
-    chunks = _conv2d_chunks(len(padded), windows[0].size)
+    deltas = _conv2d_per_problem(delta, batch, (n, out_channels, oh, ow)).reshape(
+        -1, groups, out_channels // groups, oh * ow)
+    chunks = _conv2d_chunks(len(padded), windows[:1].size)
     buffer = np.empty((chunks[0][1], groups, per_group * kh * kw, oh * ow))
     dkernels = np.empty((len(padded), groups, out_channels // groups, per_group * kh * kw))
     for start, stop in chunks:
@@ -399,7 +400,8 @@ def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, strid
         # strided rows: about 3x as slow per number (measured at batch 256 from 1->6 5x5 to 4->32 3x3)
         by_rows = (out_channels // groups) * kw + per_group * kh < 3 * per_group * kh * kw
         rule = _conv2d_input_rows if by_rows else _conv2d_input_planes
-        dpadded = rule(deltas, problem_weights, padded.shape, n, chunks, stride, dilation)
+        dpadded = rule(deltas.reshape(-1, groups, out_channels // groups, oh, ow), problem_weights, padded.shape,
+                       n, chunks, stride, dilation)
         dx = _unpad_images(dpadded, padding).reshape(batch + (n, channels, height, width))
     if bias is None:
         return dx, dweight
@@ -407,17 +409,20 @@ def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, strid
 
 
 def _conv2d_input_planes(deltas, weights, padded_shape, n, chunks, stride, dilation):
-    """dL/d(padded x) as col2im: kernel^T @ delta gives one plane per kernel tap, each added at its offset."""
-    groups, per_out = deltas.shape[1:3]
-    out_channels, per_group, kh, kw = weights.shape[1:]
+    """dL/d(padded x) as col2im: kernel^T @ delta gives one plane per kernel tap, each added at its offset.
+
+    deltas (I, g, O/g, OH, OW) per image, weights (P, O, C/g, kh, kw) per problem (image i is in problem i // n).
+    """
+    groups, per_out, oh, ow = deltas.shape[1:]
+    per_group, kh, kw = weights.shape[2:]
     kernels = weights.reshape(-1, groups, per_out, per_group * kh * kw).swapaxes(-1, -2)
-    images, channels = padded_shape[:2]
-    oh, ow = (padded_shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1, (padded_shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
     dpadded = np.zeros(padded_shape)
     planes = np.empty((chunks[0][1], groups, per_group * kh * kw, oh * ow))
     for start, stop in chunks:
-        np.matmul(kernels[np.arange(start, stop) // n], deltas[start:stop], out=planes[:stop - start])
-        _window_add(dpadded[start:stop], planes[:stop - start].reshape(stop - start, channels, kh, kw, oh, ow),
+        count = stop - start
+        np.matmul(kernels[np.arange(start, stop) // n], deltas[start:stop].reshape(count, groups, per_out, oh * ow),
+                  out=planes[:count])
+        _window_add(dpadded[start:stop], planes[:count].reshape(count, padded_shape[1], kh, kw, oh, ow),
                     stride, dilation)
     return dpadded
 
@@ -427,13 +432,13 @@ def _conv2d_input_rows(deltas, weights, padded_shape, n, chunks, stride, dilatio
 
     The delta is stretched by the stride onto the padded width (zeros between, (kw-1)*dw zeros in front);
     its width windows times the kernel flipped left-right give, for each kernel row a, the full rows that
-    land at input rows i*sh + a*dh: kh contiguous additions instead of kh*kw strided ones.
+    land at input rows i*sh + a*dh: kh contiguous additions instead of kh*kw strided ones. Arguments as
+    for `_conv2d_input_planes`.
     """
-    groups, per_out = deltas.shape[1:3]
-    out_channels, per_group, kh, kw = weights.shape[1:]
+    groups, per_out, oh, ow = deltas.shape[1:]
+    per_group, kh, kw = weights.shape[2:]
     (sh, sw), (dh, dw) = stride, dilation
-    images, channels, _, padded_width = padded_shape
-    oh, ow = (padded_shape[2] - dh * (kh - 1) - 1) // sh + 1, (padded_width - dw * (kw - 1) - 1) // sw + 1
+    padded_width = padded_shape[-1]
     flipped = weights[..., ::-1].reshape(-1, groups, per_out, per_group, kh, kw).transpose(0, 1, 3, 4, 2, 5)
     flipped = flipped.reshape(-1, groups, per_group * kh, per_out * kw)  # rows (c, a), columns (o, kw-1-b)
     size = chunks[0][1]
@@ -443,11 +448,11 @@ def _conv2d_input_rows(deltas, weights, padded_shape, n, chunks, stride, dilatio
     dpadded = np.zeros(padded_shape)
     for start, stop in chunks:
         count = stop - start
-        stretched[:count, ..., dw * (kw - 1)::sw][..., :ow] = deltas[start:stop].reshape(count, groups, per_out, oh, ow)
+        stretched[:count, ..., dw * (kw - 1)::sw][..., :ow] = deltas[start:stop]
         windows = _window_view(stretched[:count], (1, kw), (1, 1), (1, dw))  # (count, g, O/g, 1, kw, OH, Wp)
         np.copyto(gathered[:count].reshape(windows.shape), windows)
         np.matmul(flipped[np.arange(start, stop) // n], gathered[:count], out=rows[:count])
-        _window_add(dpadded[start:stop], rows[:count].reshape(count, channels, kh, 1, oh, padded_width),
+        _window_add(dpadded[start:stop], rows[:count].reshape(count, padded_shape[1], kh, 1, oh, padded_width),
                     (sh, 1), (dh, 1))
     return dpadded
 

@@ -56,6 +56,7 @@ def _window_add(target, planes, stride, dilation):
     (sh, sw), (dh, dw) = stride, dilation
     kh, kw, oh, ow = planes.shape[-4:]
     for a in range(kh):
+        rows = slice(a * dh, a * dh + sh * (oh - 1) + 1, sh)
         for b in range(kw):
-            target[..., a * dh:a * dh + sh * (oh - 1) + 1:sh, b * dw:b * dw + sw * (ow - 1) + 1:sw] += planes[..., a, b, :, :]
+            target[..., rows, b * dw:b * dw + sw * (ow - 1) + 1:sw] += planes[..., a, b, :, :]
     return target
