@@ -306,7 +306,7 @@ Conv2d.index_rules = {"forward": _forward_by_index_form, "weight": _weight_by_in
                       "bias": _bias_by_index_form, "input": _input_by_index_form}
 
 
-# ---------------------------------------------------------------- array twin: whole float64 arrays, for generated code
+# ---------------------------------------------------------------- array twin: whole float64 arrays (generated code)
 #
 # Every image (a batch entry's sample n) is convolved alone: the batch axes and N merge into one axis of
 # images, each reading its own problem's kernel. Images go through in chunks of a few, and every chunk
@@ -342,24 +342,25 @@ def _conv2d_columns(windows, start, stop, buffer):
 
 
 def _conv2d_forward(x, weight, bias=None, *, stride, padding, dilation, groups):
-    """sigma (*batch, N, O, OH, OW) of x (*bx, N, C, H, W) and weight (*bw, O, C/g, kh, kw), batch axes broadcast.
+    """sigma (*batch, N, O, OH, OW) of x (*bx, N, C, H, W), weight (*bw, O, C/g, kh, kw); batches broadcast.
 
     Per chunk of images: the windows copied into columns (C/g*kh*kw, OH*OW) per group, and one
     matrix product with the kernel; the bias is added while the chunk is still in cache.
     """
     weight = np.asarray(weight, dtype=np.float64)
     out_channels, per_group, kh, kw = weight.shape[-4:]
-    n = x.shape[-4]
-    batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], () if bias is None else np.shape(bias)[:-1]))
-    windows = _window_view(_conv2d_images(x, batch, padding), (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
+    per_out, n = out_channels // groups, x.shape[-4]
+    bias_batch = () if bias is None else np.shape(bias)[:-1]
+    batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], bias_batch))
+    windows = _window_view(_conv2d_images(x, batch, padding), (kh, kw), stride, dilation)  # (I, C, kh, kw, ...)
     images, oh, ow = len(windows), windows.shape[-2], windows.shape[-1]
     kernels = _conv2d_per_problem(weight, batch, (out_channels, per_group, kh, kw)).reshape(
-        -1, groups, out_channels // groups, per_group * kh * kw)
+        -1, groups, per_out, per_group * kh * kw)
     if bias is not None:
-        biases = _conv2d_per_problem(bias, batch, (out_channels,)).reshape(-1, groups, out_channels // groups, 1)
+        biases = _conv2d_per_problem(bias, batch, (out_channels,)).reshape(-1, groups, per_out, 1)
     chunks = _conv2d_chunks(images, windows[:1].size)
     buffer = np.empty((chunks[0][1], groups, per_group * kh * kw, oh * ow))
-    out = np.empty((images, groups, out_channels // groups, oh * ow))
+    out = np.empty((images, groups, per_out, oh * ow))
     for start, stop in chunks:
         problem = np.arange(start, stop) // n
         np.matmul(kernels[problem], _conv2d_columns(windows, start, stop, buffer), out=out[start:stop])
@@ -369,7 +370,7 @@ def _conv2d_forward(x, weight, bias=None, *, stride, padding, dilation, groups):
 
 
 def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, stride, padding, dilation, groups):
-    """(dx or None, dweight[, dbias]) of each problem from delta (*batch, N, O, OH, OW): sums over N, not batch.
+    """(dx or None, dweight[, dbias]) per problem from delta (*batch, N, O, OH, OW): sums over N, not batch.
 
     Per chunk of images, with the forward's columns built again: dweight = delta @ columns^T (one product per
     image, summed over N at the end); dx by `_conv2d_input_rows` or `_conv2d_input_planes`, whichever moves
@@ -378,6 +379,7 @@ def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, strid
     weight = np.asarray(weight, dtype=np.float64)
     delta = np.asarray(delta, dtype=np.float64)
     out_channels, per_group, kh, kw = weight.shape[-4:]
+    per_out = out_channels // groups
     n, channels, height, width = x.shape[-4:]
     oh, ow = delta.shape[-2:]
     batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], delta.shape[:-4],
@@ -385,11 +387,11 @@ def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, strid
     padded = _conv2d_images(x, batch, padding)
     windows = _window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
     problem_weights = _conv2d_per_problem(weight, batch, (out_channels, per_group, kh, kw))
-    deltas = _conv2d_per_problem(delta, batch, (n, out_channels, oh, ow)).reshape(
-        -1, groups, out_channels // groups, oh * ow)
+    deltas = _conv2d_per_problem(delta, batch, (n, out_channels, oh, ow))
+    deltas = deltas.reshape(-1, groups, per_out, oh * ow)  # per image
     chunks = _conv2d_chunks(len(padded), windows[:1].size)
     buffer = np.empty((chunks[0][1], groups, per_group * kh * kw, oh * ow))
-    dkernels = np.empty((len(padded), groups, out_channels // groups, per_group * kh * kw))
+    dkernels = np.empty((len(padded), groups, per_out, per_group * kh * kw))
     for start, stop in chunks:
         columns = _conv2d_columns(windows, start, stop, buffer)
         np.matmul(deltas[start:stop], columns.swapaxes(-1, -2), out=dkernels[start:stop])
@@ -398,10 +400,10 @@ def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, strid
     if want_input:
         # per output position rows gather O/g*kw and add C/g*kh numbers, planes add C/g*kh*kw, in short
         # strided rows: about 3x as slow per number (measured at batch 256 from 1->6 5x5 to 4->32 3x3)
-        by_rows = (out_channels // groups) * kw + per_group * kh < 3 * per_group * kh * kw
+        by_rows = per_out * kw + per_group * kh < 3 * per_group * kh * kw
         rule = _conv2d_input_rows if by_rows else _conv2d_input_planes
-        dpadded = rule(deltas.reshape(-1, groups, out_channels // groups, oh, ow), problem_weights, padded.shape,
-                       n, chunks, stride, dilation)
+        dpadded = rule(deltas.reshape(-1, groups, per_out, oh, ow), problem_weights, padded.shape, n, chunks,
+                       stride, dilation)
         dx = _unpad_images(dpadded, padding).reshape(batch + (n, channels, height, width))
     if bias is None:
         return dx, dweight
@@ -411,7 +413,7 @@ def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, strid
 def _conv2d_input_planes(deltas, weights, padded_shape, n, chunks, stride, dilation):
     """dL/d(padded x) as col2im: kernel^T @ delta gives one plane per kernel tap, each added at its offset.
 
-    deltas (I, g, O/g, OH, OW) per image, weights (P, O, C/g, kh, kw) per problem (image i is in problem i // n).
+    deltas (I, g, O/g, OH, OW) per image, weights (P, O, C/g, kh, kw) per problem (image i in problem i // n).
     """
     groups, per_out, oh, ow = deltas.shape[1:]
     per_group, kh, kw = weights.shape[2:]
@@ -420,15 +422,15 @@ def _conv2d_input_planes(deltas, weights, padded_shape, n, chunks, stride, dilat
     planes = np.empty((chunks[0][1], groups, per_group * kh * kw, oh * ow))
     for start, stop in chunks:
         count = stop - start
-        np.matmul(kernels[np.arange(start, stop) // n], deltas[start:stop].reshape(count, groups, per_out, oh * ow),
-                  out=planes[:count])
+        per_image = deltas[start:stop].reshape(count, groups, per_out, oh * ow)
+        np.matmul(kernels[np.arange(start, stop) // n], per_image, out=planes[:count])
         _window_add(dpadded[start:stop], planes[:count].reshape(count, padded_shape[1], kh, kw, oh, ow),
                     stride, dilation)
     return dpadded
 
 
 def _conv2d_input_rows(deltas, weights, padded_shape, n, chunks, stride, dilation):
-    """dL/d(padded x) a kernel row at a time: along the width it is a convolution (gather), along the height col2im.
+    """dL/d(padded x) a kernel row at a time: a convolution (gather) along the width, col2im along the height.
 
     The delta is stretched by the stride onto the padded width (zeros between, (kw-1)*dw zeros in front);
     its width windows times the kernel flipped left-right give, for each kernel row a, the full rows that
@@ -452,8 +454,8 @@ def _conv2d_input_rows(deltas, weights, padded_shape, n, chunks, stride, dilatio
         windows = _window_view(stretched[:count], (1, kw), (1, 1), (1, dw))  # (count, g, O/g, 1, kw, OH, Wp)
         np.copyto(gathered[:count].reshape(windows.shape), windows)
         np.matmul(flipped[np.arange(start, stop) // n], gathered[:count], out=rows[:count])
-        _window_add(dpadded[start:stop], rows[:count].reshape(count, padded_shape[1], kh, 1, oh, padded_width),
-                    (sh, 1), (dh, 1))
+        planes = rows[:count].reshape(count, padded_shape[1], kh, 1, oh, padded_width)  # kernel rows as taps
+        _window_add(dpadded[start:stop], planes, (sh, 1), (dh, 1))
     return dpadded
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 
 def _pad_images(x, shape, padding, fill=0.0):
-    """x broadcast to `shape` (..., H, W), then padded (top, bottom, left, right) with `fill`: one float64 array.
+    """x broadcast to `shape` (..., H, W), padded (top, bottom, left, right) with `fill`: one float64 array.
 
     Broadcasting and padding share the one copy; with no padding, x itself when it already fits.
     """
@@ -21,7 +21,8 @@ def _pad_images(x, shape, padding, fill=0.0):
     if not (top or bottom or left or right):
         return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float64), shape))
     height, width = shape[-2:]
-    padded = np.full(tuple(shape[:-2]) + (height + top + bottom, width + left + right), fill, dtype=np.float64)
+    padded_shape = tuple(shape[:-2]) + (height + top + bottom, width + left + right)
+    padded = np.full(padded_shape, fill, dtype=np.float64)
     padded[..., top:top + height, left:left + width] = x
     return padded
 
