@@ -352,7 +352,8 @@ def _conv2d_forward(x, weight, bias=None, *, stride, padding, dilation, groups):
     per_out, n = out_channels // groups, x.shape[-4]
     bias_batch = () if bias is None else np.shape(bias)[:-1]
     batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], bias_batch))
-    windows = _window_view(_conv2d_images(x, batch, padding), (kh, kw), stride, dilation)  # (I, C, kh, kw, ...)
+    padded = _conv2d_images(x, batch, padding)
+    windows = _window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
     images, oh, ow = len(windows), windows.shape[-2], windows.shape[-1]
     kernels = _conv2d_per_problem(weight, batch, (out_channels, per_group, kh, kw)).reshape(
         -1, groups, per_out, per_group * kh * kw)
