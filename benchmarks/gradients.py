@@ -1,7 +1,9 @@
 """Numeric loss and gradients of Conv2d(1, C, k) -> MaxPool2d(2) -> MSELoss, three ways.
 
 - symgrad: the derivation's generated NumPy code (`Derivation.lambdify()`), called
-  with a leading batch axis of independent problems (docs/numeric.md);
+  with a leading batch axis of independent problems (docs/numeric.md): the array form
+  (one statement per layer, the default at this size) and the scalar form (one line
+  per named entry);
 - torch autograd, CPU float64, same process (benchmarks/torchref.py);
 - NumPy vectorised by hand (benchmarks/handnumpy.py).
 
@@ -31,13 +33,20 @@ def problems(n: int, channels: int, k: int, batch: int | None, seed: int = 0):
     return rng.standard_normal(shape), rng.standard_normal((channels, 1, k, k)), rng.standard_normal(channels)
 
 
-def runners(f, x, weight, bias) -> dict:
-    """{name: zero-argument call} for the three implementations on the same arrays."""
+SYMGRAD = "symgrad generated NumPy, array form"
+SCALAR = "symgrad generated NumPy, scalar form"
+
+
+def runners(f, x, weight, bias, scalar=None) -> dict:
+    """{name: zero-argument call} for the implementations on the same arrays (`scalar`: the scalar form too)."""
     batched = x.ndim == 5
-    runs = {
-        "symgrad generated NumPy": lambda: f(input=x, **{"0.weight": weight, "0.bias": bias}),
+    arguments = {"input": x, "0.weight": weight, "0.bias": bias}
+    runs = {SYMGRAD: lambda: f(arguments)}
+    if scalar is not None:
+        runs[SCALAR] = lambda: scalar(arguments)
+    runs.update({
         "hand-vectorised NumPy": lambda: handnumpy.conv_maxpool_mse(x if batched else x[None], weight, bias, TARGET),
-    }
+    })
     if not batched:
         hand = runs["hand-vectorised NumPy"]
         runs["hand-vectorised NumPy"] = lambda: _first_problem(hand())

@@ -20,7 +20,7 @@ import os
 
 # NumPy's BLAS single-threaded, set before NumPy is imported: on a small shared machine
 # its threads wait on each other (a kernel-sized matmul took 10x longer with 2 threads).
-# Only the hand-written NumPy uses BLAS; torch is timed with its default threads and with 1.
+# The array form of the generated code and the hand-written NumPy use BLAS; torch is timed with its default threads and with 1.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # NumPy's BLAS; torch's threads are its own (MKL/OpenMP)
 
 import argparse
@@ -147,14 +147,18 @@ def numeric(config: Config) -> dict:
     d = cases.symgrad_case(n, k, "max", channels, bias=True)
     derive_s = time.process_time() - start
     start = time.process_time()
-    f = d.lambdify()
+    f = d.lambdify()  # form="auto": the array form at this size
     lambdify_s = time.process_time() - start
+    start = time.process_time()
+    scalar = d.lambdify(form="scalar")
+    scalar_s = time.process_time() - start
     result = {"derive": derive_s, "lambdify": lambdify_s, "lines": len(f.source.splitlines()),
-              "longest": max(map(len, f.source.splitlines())), "batches": []}
-    print(f"  numeric: derive {derive_s:.3g} s, lambdify {lambdify_s:.3g} s", flush=True)
+              "longest": max(map(len, f.source.splitlines())), "batches": [],
+              "lambdify_scalar": scalar_s, "lines_scalar": len(scalar.source.splitlines())}
+    print(f"  numeric: derive {derive_s:.3g} s, lambdify {lambdify_s:.3g} s (scalar form {scalar_s:.3g} s)", flush=True)
     for batch in config.batches:
         x, w, b = gradients.problems(n, channels, k, batch)
-        runs = gradients.runners(f, x, w, b)
+        runs = gradients.runners(f, x, w, b, scalar)
         difference = gradients.compare(runs, batch is not None)
         if difference > 1e-9:
             raise AssertionError(f"the implementations disagree at batch {batch}: relative difference {difference:g}")
@@ -291,7 +295,9 @@ def targets(config: Config, rows: list[dict], num: dict, start: dict, memory: di
                 ", ".join(f"{n}/{k}: {r:.2g}x" for n, k, r in pairs), all(r <= 2 for _, _, r in pairs)))
     last = num["batches"][-1]
     torch = last["times"][_torch_name(last["times"])]["min"]
-    ratio = last["times"]["symgrad generated NumPy"]["min"] / torch
+    from benchmarks.gradients import SYMGRAD
+
+    ratio = last["times"][SYMGRAD]["min"] / torch
     out.append((f"numeric gradient at batch {last['batch']} no slower than 2x torch autograd", f"{ratio:.3g}x",
                 ratio <= 2))
     ratio = start["median"][f"symgrad derive {SEED} --format latex"] / start["median"]['python -c "import sympy"']
@@ -333,20 +339,23 @@ def report(config: Config, rows, num, start, memory, elapsed: float) -> str:
             "disturb far less than wall time (in parentheses).", ""]
     out += derivation_table(rows, config.limit)
     out += ["", f"### Numeric loss and gradients: the LeNet first stage ({stage})", "",
-            f"Derived fully symbolic in {seconds(num['derive'])} CPU; `lambdify()` took {seconds(num['lambdify'])} CPU and "
-            f"wrote {num['lines']:,} lines (longest {num['longest']} characters). Every implementation returns each "
+            f"Derived fully symbolic in {seconds(num['derive'])} CPU; `lambdify()` (array form, the default at this size) "
+            f"took {seconds(num['lambdify'])} CPU and wrote {num['lines']:,} lines (longest {num['longest']} "
+            f"characters); `lambdify(form='scalar')` took {seconds(num['lambdify_scalar'])} CPU and wrote "
+            f"{num['lines_scalar']:,} lines. Every implementation returns each "
             "problem's loss and its gradients for the kernel, the bias and the input; they agree to a relative "
             + ", ".join(f"{e['difference']:.1g} (batch {e['batch']})" for e in num["batches"]) +
             " before timing. Batch B = B independent problems (docs/numeric.md): symgrad gets the input with a "
             "leading batch axis, torch runs `torch.func.vmap(torch.func.grad(...))` (per-problem gradients, the same "
             "results); the torch minibatch row is one ordinary `backward()` on an N=B minibatch, whose weight "
             "gradient is the sum (fewer results), for scale. Float64 on the CPU; torch runs with its default "
-            f"{_torch_threads()} threads and again with 1; NumPy's BLAS (used by the hand-written code only) with 1. "
+            f"{_torch_threads()} threads and again with 1; NumPy's BLAS (matrix products of the array form and of the "
+            "hand-written code) with 1. "
             "Times are wall clock after 2 untimed warm-up calls; the ratios use the **min** of the runs (the "
             "machine is shared: the min is what the code costs, the median adds the other jobs' noise) and divide "
             "by the faster torch autograd row.", ""]
     out += numeric_table(num)
-    out += ["", "Where a call of the generated code spends its time:", ""]
+    out += ["", "Where a call of the generated code (array form) spends its time:", ""]
     out += section_table(num)
     out += ["", "### Start-up", "",
             "Whole processes, run interleaved; `symgrad derive` is `python -m symgrad derive` (the same entry "

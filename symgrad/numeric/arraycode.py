@@ -33,6 +33,8 @@ from .printer import Names, NumericPrinter
 
 #: form="auto" keeps the scalar form up to this many named intermediates (a readable page of sums).
 SCALAR_FORM_LIMIT = 2_000
+#: Longest generated line (calls wrap between their arguments).
+WIDTH = 100
 #: Constant arrays up to this many entries are written as literals; larger ones as base64 float64 bytes.
 LITERAL_LIMIT = 200
 
@@ -113,7 +115,7 @@ def array_program(derivation, chosen: list[str]) -> ArrayProgram:
         body.append(f"    # forward: {network.label(i)}")
         twin, options = layer.array_twin["forward"], layer.array_options(shapes[i])
         call = _call(twin, [outputs[i], *_params(variables, i, layer)], options)
-        body.append(f"    {outputs[i + 1]} = {call}")
+        body += _statement(outputs[i + 1], call)
         functions.append(twin)
 
     out = outputs[-1]
@@ -127,7 +129,7 @@ def array_program(derivation, chosen: list[str]) -> ArrayProgram:
         upstream = _call(loss_fn.array_twin["backward"], [out, *target], options)
         functions += [loss_fn.array_twin["forward"], loss_fn.array_twin["backward"]]
     loss_variable = names.add(sp.Dummy(), "loss_value")
-    body.append(f"    {loss_variable} = {loss_code}")
+    body += _statement(loss_variable, loss_code)
 
     gradient_variables = _backward(derivation, chosen, variables, outputs, shapes, upstream, names, body,
                                    functions)
@@ -182,7 +184,7 @@ def _backward(derivation, chosen, variables, outputs, shapes, upstream, names, b
         return gradient_variables
     delta = names.add(sp.Dummy(), f"delta_{outputs[-1]}")
     body.append(f"    # backward: dL/d(output of {network.label(len(network) - 1)})" if len(network) else "    # backward")
-    body.append(f"    {delta} = {upstream}")
+    body += _statement(delta, upstream)
     for i in reversed(range(lowest, len(network))):
         layer = network.layers[i]
         want_input = i > lowest or "input" in chosen
@@ -203,7 +205,7 @@ def _backward(derivation, chosen, variables, outputs, shapes, upstream, names, b
             options = {"want_input": False, **options}
         call = _call(layer.array_twin["backward"], [delta, outputs[i], outputs[i + 1], *_params(variables, i, layer)],
                      options)
-        body.append(f"    {', '.join(targets)}{',' if len(targets) == 1 else ''} = {call}")
+        body += _statement(f"{', '.join(targets)}{',' if len(targets) == 1 else ''}", call)
         functions.append(layer.array_twin["backward"])
         delta = into
     return gradient_variables
@@ -212,6 +214,36 @@ def _backward(derivation, chosen, variables, outputs, shapes, upstream, names, b
 def _call(function, arguments: list[str], options: dict) -> str:
     shown = [*arguments, *(f"{key}={value!r}" for key, value in options.items())]
     return f"{function.__name__}({', '.join(shown)})"
+
+
+def _statement(target: str, code: str) -> list[str]:
+    """`    target = code`, a long call wrapped between its arguments (never inside one) within WIDTH."""
+    line = f"    {target} = {code}"
+    if len(line) <= WIDTH or not code.endswith(")") or "(" not in code:
+        return [line]
+    head, arguments = code[:-1].split("(", 1)
+    lines, current = [f"    {target} = {head}("], "       "
+    for argument in _split_arguments(arguments):
+        piece = f" {argument},"
+        if len(current) + len(piece) > WIDTH and current.strip():
+            lines.append(current)
+            current = "       "
+        current += piece
+    lines.append(current.rstrip(",") + ")")
+    return lines
+
+
+def _split_arguments(text: str) -> list[str]:
+    """'a, b, kernel_size=(2, 2)' -> ['a', 'b', 'kernel_size=(2, 2)']: commas inside brackets stay."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
 
 
 def _dtype(loss_fn, key) -> str:
