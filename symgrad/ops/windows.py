@@ -15,7 +15,8 @@ import numpy as np
 def _pad_images(x, shape, padding, fill=0.0):
     """x broadcast to `shape` (..., H, W), padded (top, bottom, left, right) with `fill`: one float64 array.
 
-    Broadcasting and padding share the one copy; with no padding, x itself when it already fits.
+    Broadcasting and padding share the one copy; with no padding, x itself when it already fits
+    (so read it, never write to it).
     """
     top, bottom, left, right = padding
     if not (top or bottom or left or right):
