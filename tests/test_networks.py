@@ -48,6 +48,24 @@ def test_tutorial_net_end_to_end():
     assert sum(sizes.values()) == 81_194
     rows = _check_against_torch(d, seed=3)
     assert {r["quantity"] for r in rows} >= {f"dL/d{k}" for k in sizes} | {"dL/dinput", "loss", "output"}
+    _generated_code_agrees_with_torch(d)
+
+
+def _generated_code_agrees_with_torch(d):
+    """d.lambdify() on a whole network: the array form (a statement per layer), a batch of 2 vs torch."""
+    from test_numeric import torch_numbers
+
+    f = d.lambdify()
+    body = f.source[f.source.index("def compute("):f.source.index("# Helpers")]
+    assert "_conv2d_forward(" in body and len(body.splitlines()) < 120
+    rng = np.random.default_rng(4)
+    arguments = {name: rng.standard_normal((2, *shape)) for name, shape in f.arguments.items()}
+    result = f(arguments)
+    for b in range(2):
+        ours = {"loss": result["loss"][b], "output": result["output"][b],
+                "gradients": {k: v[b] for k, v in result["gradients"].items()}, "updated": {}}
+        rows = compare(ours, torch_reference(d, torch_numbers(d, {k: v[b] for k, v in arguments.items()})))
+        assert all(r["ok"] for r in rows), [(r["quantity"], r["max_abs_error"]) for r in rows if not r["ok"]]
 
 
 def test_first_stage_at_full_size_is_kept_in_names_and_agrees_with_torch():
@@ -58,6 +76,7 @@ def test_first_stage_at_full_size_is_kept_in_names_and_agrees_with_torch():
     assert len(k.args) == 28 * 28
     assert k.free_symbols <= set(d.named.definitions) | set(d.arrays["input"].reshape(-1))
     _check_against_torch(d, seed=1)
+    _generated_code_agrees_with_torch(d)
 
 
 # ---------------------------------------------------------------- expanded or kept in names
