@@ -107,49 +107,55 @@ def array_program(derivation, chosen: list[str]) -> ArrayProgram:
         if constant is not None:
             constants.append(constant)
 
-    layers = network.layers
     shapes = [tuple(tensors["input"].shape), *network.shapes(tensors["input"].shape)]
     outputs = [variables["input"]] + [names.add(sp.Dummy(), n) for n in layer_names(network)]
     functions = []
-    for i, layer in enumerate(layers):
+    for i, layer in enumerate(network.layers):
         body.append(f"    # forward: {network.label(i)}")
         twin, options = layer.array_twin["forward"], layer.array_options(shapes[i])
-        call = _call(twin, [outputs[i], *_params(variables, i, layer)], options)
-        body += _statement(outputs[i + 1], call)
+        body += _statement(outputs[i + 1], _call(twin, [outputs[i], *_params(variables, i, layer)], options))
         functions.append(twin)
 
-    out = outputs[-1]
-    target = [variables["target"]] if "target" in variables else []
-    body.append("    # loss")
-    if loss_fn is None:
-        loss_code, upstream = out, f"np.ones(np.shape({out}))"
-    else:
-        options = loss_fn.array_options(shapes[-1])
-        loss_code = _call(loss_fn.array_twin["forward"], [out, *target], options)
-        upstream = _call(loss_fn.array_twin["backward"], [out, *target], options)
-        functions += [loss_fn.array_twin["forward"], loss_fn.array_twin["backward"]]
     loss_variable = names.add(sp.Dummy(), "loss_value")
-    body += _statement(loss_variable, loss_code)
-
+    upstream = _loss(loss_fn, outputs[-1], shapes[-1], variables, loss_variable, body, functions)
     gradient_variables = _backward(derivation, chosen, variables, outputs, shapes, upstream, names, body,
                                    functions)
-    body.append("    # results")
-    body.append(f"    loss = _batched(batch, (), {loss_variable})")
-    body.append(f"    output = _batched(batch, {tuple(derivation.arrays['output'].shape)!r}, {out})")
-    body.append("    gradients = {}")
+    body += _results(derivation, chosen, tensors, variables, outputs[-1], loss_variable, gradient_variables)
+    return ArrayProgram(arguments=arguments, body=body, functions=_function_sources(functions),
+                        constants=constants, gradients=list(chosen))
+
+
+def _loss(loss_fn, out, out_shape, variables, loss_variable, body, functions) -> str:
+    """The loss line; returns the code of dL/d(output), the backward pass's start."""
+    body.append("    # loss")
+    if loss_fn is None:  # the network ends in a scalar (Sum): it is the loss
+        body.append(f"    {loss_variable} = {out}")
+        return f"np.ones(np.shape({out}))"
+    target = [variables["target"]] if "target" in variables else []
+    options = loss_fn.array_options(out_shape)
+    body += _statement(loss_variable, _call(loss_fn.array_twin["forward"], [out, *target], options))
+    functions += [loss_fn.array_twin["forward"], loss_fn.array_twin["backward"]]
+    return _call(loss_fn.array_twin["backward"], [out, *target], options)
+
+
+def _results(derivation, chosen, tensors, variables, out, loss_variable, gradient_variables) -> list[str]:
+    """The returned dict: every result gets the batch axes; gradients scaled by backward_passes; the step."""
+    lines = ["    # results",
+             f"    loss = _batched(batch, (), {loss_variable})",
+             f"    output = _batched(batch, {tuple(derivation.arrays['output'].shape)!r}, {out})",
+             "    gradients = {}"]
     passes = derivation.backward_passes
     for name in chosen:
         scaled = f"{passes} * {gradient_variables[name]}" if passes > 1 else gradient_variables[name]
-        body.append(f"    gradients[{name!r}] = _batched(batch, {tuple(tensors[name].shape)!r}, {scaled})")
-    body.append("    updated = {}")
+        lines.append(f"    gradients[{name!r}] = _batched(batch, {tuple(tensors[name].shape)!r}, {scaled})")
+    lines.append("    updated = {}")
     if derivation.optimizer is not None:
         for name in chosen:
             if name in derivation.parameters:
                 step = _step_code(derivation.optimizer, variables[name], f"gradients[{name!r}]")
-                body.append(f"    updated[{name!r}] = {step}")
-    body.append('    return {"loss": loss, "output": output, "gradients": gradients, "updated": updated}')
-    return ArrayProgram(arguments=arguments, body=body, functions=_function_sources(functions),
-                        constants=constants, gradients=list(chosen))
+                lines.append(f"    updated[{name!r}] = {step}")
+    lines.append('    return {"loss": loss, "output": output, "gradients": gradients, "updated": updated}')
+    return lines
 
 
 def _tensor_names(derivation) -> dict[str, str]:
