@@ -6,9 +6,6 @@ module-level helpers they call) in a namespace holding only `np`, with the optio
 problem, checked against its own torch autograd call in float64 with a random delta.
 """
 
-import builtins
-import dis
-import inspect
 import warnings
 
 import numpy as np
@@ -17,6 +14,7 @@ import sympy as sp
 import torch
 
 from symgrad.ops import Conv2d
+from twins import copied_sources, rebuilt
 from symgrad.ops.conv import (_conv2d_backward, _conv2d_chunks, _conv2d_forward, _conv2d_input_planes,
                               _conv2d_input_rows)
 
@@ -25,44 +23,13 @@ TOLERANCE = {"rtol": 1e-12, "atol": 1e-12}
 
 # ---------------------------------------------------------------- the twins as generated code copies them
 
-def _globals_read(code) -> set[str]:
-    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
-    return names.union(*(_globals_read(c) for c in code.co_consts if inspect.iscode(c)))
-
-
-def _copied_sources(function) -> dict[str, str]:
-    """{name: source} of `function` and every module-level function it calls, as codegen copies them."""
-    sources, todo = {}, [function]
-    while todo:
-        f = todo.pop()
-        if f.__name__ in sources:
-            continue
-        assert f.__closure__ is None, f"{f.__name__} is a closure"
-        sources[f.__name__] = inspect.getsource(f)
-        for name in sorted(_globals_read(f.__code__) - {"np"} - set(dir(builtins))):
-            helper = f.__globals__.get(name)
-            copyable = inspect.isfunction(helper) and helper.__module__.startswith("symgrad.ops")
-            assert name.startswith("_") and copyable, \
-                f"{f.__name__} reads the global {name!r}: only np and module-level _functions can be copied"
-            todo.append(helper)
-    return sources
-
-
-def _rebuilt(function):
-    """`function` rebuilt from its source and its helpers' sources alone, in a namespace holding only np."""
-    namespace = {"np": np}
-    for source in _copied_sources(function).values():
-        exec(compile(source, "<generated>", "exec"), namespace)
-    return namespace[function.__name__]
-
-
-FORWARD, BACKWARD = _rebuilt(_conv2d_forward), _rebuilt(_conv2d_backward)
+FORWARD, BACKWARD = rebuilt(_conv2d_forward), rebuilt(_conv2d_backward)
 
 
 def test_the_twin_is_declared_and_copies_with_its_window_helpers_only():
     assert Conv2d.array_twin == {"forward": _conv2d_forward, "backward": _conv2d_backward}
     assert {"_window_view", "_window_add", "_pad_images", "_conv2d_input_rows",
-            "_conv2d_input_planes"} <= set(_copied_sources(_conv2d_backward))
+            "_conv2d_input_planes"} <= set(copied_sources(_conv2d_backward))
 
 
 # ---------------------------------------------------------------- the reference: torch, one problem at a time
@@ -156,7 +123,7 @@ def test_both_input_gradient_rules_agree(layer):
     _, out_channels, oh, ow = layer.output_shape(in_shape)
     deltas = rng.standard_normal((3 * n, layer.groups, out_channels // layer.groups, oh, ow))
     arguments = (deltas, weights, padded_shape, n, _conv2d_chunks(3 * n, 1 << 17), layer.stride, layer.dilation)
-    np.testing.assert_allclose(_rebuilt(_conv2d_input_rows)(*arguments), _rebuilt(_conv2d_input_planes)(*arguments),
+    np.testing.assert_allclose(rebuilt(_conv2d_input_rows)(*arguments), rebuilt(_conv2d_input_planes)(*arguments),
                                **TOLERANCE)
 
 

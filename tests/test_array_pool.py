@@ -11,10 +11,7 @@ standalone source that generated modules carry.
 
 from __future__ import annotations
 
-import builtins
-import dis
 import inspect
-import textwrap
 
 import numpy as np
 import pytest
@@ -24,7 +21,9 @@ import torch.nn.functional as F
 
 import symgrad.ops
 from symgrad.errors import OptionError
+from symgrad.numeric.arraycode import copied_functions
 from symgrad.ops import AvgPool2d, MaxPool2d
+from twins import standalone
 
 BATCHES = [(), (3,), (2, 3)]
 CASES = 60
@@ -248,34 +247,9 @@ def test_array_keywordsare_the_twins_keywords_as_python_literals(layer):
     assert eval(repr(options), {"__builtins__": {}}) == options  # generated code can print them
 
 
-def _global_names(code):
-    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
-    for constant in code.co_consts:
-        if inspect.iscode(constant):
-            names |= _global_names(constant)
-    return names
-
-
-def _standalone(functions):
-    """The twins' source with every module-level function they call, exec'd with nothing but np."""
-    found, stack = {}, list(functions)
-    while stack:
-        function = stack.pop()
-        if function.__name__ in found:
-            continue
-        found[function.__name__] = function
-        for name in _global_names(function.__code__) - {"np"} - set(dir(builtins)):
-            called = function.__globals__[name]
-            assert name.startswith("_") and inspect.isfunction(called), f"{function.__name__} uses the global {name}"
-            stack.append(called)
-    namespace = {"np": np}
-    exec("\n\n".join(textwrap.dedent(inspect.getsource(f)) for f in found.values()), namespace)
-    return found, namespace
-
-
 def test_twins_run_standalone_and_their_helpers_have_unique_names_across_ops():
     functions = [f for kind in (MaxPool2d, AvgPool2d) for f in kind.array_twin.values()]
-    found, namespace = _standalone(functions)
+    found, namespace = copied_functions(functions), standalone(*functions)
     modules = [getattr(symgrad.ops, name) for name in dir(symgrad.ops) if inspect.ismodule(getattr(symgrad.ops, name))]
     for name, function in found.items():
         owners = [m.__name__ for m in modules if inspect.isfunction(getattr(m, name, None))

@@ -6,8 +6,6 @@ Arrays carry batch axes in front; each batch entry is its own problem, checked a
 its own torch autograd call in float64.
 """
 
-import builtins
-import dis
 import importlib
 import inspect
 import pkgutil
@@ -19,6 +17,7 @@ import sympy as sp
 import torch
 
 import symgrad.ops
+from twins import copied_sources, rebuilt
 from symgrad.ops import LAYERS, LOSSES, CrossEntropyLoss, Flatten, L1Loss, Linear, MSELoss, ReLU, Sigmoid, Sum, Tanh
 
 MINE = [ReLU, Sigmoid, Tanh, Flatten, Linear, Sum, MSELoss, L1Loss, CrossEntropyLoss]
@@ -28,45 +27,8 @@ TOLERANCE = {"rtol": 1e-12, "atol": 1e-12}
 
 # ---------------------------------------------------------------- twins as generated code holds them
 
-def _called_globals(code) -> set[str]:
-    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname == "LOAD_GLOBAL"}
-    for constant in code.co_consts:
-        if inspect.iscode(constant):
-            names |= _called_globals(constant)
-    return names
-
-
-def _copied_sources(function) -> dict[str, str]:
-    """{name: source} of the twin and every module-level function it calls, as codegen copies them."""
-    sources, todo = {}, [function]
-    while todo:
-        f = todo.pop()
-        if f.__name__ in sources:
-            continue
-        assert f.__closure__ is None, f"{f.__name__} is a closure"
-        sources[f.__name__] = inspect.getsource(f)
-        for name in sorted(_called_globals(f.__code__) - {"np"}):
-            if hasattr(builtins, name):
-                continue
-            helper = f.__globals__.get(name)
-            home = getattr(helper, "__module__", "")
-            assert name.startswith("_") and inspect.isfunction(helper) and home.startswith("symgrad.ops.") \
-                and getattr(importlib.import_module(home), name) is helper, \
-                f"{f.__name__} uses the global {name!r}: only np and module-level _functions of symgrad/ops are copied"
-            todo.append(helper)
-    return sources
-
-
-def _copied(function):
-    """The twin rebuilt from source text alone, in a namespace with nothing but np (as in a generated module)."""
-    namespace = {"np": np}
-    for source in _copied_sources(function).values():
-        exec(compile(source, "<generated>", "exec"), namespace)
-    return namespace[function.__name__]
-
-
 def twin(op, key):
-    return _copied(type(op).array_twin[key])
+    return rebuilt(type(op).array_twin[key])
 
 
 def _ops_functions() -> list[tuple[str, str]]:
@@ -85,7 +47,7 @@ def test_twins_are_plain_functions_with_unique_names(cls):
     defined = [name for name, _ in _ops_functions()]
     for key, function in cls.array_twin.items():
         assert function.__name__.startswith("_")
-        for name in _copied_sources(function):
+        for name in copied_sources(function):
             assert defined.count(name) == 1, f"{name} is defined {defined.count(name)} times in symgrad/ops"
 
 
@@ -336,5 +298,5 @@ def test_every_registered_op_has_array_twins_generated_code_can_copy(cls):
     assert callable(cls.__dict__.get("array_twin", {}).get("backward"))
     defined = [name for name, _ in _ops_functions()]
     for function in cls.array_twin.values():
-        for name in _copied_sources(function):
+        for name in copied_sources(function):
             assert defined.count(name) == 1, f"{name} is defined {defined.count(name)} times in symgrad/ops"

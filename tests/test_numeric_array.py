@@ -17,6 +17,7 @@ import pytest
 import sympy as sp
 
 import symgrad as sg
+from symgrad.ops import Conv2d
 from symgrad.numeric import lambdify
 from symgrad.numeric.arraycode import SCALAR_FORM_LIMIT
 from symgrad.verify import evaluate, torch_reference
@@ -265,3 +266,25 @@ def network_or_spec(path):
     from symgrad import spec
 
     return spec.load(path).derive()
+
+
+SCALE = 2.0  # a module constant: generated code could not copy it
+
+
+def _twin_reading_a_constant(x):
+    return SCALE * np.asarray(x)
+
+
+def _twin_calling_a_helper(x):
+    return _twin_reading_a_constant(x)
+
+
+def test_copier_refuses_twins_that_read_globals_other_than_np():
+    from symgrad.errors import SymgradError
+    from symgrad.numeric.arraycode import copied_functions
+
+    with pytest.raises(SymgradError, match="uses the global 'SCALE'"):
+        copied_functions([_twin_reading_a_constant])
+    with pytest.raises(SymgradError, match="uses the global '_twin_reading_a_constant'"):  # not a symgrad function
+        copied_functions([_twin_calling_a_helper])
+    assert list(copied_functions([Conv2d.array_twin["backward"]]))[0] == "_conv2d_backward"

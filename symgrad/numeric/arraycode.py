@@ -316,6 +316,11 @@ def _step_code(optimizer, parameter: str, gradient: str) -> str:
 
 def _function_sources(functions) -> list[str]:
     """The twins' sources and those of the symgrad functions they call, each once, in a stable order."""
+    return [textwrap.dedent(inspect.getsource(f)).rstrip() for f in copied_functions(functions).values()]
+
+
+def copied_functions(functions) -> dict[str, object]:
+    """{name: function} for the twins and every symgrad function they call: what a module copies."""
     found: dict[str, object] = {}
     stack = list(reversed(functions))
     while stack:
@@ -327,7 +332,7 @@ def _function_sources(functions) -> list[str]:
             continue
         found[name] = function
         stack.extend(reversed(_called_functions(function)))
-    return [textwrap.dedent(inspect.getsource(f)).rstrip() for f in found.values()]
+    return found
 
 
 def _called_functions(function) -> list:
