@@ -54,6 +54,7 @@ def test_tutorial_net_end_to_end():
 def _generated_code_agrees_with_torch(d):
     """d.lambdify() on a whole network: the array form (a statement per layer), a batch of 2 vs torch."""
     from test_numeric import torch_numbers
+    from test_numeric_array import problem
 
     f = d.lambdify()
     body = f.source[f.source.index("def compute("):f.source.index("# Helpers")]
@@ -62,9 +63,7 @@ def _generated_code_agrees_with_torch(d):
     arguments = {name: rng.standard_normal((2, *shape)) for name, shape in f.arguments.items()}
     result = f(arguments)
     for b in range(2):
-        ours = {"loss": result["loss"][b], "output": result["output"][b],
-                "gradients": {k: v[b] for k, v in result["gradients"].items()}, "updated": {}}
-        rows = compare(ours, torch_reference(d, torch_numbers(d, {k: v[b] for k, v in arguments.items()})))
+        rows = compare(problem(result, b), torch_reference(d, torch_numbers(d, {k: v[b] for k, v in arguments.items()})))
         assert all(r["ok"] for r in rows), [(r["quantity"], r["max_abs_error"]) for r in rows if not r["ok"]]
 
 

@@ -42,6 +42,12 @@ def network_derivation(name):
                      optimizer=sg.SGD(lr=0.1, momentum=0.9, weight_decay=0.01))
 
 
+def problem(result: dict, index) -> dict:
+    """One problem's results out of a batched call."""
+    return {"loss": result["loss"][index], "output": result["output"][index],
+            **{kind: {k: v[index] for k, v in result[kind].items()} for kind in ("gradients", "updated")}}
+
+
 def statements(source: str) -> str:
     """The source with wrapped calls joined back into one line each."""
     return re.sub(r"\(\n\s+", "(", re.sub(r",\n\s+(?=\S)", ", ", source))
@@ -99,10 +105,7 @@ def test_batches_equal_problem_by_problem_and_torch(batch):
         for kind in ("gradients", "updated"):
             for key, value in alone[kind].items():
                 np.testing.assert_allclose(together[kind][key][index], value, rtol=1e-13, atol=1e-13)
-        sliced = {"output": together["output"][index], "loss": together["loss"][index],
-                  "gradients": {k: v[index] for k, v in together["gradients"].items()},
-                  "updated": {k: v[index] for k, v in together["updated"].items()}}
-        assert_agree(sliced, torch_reference(d, torch_numbers(d, one)))
+        assert_agree(problem(together, index), torch_reference(d, torch_numbers(d, one)))
 
 
 def test_arrays_without_batch_axes_are_shared_by_every_problem():
@@ -113,8 +116,7 @@ def test_arrays_without_batch_axes_are_shared_by_every_problem():
     together = f(shared)
     for b in range(3):
         alone = f({k: (v[b] if k == "input" else v) for k, v in shared.items()})
-        assert_same_results({k: (v[b] if k in ("loss", "output") else {n: a[b] for n, a in v.items()})
-                             for k, v in together.items()}, alone)
+        assert_same_results(problem(together, b), alone)
 
 
 def test_max_pool_ties_and_all_equal_windows_route_like_torch():
@@ -126,10 +128,7 @@ def test_max_pool_ties_and_all_equal_windows_route_like_torch():
         result = f(arguments)
         for b in range(2):
             one = {k: v[b] for k, v in arguments.items()}
-            assert_agree({"output": result["output"][b], "loss": result["loss"][b],
-                          "gradients": {k: v[b] for k, v in result["gradients"].items()},
-                          "updated": {k: v[b] for k, v in result["updated"].items()}},
-                         torch_reference(d, torch_numbers(d, one)))
+            assert_agree(problem(result, b), torch_reference(d, torch_numbers(d, one)))
 
 
 def test_auto_form_is_scalar_for_small_and_array_for_large_derivations():
@@ -147,9 +146,7 @@ def test_auto_form_is_scalar_for_small_and_array_for_large_derivations():
     ours = f(arguments)
     for b in range(2):
         one = {k: v[b] for k, v in arguments.items()}
-        assert_agree({"output": ours["output"][b], "loss": ours["loss"][b],
-                      "gradients": {k: v[b] for k, v in ours["gradients"].items()}, "updated": {}},
-                     torch_reference(large, torch_numbers(large, one)))
+        assert_agree(problem(ours, b), torch_reference(large, torch_numbers(large, one)))
 
 
 def test_numbers_and_repeated_symbols_in_tensors():
