@@ -93,7 +93,7 @@ def section_times(source: str, arguments: dict, repeats: int = 3) -> list[tuple[
             marked.append(f"    _mark({len(sections)})")
             sections.append(label.group(1))
             lines.append(0)
-        elif sections and inside and re.match(r"    \w+(\[.*\])? = ", line):
+        elif sections and inside and re.match(r"    \w+(\[.*\])?(, \w+)*,? = ", line):
             lines[-1] += 1  # one assignment (its continuation lines are not counted)
         marked.append(line)
     stamps: list[tuple[int, float]] = []

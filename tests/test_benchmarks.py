@@ -116,6 +116,15 @@ def test_section_times_covers_every_section(small_stage):
     assert all(t >= 0 for _, _, t in sections)
 
 
+def test_section_times_counts_the_array_forms_statements(stage_derivation):
+    x, w, b = gradients.problems(8, 2, 3, 3)
+    source = stage_derivation.lambdify(form="array").source
+    sections = gradients.section_times(source, {"input": x, "0.weight": w, "0.bias": b}, repeats=1)
+    counts = dict((label, lines) for label, lines, _ in sections)
+    assert counts["forward: layers[0] Conv2d"] == 1 and counts["backward: dL/d(input)"] == 1  # dL_dx, dL_dk, dL_db = ...
+    assert counts["backward: dL/d(output of layers[0] Conv2d)"] == 1  # delta_sigma, = ...
+
+
 def test_a_case_runs_in_its_own_process_and_is_cut_off():
     result = run.run_case("symgrad", 3, 2, "max", None)
     assert result["entries"] == 4 + 9 and result["peak_mb"] > 0
