@@ -76,14 +76,15 @@ def _array_form_unavailable(derivation, intermediates) -> str:
     for op in ops:
         if not getattr(type(op), "array_twin", None):
             return f"{op.type_name} has no NumPy array twin"
-    for key, array in _tensors(derivation).items():
+    for key, array in tensors_of(derivation).items():
         for entry in array.reshape(-1):
             if not (entry.is_number or isinstance(entry, sp.Symbol)):
                 return f"the entry {entry} of {key} is an expression (give every symbol as an entry of its own)"
     return ""
 
 
-def _tensors(derivation) -> dict[str, np.ndarray]:
+def tensors_of(derivation) -> dict[str, np.ndarray]:
+    """The tensors a module may read, by argument name: input, every parameter, the target."""
     arrays = derivation.arrays
     tensors = {"input": arrays["input"], **{k: arrays[f"param:{k}"] for k in derivation.parameters}}
     if "target" in arrays:
@@ -94,11 +95,11 @@ def _tensors(derivation) -> dict[str, np.ndarray]:
 def array_program(derivation, chosen: list[str]) -> ArrayProgram:
     """The body of compute() in the array form, for the gradients named in `chosen`."""
     network, loss_fn = derivation.network, derivation.loss_fn
-    tensors = _tensors(derivation)
+    tensors = tensors_of(derivation)
     names = Names()
     variables = {key: names.add(sp.Dummy(), wanted) for key, wanted in _tensor_names(derivation).items()}
-    arguments = {k: tuple(a.shape) for k, a in tensors.items() if any(not e.is_number for e in a.reshape(-1))}
-    reads = _first_positions(tensors, arguments)
+    arguments = {k: tuple(tensors[k].shape) for k in with_symbols(tensors)}
+    reads = first_positions(tensors, arguments)
 
     body, constants = ["    # arguments"], []
     for key, array in tensors.items():
@@ -257,8 +258,13 @@ def _dtype(loss_fn, key) -> str:
     return getattr(loss_fn, "target_dtype", "float64") if key == "target" else "float64"
 
 
-def _first_positions(tensors, arguments) -> dict[sp.Symbol, tuple[str, int]]:
-    """Where each symbol is read: its first position (row-major) among the arguments, as the scalar form does."""
+def with_symbols(tensors) -> list[str]:
+    """The tensors that hold at least one symbol: the module's arguments (the rest are constants)."""
+    return [k for k, a in tensors.items() if any(not e.is_number for e in a.reshape(-1))]
+
+
+def first_positions(tensors, arguments) -> dict[sp.Symbol, tuple[str, int]]:
+    """Where each symbol is read, in both forms: its first position (row-major, flat) among the arguments."""
     reads = {}
     for key in arguments:
         for flat, entry in enumerate(tensors[key].reshape(-1)):

@@ -21,7 +21,7 @@ import sympy as sp
 from .. import __version__, tensor
 from ..errors import OptionError, SymgradError
 from . import runtime
-from .arraycode import array_program, choose_form
+from .arraycode import array_program, choose_form, first_positions, tensors_of, with_symbols
 from .printer import Names, NumericPrinter
 
 WIDTH = 100  # longest generated line; long sums wrap inside parentheses
@@ -106,18 +106,14 @@ def _chosen(derivation, wrt) -> list[str]:
 def _program(derivation, wrt, intermediates=False) -> _Program:
     chosen = _chosen(derivation, wrt)
     arrays = derivation.arrays
-    tensors = {"input": arrays["input"], **{k: arrays[f"param:{k}"] for k in derivation.parameters}}
-    if "target" in arrays:
-        tensors["target"] = arrays["target"]
-    arguments = {k: a for k, a in tensors.items() if any(_free(e) for e in a.reshape(-1))}
+    tensors = tensors_of(derivation)
+    arguments = {k: tensors[k] for k in with_symbols(tensors)}
     program = _Program(arguments=arguments, reads=[], definitions=[], loss=derivation.loss,
                        output=arrays["output"], gradients={}, updated={})
-    for tensor_name, array in arguments.items():
-        for index in np.ndindex(*array.shape):
-            entry = array[index]
-            if isinstance(entry, sp.Symbol) and entry not in program.names:
-                program.names.add(entry)
-                program.reads.append((entry, tensor_name, index))
+    for entry, (tensor_name, flat) in first_positions(tensors, arguments).items():
+        program.names.add(entry)
+        index = tuple(int(i) for i in np.unravel_index(flat, arguments[tensor_name].shape))
+        program.reads.append((entry, tensor_name, index))
     named = derivation.named
     if named is not None:
         sections = _sections(derivation)
@@ -141,10 +137,6 @@ def _program(derivation, wrt, intermediates=False) -> _Program:
         program.names.add(symbol)
     _check_symbols(program)
     return program
-
-
-def _free(expr) -> bool:
-    return bool(getattr(expr, "free_symbols", None))
 
 
 def _sections(derivation) -> dict[sp.Symbol, str]:
