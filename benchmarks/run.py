@@ -44,7 +44,7 @@ from benchmarks import machine  # noqa: E402
 from benchmarks.timing import repeat, seconds  # noqa: E402
 
 BEGIN, END = "<!-- benchmarks/run.py: begin -->", "<!-- benchmarks/run.py: end -->"
-SEED = "examples/conv_max_pool.toml"
+SEED = "symgrad/examples/conv_max_pool.toml"
 
 
 @dataclass

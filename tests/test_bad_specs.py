@@ -27,7 +27,7 @@ from symgrad.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "bad_specs"
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "symgrad" / "examples"
 BAD_SPECS = sorted(BAD.glob("*.toml"))
 # The seed-article examples (test_examples.py); examples/ also holds shape-only specs too large to derive.
 GOOD_SPECS = [EXAMPLES / f"{name}.toml" for name in (

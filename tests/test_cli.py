@@ -21,7 +21,7 @@ import symgrad
 from symgrad.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "symgrad" / "examples"
 MAX_POOL = str(EXAMPLES / "conv_max_pool.toml")
 BAD_SPEC = str(Path(__file__).resolve().parent / "bad_specs" / "maxpool_padding_beyond_half.toml")
 

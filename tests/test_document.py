@@ -31,7 +31,7 @@ from symgrad.printing.texnames import SMALL
 from symgrad.printing.words import WORDS
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "symgrad" / "examples"
 # The seed articles' examples (the whole-network examples take minutes to derive; see test_numbers_of_a_multi_layer_network)
 DERIVED = ("avg_pool_backward", "conv_avg_pool", "conv_max_pool", "conv_sum", "conv_symbolic", "pool_d2l_k3",
            "pool_d2l_pad1_stride2", "pool_d2l_rect", "pool_d2l_two_channels")

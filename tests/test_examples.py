@@ -18,7 +18,7 @@ import pytest
 from symgrad.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "symgrad" / "examples"
 
 ARTICLE_30 = "深度学习面试题30"  # 卷积的梯度反向传播: conv -> sum -> MSE
 ARTICLE_31 = "深度学习面试题31"  # 池化操作的梯度: conv -> avg / max pool -> MSE

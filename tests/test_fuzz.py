@@ -33,7 +33,7 @@ from symgrad import spec
 from symgrad.cli import main
 from symgrad.errors import SymgradError
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symgrad" / "examples"
 SLOW = {"lenet_shapes.toml", "tutorial_net_shapes.toml", "lenet.toml", "tutorial_net.toml", "lenet_first_stage.toml"}
 SEEDS = [path.read_bytes() for path in sorted(EXAMPLES.glob("*.toml")) if path.name not in SLOW]
 MAX_SYMBOLS = 36

@@ -24,7 +24,7 @@ from symgrad import spec as specs
 from symgrad.cli import main
 from symgrad.handout import handout, questions, render, solutions, to_latex, to_markdown
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symgrad" / "examples"
 DL = r"\frac{\partial L}{\partial %s}"
 
 

@@ -19,7 +19,7 @@ from symgrad.cli import main
 from symgrad.handout import files
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "symgrad" / "examples"
 DERIVED = build.DERIVED  # the seed articles' derivations, as the gallery lists them
 INSTALL = ("apt-get install texlive-latex-base texlive-latex-recommended latexmk texlive-xetex "
            "texlive-lang-chinese (see .ci/run)")

@@ -17,7 +17,7 @@ from symgrad.errors import OptionError
 from symgrad.named import _tree_size
 from symgrad.verify import compare, evaluate, random_values, torch_reference
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symgrad" / "examples"
 engine = importlib.import_module("symgrad.derive")  # the module (symgrad.derive is also the function)
 
 

@@ -9,7 +9,7 @@ from symgrad import progress
 from symgrad.cli import main
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
-SPEC = ROOT / "examples" / "conv_symbolic.toml"
+SPEC = ROOT / "symgrad" / "examples" / "conv_symbolic.toml"
 
 
 def _derive(**options):

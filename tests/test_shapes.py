@@ -18,8 +18,8 @@ from symgrad.cli import main
 from symgrad.ops import LAYERS, Layer
 
 ROOT = Path(__file__).resolve().parents[1]
-LENET = ROOT / "examples" / "lenet_shapes.toml"
-TUTORIAL = ROOT / "examples" / "tutorial_net_shapes.toml"
+LENET = ROOT / "symgrad" / "examples" / "lenet_shapes.toml"
+TUTORIAL = ROOT / "symgrad" / "examples" / "tutorial_net_shapes.toml"
 
 
 def _rows(path):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 GALLERY = Path(__file__).resolve().parent
 ROOT = GALLERY.parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "symgrad" / "examples"
 sys.path.insert(0, str(ROOT))
 
 from symgrad import spec as specs  # noqa: E402
