@@ -8,21 +8,35 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from . import __version__
 from .errors import SymgradError
+from .suggest import did_you_mean
 
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
 
+STDOUT = "-"  # --out - writes to standard output (SPEC - reads standard input)
+_INVALID_CHOICE = re.compile(r"invalid choice: '(.*)' \(choose from (.*)\)")
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line with exit status 2."""
+    """argparse that reports a usage error as one line with exit status 2, with a did-you-mean."""
 
     def error(self, message):
-        raise SymgradError(f"{self.prog}: {message}")
+        choice = _INVALID_CHOICE.search(message)
+        if choice:
+            options = [c.strip().strip("'") for c in choice.group(2).split(",")]
+            message += did_you_mean(choice.group(1), options)
+            if message.startswith("argument command:"):
+                message = (f"unknown command {choice.group(1)!r}{did_you_mean(choice.group(1), options)} "
+                           f"(commands: {', '.join(options)})")
+        where = self.prog.removeprefix("symgrad").strip()  # "derive", or "" for the top level
+        raise SymgradError(f"{where}: {message}" if where else message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,10 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     derive = commands.add_parser("derive", help="print forward values, loss, gradients and the SGD update")
-    derive.add_argument("spec", help="spec file (TOML)")
+    derive.add_argument("spec", nargs="?", help=SPEC_HELP)
     derive.add_argument("--format", choices=["text", "json", "latex", "markdown"], default="text")
-    derive.add_argument("--wrt", nargs="+", metavar="NAME", help="only these gradients (e.g. 0.weight input)")
-    derive.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    derive.add_argument("--wrt", nargs="+", action="extend", metavar="NAME",
+                        help="only these gradients (e.g. 0.weight input); before the spec or after it")
+    derive.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of stdout; - is stdout")
     derive.add_argument("--method", choices=["rules", "diff"], default="rules",
                         help="backprop rules (default) or sympy.diff of the whole loss (slow; ground truth)")
     derive.add_argument("--emit-python", metavar="FILE",
@@ -44,15 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
                              "or by size (auto, default)")
 
     check = commands.add_parser("check", help="cross-check against torch autograd; exit 1 on mismatch")
-    check.add_argument("spec", help="spec file (TOML)")
+    check.add_argument("spec", help=SPEC_HELP)
     check.add_argument("--seed", type=int, default=0, help="seed for values given to symbols (default 0)")
     check.add_argument("--tolerance", type=_tolerance, default=1e-9, help="relative and absolute tolerance")
 
     shapes = commands.add_parser("shapes", help="print each layer's output shape, parameter count and shape formula")
-    shapes.add_argument("spec", help="spec file (TOML)")
+    shapes.add_argument("spec", help=SPEC_HELP)
     shapes.add_argument("--format", choices=["text", "json"], default="text")
     _add_handout_commands(commands)
+
+    examples = commands.add_parser("examples", help="list the bundled example specs, or print one")
+    examples.add_argument("name", nargs="?", help="an example's name: print its spec")
     return parser
+
+
+SPEC_HELP = "spec file (TOML), - for standard input, or a bundled example's name (symgrad examples)"
 
 
 def _add_handout_commands(commands) -> None:
@@ -109,25 +130,37 @@ def run_derive(args) -> int:
     from .output import check_target, write_atomic
     from .printing import render
 
-    if args.out:
-        check_target(args.out, [args.spec])
-    if args.emit_python:
-        check_target(args.emit_python, [args.spec], "--emit-python")
-        if args.out and os.path.abspath(args.out) == os.path.abspath(args.emit_python):
+    source = specs.locate(args.spec)  # None for standard input; a missing spec fails before any work
+    protected = [source] if source else []
+    out = None if args.out in (None, STDOUT) else args.out
+    if out:
+        check_target(out, protected)
+    if args.emit_python == STDOUT and out is None:
+        raise SymgradError("output: --emit-python: - (standard output) needs --out FILE for the derivation")
+    if args.emit_python and args.emit_python != STDOUT:
+        check_target(args.emit_python, protected, "--emit-python")
+        if out and os.path.abspath(out) == os.path.abspath(args.emit_python):
             raise SymgradError("output: --emit-python: must differ from the --out file")
     if args.emit_form and not args.emit_python:
         raise SymgradError("derive: --emit-form: needs --emit-python FILE")
-    spec = specs.load(args.spec)
+    spec = specs.load(source or args.spec)
     derivation = _derivation(spec, args.method)
     text = render(derivation, args.format, wrt=args.wrt, title=spec.title,
-                  standalone=bool(args.out) and args.format == "latex")
+                  standalone=args.out is not None and args.format == "latex")
     if args.emit_python:
-        write_atomic(args.emit_python, _python_module(derivation, spec, args), "--emit-python")
-    if args.out:
-        write_atomic(args.out, text)
-    else:
-        sys.stdout.write(text)
+        _write(args.emit_python, _python_module(derivation, spec, args), "--emit-python")
+    _write(out or STDOUT, text)
     return 0
+
+
+def _write(out: str, text: str, option: str = "--out") -> None:
+    """To standard output for -, else atomically to the file."""
+    from .output import write_atomic
+
+    if out == STDOUT:
+        sys.stdout.write(text)
+    else:
+        write_atomic(out, text, option)
 
 
 def _python_module(derivation, spec, args) -> str:
@@ -155,8 +188,7 @@ def run_check(args) -> int:
     ours = evaluate(derivation, values)
     rows = compare(ours, torch_reference(derivation, ours), rtol=args.tolerance, atol=args.tolerance)
     if values:
-        shown = ", ".join(f"{s}={v}" for s, v in values.items())
-        print(f"symbols had no values; checked at (seed {args.seed}): {shown}")
+        print(f"symbols had no values; checked at (seed {args.seed}): {_shown_values(values)}")
     width = max(len(r["quantity"]) for r in rows)
     print(f"{'quantity'.ljust(width)}  {'max |symgrad - torch|':>22}  status")
     for r in rows:
@@ -164,6 +196,16 @@ def run_check(args) -> int:
     bad = [r for r in rows if not r["ok"]]
     print(f"{len(rows) - len(bad)} of {len(rows)} quantities agree with torch autograd (float64)")
     return EXIT_MISMATCH if bad else 0
+
+
+SHOWN_VALUES = 8  # a LeNet has thousands of symbols: one readable line, not 8,000 characters
+
+
+def _shown_values(values: dict) -> str:
+    """The first few symbol=value pairs, and how many more there are."""
+    pairs = [f"{s}={v}" for s, v in list(values.items())[:SHOWN_VALUES]]
+    rest = len(values) - len(pairs)
+    return ", ".join(pairs) + (f", ... and {rest:,} more" if rest else "")
 
 
 def run_shapes(args) -> int:
@@ -181,6 +223,8 @@ def run_shapes(args) -> int:
 def run_handout(args) -> int:
     from .handout import files, handout, to_markdown
 
+    if args.out == STDOUT:
+        args.out = None  # Markdown on standard output, as without --out
     if args.out:
         files.check([args.out], args.lang)
     document = handout(args.lang)
@@ -191,10 +235,29 @@ def run_handout(args) -> int:
     return 0
 
 
+def run_examples(args) -> int:
+    """The bundled specs: a list of names and titles, or one spec as written."""
+    from . import examples
+
+    if args.name is None:
+        names = examples.names()
+        width = max(len(n) for n in names)
+        for name in names:
+            print(f"{name.ljust(width)}  {examples.title(name)}")
+        return 0
+    if examples.path(args.name) is None:
+        raise SymgradError(f"examples: no bundled example {args.name!r}{did_you_mean(args.name, examples.names())} "
+                           "(symgrad examples lists them)")
+    sys.stdout.write(examples.text(examples.path(args.name).stem))
+    return 0
+
+
 def run_exercises(args) -> int:
     from .handout import files, sheets, to_markdown
     from .handout.exercises import together
 
+    if args.out == STDOUT:
+        args.out = None  # sheet and key on standard output, as without --out
     outs = [args.out, files.answers_path(args.out)] if args.out else []
     files.check(outs, args.lang)
     sheet, key = sheets(args.count, args.seed, args.lang)
@@ -206,12 +269,36 @@ def run_exercises(args) -> int:
 
 
 COMMANDS = {"derive": run_derive, "check": run_check, "shapes": run_shapes, "handout": run_handout,
-            "exercises": run_exercises}
+            "exercises": run_exercises, "examples": run_examples}
+
+
+def parse(argv) -> argparse.Namespace:
+    """The arguments; an unknown option gets a did-you-mean from its own command's options."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = _subparser(parser, args.command)
+        known = [o for action in command._actions for o in action.option_strings]
+        word = unknown[0].split("=", 1)[0]
+        hint = did_you_mean(word, known) if word.startswith("-") else ""
+        raise SymgradError(f"{args.command}: unrecognized arguments: {' '.join(unknown)}{hint}")
+    if args.command == "derive" and args.spec is None:
+        if not args.wrt or len(args.wrt) < 2:
+            raise SymgradError("derive: the following arguments are required: spec")
+        args.spec = args.wrt.pop()  # `--wrt 0.weight SPEC`: --wrt took the spec too
+    return args
+
+
+def _subparser(parser, name) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]
+    return parser
 
 
 def main(argv=None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = parse(argv)
         digits = sys.get_int_max_str_digits()  # _derivation lifts it; restore it for in-process callers
         try:
             return COMMANDS[args.command](args)
@@ -223,6 +310,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("symgrad: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `symgrad examples | head`: the reader has gone; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (RecursionError, MemoryError) as error:
         print(f"symgrad: error: the derivation is too large ({type(error).__name__})", file=sys.stderr)
         return EXIT_USAGE

@@ -20,6 +20,7 @@ from .network import Sequential
 from .ops import LAYERS, LOSSES, Loss
 from .ops import options as opt
 from .optim import SGD
+from .suggest import did_you_mean
 
 OPTIMIZERS = {"SGD": SGD}
 TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer", "backward_passes", "weights", "expand")
@@ -50,8 +51,38 @@ class Spec:
             raise
 
 
-def load(path) -> Spec:
-    """Read and validate a spec file (a [weights] file is read relative to the spec's folder)."""
+STDIN = "-"
+
+
+def locate(source) -> str | None:
+    """The file a SPEC argument names: the path itself, else a bundled example of that name.
+
+    A file that exists always wins over an example; None for "-" (standard input).
+    """
+    if str(source) == STDIN:
+        return None
+    if os.path.exists(source):
+        return os.fspath(source)
+    from . import examples
+
+    found = examples.path(str(source))
+    if found is None:
+        hint = did_you_mean(str(source), examples.names())
+        raise OptionError("spec", "file", f"cannot read {source}: no such file, and no bundled example of that "
+                                          f"name{hint} (symgrad examples lists them)")
+    return str(found)
+
+
+def load(source) -> Spec:
+    """Read and validate a spec: a path, "-" for standard input, or a bundled example's name.
+
+    A [weights] file is read relative to the spec's folder (the working folder for stdin).
+    """
+    path = locate(source)
+    if path is None:
+        import sys
+
+        return parse(sys.stdin.buffer.read(), os.getcwd())
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -100,7 +131,7 @@ def from_dict(data: dict, base_dir: str | None = None) -> Spec:
 def _known_keys(where: str, table: dict, allowed) -> None:
     for key in table:
         if key not in allowed:
-            raise OptionError(where, key, f"unknown option (allowed: {', '.join(allowed)})")
+            raise OptionError(where, key, f"unknown option{did_you_mean(key, allowed)} (allowed: {', '.join(allowed)})")
 
 
 def _table(where: str, value) -> dict:
@@ -149,7 +180,8 @@ def _options(where: str, cls, table: dict, reserved: tuple[str, ...]) -> dict:
     for key in options:
         if key not in accepted:
             allowed = ", ".join(accepted) if accepted else "no options"
-            raise OptionError(where, key, f"unknown option ({cls.type_name} takes {allowed})")
+            hint = did_you_mean(key, [*accepted, *reserved])
+            raise OptionError(where, key, f"unknown option{hint} ({cls.type_name} takes {allowed})")
     missing = [p.name for p in signature.parameters.values()
                if p.name in accepted and p.default is inspect.Parameter.empty and p.name not in options]
     if missing:
@@ -169,7 +201,8 @@ def _network(layers) -> Sequential:
         kind = table.get("type")
         if not isinstance(kind, str) or kind not in LAYERS:
             known = ", ".join(sorted(LAYERS))
-            raise OptionError(where, "type", f"unknown layer {_shown(kind)} (known: {known})")
+            hint = did_you_mean(kind, sorted(LAYERS))
+            raise OptionError(where, "type", f"unknown layer {_shown(kind)}{hint} (known: {known})")
         where = f"layers[{i}] {kind}"
         options = _options(where, LAYERS[kind], table, ("type", "init"))
         try:
@@ -193,7 +226,8 @@ def _loss(section):
     section = _table("loss", section)
     kind = section.get("type")
     if not isinstance(kind, str) or kind not in LOSSES:
-        raise OptionError("loss", "type", f"unknown loss {_shown(kind)} (known: {', '.join(sorted(LOSSES))})")
+        raise OptionError("loss", "type", f"unknown loss {_shown(kind)}{did_you_mean(kind, sorted(LOSSES))} "
+                                          f"(known: {', '.join(sorted(LOSSES))})")
     where = f"loss {kind}"
     options = _options(where, LOSSES[kind], section, ("type", "target"))
     try:
@@ -215,7 +249,8 @@ def _optimizer(section):
     section = _table("optimizer", section)
     kind = section.get("type")
     if not isinstance(kind, str) or kind not in OPTIMIZERS:
-        raise OptionError("optimizer", "type", f"unknown optimizer {_shown(kind)} (known: {', '.join(OPTIMIZERS)})")
+        raise OptionError("optimizer", "type", f"unknown optimizer {_shown(kind)}{did_you_mean(kind, OPTIMIZERS)} "
+                                               f"(known: {', '.join(OPTIMIZERS)})")
     where = f"optimizer {kind}"
     options = _options(where, OPTIMIZERS[kind], section, ("type",))
     try:
