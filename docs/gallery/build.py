@@ -59,7 +59,7 @@ def markdown_pages() -> dict[str, str]:
              for name in DERIVED}
     for name in SHAPE_TABLES:
         table = _stdout(["shapes", str(EXAMPLES / f"{name}.toml")])
-        pages[f"{name}.md"] = (f"# {title(name)}\n\n`symgrad shapes examples/{name}.toml`:\n\n"
+        pages[f"{name}.md"] = (f"# {title(name)}\n\n`symgrad shapes {name}`:\n\n"
                                f"```\n{table}```\n")
     pages["README.md"] = index()
     return pages
@@ -67,9 +67,9 @@ def markdown_pages() -> dict[str, str]:
 
 def index() -> str:
     lines = ["# Gallery", "",
-             "Every seed example of `examples/`, derived by symgrad. Each page is what "
-             "`symgrad derive examples/NAME.toml --format markdown` prints; the picture is the first page of "
-             "`symgrad derive examples/NAME.toml --format latex --out NAME.tex` compiled with `latexmk -pdf`. "
+             "Every seed example bundled with symgrad (`symgrad examples`), derived by symgrad. Each page is what "
+             "`symgrad derive NAME --format markdown` prints; the picture is the first page of "
+             "`symgrad derive NAME --format latex --out NAME.tex` compiled with `latexmk -pdf`. "
              "Regenerate with `python docs/gallery/build.py`; the tests fail when a page is stale.", "",
              "| example | derivation | first page of the PDF |", "| --- | --- | --- |"]
     for name in DERIVED:

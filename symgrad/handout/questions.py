@@ -1,7 +1,7 @@
 """The interview handout: the questions of the seed articles, worked solutions, an answer key.
 
 The networks and numbers below are the questions' givens, the same as the bundled
-examples/*.toml (a test keeps them equal); every result comes from `derive` or the
+symgrad/examples/*.toml (a test keeps them equal); every result comes from `derive` or the
 shape table.
 """
 
