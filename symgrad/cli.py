@@ -186,16 +186,32 @@ def run_check(args) -> int:
         raise SymgradError("check: torch is not installed; install it with: pip install 'symgrad[torch]'") from None
     values = random_values(derivation.free_symbols, args.seed)
     ours = evaluate(derivation, values)
-    rows = compare(ours, torch_reference(derivation, ours), rtol=args.tolerance, atol=args.tolerance)
+    try:
+        theirs = torch_reference(derivation, ours)
+    except Exception as error:  # torch refused what symgrad accepted: one line, no C++ frames
+        raise TorchFailed(f"check: torch raised {type(error).__name__}: {_first_line(error)} "
+                          "(symgrad accepted this spec; please report it)") from None
+    rows = compare(ours, theirs, rtol=args.tolerance, atol=args.tolerance)
     if values:
         print(f"symbols had no values; checked at (seed {args.seed}): {_shown_values(values)}")
     width = max(len(r["quantity"]) for r in rows)
     print(f"{'quantity'.ljust(width)}  {'max |symgrad - torch|':>22}  status")
     for r in rows:
-        print(f"{r['quantity'].ljust(width)}  {r['max_abs_error']:>22.3g}  {'ok' if r['ok'] else 'MISMATCH'}")
+        status = "ok" if r["ok"] else f"MISMATCH ({r['reason']})"
+        print(f"{r['quantity'].ljust(width)}  {r['max_abs_error']:>22.3g}  {status}")
     bad = [r for r in rows if not r["ok"]]
     print(f"{len(rows) - len(bad)} of {len(rows)} quantities agree with torch autograd (float64)")
     return EXIT_MISMATCH if bad else 0
+
+
+class TorchFailed(SymgradError):
+    """torch raised on a spec symgrad accepted: a disagreement in validation, so exit 3."""
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else "(no message)"
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 SHOWN_VALUES = 8  # a LeNet has thousands of symbols: one readable line, not 8,000 characters
@@ -304,6 +320,9 @@ def main(argv=None) -> int:
             return COMMANDS[args.command](args)
         finally:
             sys.set_int_max_str_digits(digits)
+    except TorchFailed as error:
+        print(f"symgrad: error: {error}", file=sys.stderr)
+        return EXIT_INTERNAL
     except SymgradError as error:
         print(f"symgrad: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -50,22 +50,33 @@ def torch_reference(derivation, numbers: dict) -> dict:
 
 
 def compare(ours: dict, theirs: dict, rtol: float = 1e-9, atol: float = 1e-9) -> list[dict]:
-    """One row per quantity: name, max absolute error, and whether it is within tolerance."""
-    rows = [_row("output", ours["output"], theirs["output"], rtol, atol),
-            _row("loss", ours["loss"], theirs["loss"], rtol, atol)]
+    """One row per quantity either side produced: name, max absolute error, agreement, a reason.
+
+    A quantity agrees only when both sides have it, with the same shape, every number
+    finite and within tolerance: a NaN or an infinity on either side is a mismatch (NaN
+    compares false and inf - inf is NaN, so a check that let them through could not fail).
+    """
+    rows = [_row("output", ours["output"], theirs.get("output"), rtol, atol),
+            _row("loss", ours["loss"], theirs.get("loss"), rtol, atol)]
     for kind, prefix in (("gradients", "dL/d"), ("updated", "updated ")):
-        for name in ours[kind]:
-            rows.append(_row(prefix + name, ours[kind][name], theirs[kind].get(name), rtol, atol))
+        names = list(ours[kind]) + [n for n in theirs.get(kind, {}) if n not in ours[kind]]
+        for name in names:
+            rows.append(_row(prefix + name, ours[kind].get(name), theirs.get(kind, {}).get(name), rtol, atol))
     return rows
 
 
 def _row(name, ours, theirs, rtol, atol):
+    row = {"quantity": name, "max_abs_error": float("inf"), "ok": False, "ours": ours, "torch": theirs}
+    if ours is None or theirs is None:
+        return {**row, "reason": "symgrad has no such quantity" if ours is None else "torch has no such quantity"}
     ours = np.asarray(ours, dtype=np.float64)
-    if theirs is None:
-        return {"quantity": name, "max_abs_error": float("inf"), "ok": False, "ours": ours, "torch": None}
     theirs = np.asarray(theirs, dtype=np.float64)
+    row.update(ours=ours, torch=theirs)
     if ours.shape != theirs.shape:
-        return {"quantity": name, "max_abs_error": float("inf"), "ok": False, "ours": ours, "torch": theirs}
+        return {**row, "reason": f"shapes differ: {list(ours.shape)} vs torch's {list(theirs.shape)}"}
+    if not (np.isfinite(ours).all() and np.isfinite(theirs).all()):
+        side = "symgrad" if not np.isfinite(ours).all() else "torch"
+        return {**row, "max_abs_error": float("nan"), "reason": f"{side} gives NaN or infinite values"}
     error = float(np.max(np.abs(ours - theirs))) if ours.size else 0.0
     ok = bool(np.allclose(ours, theirs, rtol=rtol, atol=atol))
-    return {"quantity": name, "max_abs_error": error, "ok": ok, "ours": ours, "torch": theirs}
+    return {**row, "max_abs_error": error, "ok": ok, "reason": "" if ok else "beyond the tolerance"}
