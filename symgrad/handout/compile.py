@@ -16,7 +16,7 @@ import tempfile
 
 from ..errors import OptionError
 
-INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended latexmk"
+INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures lmodern latexmk"
 INSTALL_ZH = INSTALL + " texlive-xetex texlive-lang-chinese"
 TIMEOUT = 600  # seconds for one document; a healthy handout takes a few
 
