@@ -23,6 +23,7 @@ from symgrad import spec as specs
 from symgrad.network import Sequential
 from symgrad.ops import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, MSELoss, ReLU
 from symgrad.derive import derive
+from symgrad.handout.compile import INSTALL
 from symgrad.optim import SGD
 from symgrad.printing import latex as latex_printer
 from symgrad.printing.common import squeeze
@@ -310,8 +311,7 @@ def test_byte_identical_across_hash_seeds():
 def test_multi_layer_document_compiles_with_pdflatex(tmp_path):
     """A whole small network, with a 12-entry row vector (amsmath's bmatrix stops at 10 columns by default)."""
     if shutil.which("latexmk") is None:
-        pytest.fail("latexmk not found; this test compiles real LaTeX: apt-get install texlive-latex-base "
-                    "texlive-latex-recommended latexmk (see .ci/run)")
+        pytest.fail(f"latexmk not found; this test compiles real LaTeX: {INSTALL} (see .ci/run)")
     wide = derive(Sequential(Flatten(), Linear(12, 2).init(weight=np.eye(2, 12, dtype=int).tolist(), bias=[1, -1])),
                   np.arange(12).reshape(3, 4).tolist(), MSELoss(), [0, 0])
     body = latex_body(_small_network()) + latex_body(wide, title="Flatten -> Linear")
