@@ -2,9 +2,9 @@
 
 Instead of substituting everything into one exploding expression, each layer
 output gets a name (sigma_ij for a convolution, S_ij for pooling, as the articles
-write them) and each upstream gradient a delta (delta^S = dL/dS). Each op's own
-derivative rule is applied to these names, so dL/dK_ab comes out as
-sum_ij delta^sigma_ij x_{i+a, j+b}, with the definitions of every name kept in
+write them) and each upstream gradient a delta (delta_S = dL/dS, printed in LaTeX as
+\\delta^{S}). Each op's own derivative rule is applied to these names, so dL/dK_ab
+comes out as sum_ij delta_sigma_ij x_{i+a, j+b}, with the definitions of every name kept in
 order. This is the derivation symgrad always does; `expand` substitutes the
 names back, which gives the explicit element formulas (the ops' rules applied to
 whole expressions: same objects, see `_rebuild`). For deep networks the
@@ -19,6 +19,7 @@ import numpy as np
 import sympy as sp
 
 from . import algebra, tensor
+from .names import DELTA
 from .progress import SILENT
 
 
@@ -154,7 +155,7 @@ def layer_names(network) -> list[str]:
 def _name_array(base: str, shape) -> np.ndarray:
     if shape == ():
         array = np.empty((), dtype=object)
-        array[()] = sp.Symbol(base, real=True)
+        array[()] = sp.Symbol(tensor.index_name(base, ()), real=True)  # S_, not S (SymPy's S)
         return array
     return tensor.image_symbols(base, shape)
 
@@ -181,7 +182,7 @@ def named_backprop(network, x, params, loss, target, progress=SILENT) -> NamedFo
     named_deltas = []
 
     def rename(i, upstream):
-        delta = _name_array(f"delta^{names[i]}", upstream.shape)
+        delta = _name_array(f"{DELTA}_{names[i]}", upstream.shape)
         definitions.update(zip(delta.reshape(-1), upstream.reshape(-1)))
         named_deltas.append((names[i], delta))
         progress.describe(f"backward {network.label(i)}")

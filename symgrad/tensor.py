@@ -18,6 +18,7 @@ import sympy as sp
 
 from . import algebra
 from .errors import OptionError
+from .names import check_readable, readable
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
 MAX_ENTRIES = 1_000_000  # a tensor beyond this is hopeless symbolically; refuse it early
@@ -34,10 +35,12 @@ def check_size(where: str, option: str, shape) -> None:
 
 
 def symbol(name: str, where: str = "input", option: str = "symbol") -> sp.Symbol:
-    """A SymPy symbol from a user-given name, which must be a plain identifier."""
+    """A SymPy symbol from a user-given name: a plain identifier that SymPy's parser reads as a symbol
+    (not E, I, pi, S, exp, lambda, ...: see names.parser_reading)."""
     if not isinstance(name, str) or not IDENTIFIER.match(name):
         shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
         raise OptionError(where, option, f"symbol names must be identifiers like x or k_1, got {shown}")
+    check_readable(name, where, option)
     return sp.Symbol(name, real=True)
 
 
@@ -105,11 +108,16 @@ def _flatten(values):
 
 
 def index_name(base: str, index: tuple[int, ...]) -> str:
-    """x + (1, 2) -> "x_12"; any index above 9 -> "x_1,12" so names stay unambiguous."""
+    """x + (1, 2) -> "x_12"; any index above 9 -> "x_1_12"; no index -> "x" (S_ where SymPy reads S otherwise).
+
+    Indices count from 1, so single digits never contain 0 and a run of them never an
+    underscore: within one tensor (one base, one number of axes) "x_111" and "x_1_11"
+    name different entries, and every name is an identifier SymPy reads back as itself.
+    """
     if not index:
-        return base
+        return readable(base)
     parts = [str(i) for i in index]
-    joiner = "" if all(len(p) == 1 for p in parts) else ","
+    joiner = "" if all(len(p) == 1 for p in parts) else "_"
     return f"{base}_{joiner.join(parts)}"
 
 

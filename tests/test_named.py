@@ -28,12 +28,12 @@ def test_conv_sum_kernel_gradient_is_delta_times_window():
     net = sg.Sequential(sg.Conv2d(1, 1, 2, bias=False), sg.Sum())
     d = sg.derive(net, sg.symbolic("x", (1, 1, 3, 3)), sg.MSELoss(), 230)
     x = {f"x_{i}{j}": sp.Symbol(f"x_{i}{j}", real=True) for i in range(1, 4) for j in range(1, 4)}
-    delta = {f"{i}{j}": sp.Symbol(f"delta^sigma_{i}{j}", real=True) for i in range(1, 3) for j in range(1, 3)}
+    delta = {f"{i}{j}": sp.Symbol(f"delta_sigma_{i}{j}", real=True) for i in range(1, 3) for j in range(1, 3)}
     expected_k11 = delta["11"] * x["x_11"] + delta["12"] * x["x_12"] + delta["21"] * x["x_21"] + delta["22"] * x["x_22"]
     assert d.named.gradients["0.weight"][0, 0, 0, 0] == expected_k11
-    delta_s = sp.Symbol("delta^S", real=True)
+    delta_s = sp.Symbol("delta_S", real=True)
     assert d.named.definitions[delta["11"]] == delta_s
-    S = sp.Symbol("S", real=True)
+    S = sp.Symbol("S_", real=True)  # Sum's scalar output: S_, as sympify("S") is SymPy's S
     assert d.named.definitions[delta_s] == 2 * S - 460
 
 

@@ -222,9 +222,9 @@ def test_source_is_readable_python_with_named_intermediates():
 
 def test_names_are_sanitised_and_unique():
     net = sg.Sequential(sg.Conv2d(1, 1, 2, bias=False), sg.Sum())
-    d = sg.derive(net, [["input", "sum"], ["delta_S", "x_1"], ["np", "lambda_"], ["loss", 1]])
+    d = sg.derive(net, [["output", "batch"], ["arrays", "x_1"], ["np", "lambda_"], ["loss", 1]])
     f = lambdify(d)
-    for name in ("input_2 = ", "sum_2 = ", "np_2 = ", "loss_2 = "):
+    for name in ("output_2 = ", "batch_2 = ", "np_2 = ", "loss_2 = "):
         assert name in f.source
     values = np.arange(8.0).reshape(1, 1, 4, 2)
     numbers = evaluate(d, dict(zip(d.arrays["input"].reshape(-1)[:7], map(sp.Integer, range(7))))

@@ -1,8 +1,11 @@
-"""LaTeX for the engine's names and tensors: sigma_11 -> \\sigma_{11}, delta^S_11 -> \\delta^{S}_{11}, bmatrix.
+"""LaTeX for the engine's names and tensors: sigma_11 -> \\sigma_{11}, delta_S_11 -> \\delta^{S}_{11}, bmatrix.
 
 The engine names a layer's output by its letter, adding the layer index when the
 letter repeats (sigma3_11); parameters likewise (k0_11). Here the index becomes a
-superscript [3], as the layer superscripts in the rest of the document.
+superscript [3], as the layer superscripts in the rest of the document. Indices above
+9 are separated by underscores in the names (x_1_10) and by commas here (x_{1,10});
+a trailing underscore that only keeps a name from reading as SymPy's own (S_, the
+output of Sum) is not printed.
 """
 
 from __future__ import annotations
@@ -12,21 +15,24 @@ import re
 import numpy as np
 import sympy as sp
 
+from ..names import DELTA, parser_reading
 from .common import squeeze
 
 #: Beyond this many entries a tensor is described by its shape, not printed (LeNet stays readable).
 SMALL = 36
 
 _GREEK = {"sigma": r"\sigma", "delta": r"\delta"}
-_NAME = re.compile(r"(?P<delta>delta\^)?(?P<letter>[A-Za-z]+?)(?P<layer>\d*)(?:_(?P<index>[0-9,]+))?\Z")
+_NAME = re.compile(r"(?P<delta>%s_)?(?P<letter>[A-Za-z]+?)(?P<layer>\d*)(?:_(?P<index>\d+(?:_\d+)*))?\Z" % DELTA)
 
 
 def base_latex(base: str) -> str:
-    """A tensor's name without indices: "sigma" -> \\sigma, "S3" -> S^{[3]}, "delta^sigma" -> \\delta^{\\sigma}."""
+    """A tensor's name without indices: "sigma" -> \\sigma, "S3" -> S^{[3]}, "delta_sigma" -> \\delta^{\\sigma}."""
     return name_latex(base)
 
 
 def name_latex(name: str) -> str:
+    if name.endswith("_") and parser_reading(name[:-1]) is not None:
+        name = name[:-1]  # S_ is S, spelled so that SymPy's parser reads a symbol
     match = _NAME.match(name)
     if not match:
         return sp.latex(sp.Symbol(name))
@@ -35,7 +41,7 @@ def name_latex(name: str) -> str:
         letter += "^{[%s]}" % match["layer"]
     if match["delta"]:
         letter = r"\delta^{%s}" % letter
-    return letter + ("_{%s}" % match["index"] if match["index"] else "")
+    return letter + ("_{%s}" % match["index"].replace("_", ",") if match["index"] else "")
 
 
 def tex(expr) -> str:

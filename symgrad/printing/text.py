@@ -42,7 +42,7 @@ def block(array: np.ndarray, indent: str = "    ", show=str) -> str:
 def named_section(view, show=str) -> list[str]:
     """Backprop as a teacher writes it: named intermediates, their definitions, gradients in names."""
     named = view.named
-    lines = ["backward with named intermediates (delta^A = dL/dA):"]
+    lines = ["backward with named intermediates (delta_A = dL/dA):"]
     for name, definition in named.definitions.items():
         shown = ""
         if view.derivation.expanded:  # values are only worked out for a small, expanded derivation
