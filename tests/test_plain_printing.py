@@ -6,8 +6,11 @@ import numpy as np
 import sympy as sp
 
 from symgrad import spec as specs
+from symgrad.ops.activation import Positive
+from symgrad.ops.argmax import FirstArgmax
 from symgrad.printing import render
-from symgrad.printing.plain import plain
+from symgrad.printing.plain import plain, plain_readable
+from symgrad.printing.readable import readable, readable_unordered
 
 SPEC = """
 [input]
@@ -45,18 +48,28 @@ def test_plain_is_sympy_syntax_up_to_term_order():
         assert _parse(plain(expr), [a, b, c]) == expr
 
 
-def test_kept_in_names_json_prints_what_sympys_unordered_printer_prints():
-    """The fast path is an optimisation only: each string is SymPy's own (terms unsorted)."""
-    unordered = sp.StrPrinter({"order": "none"})
+def test_plain_readable_is_the_readable_printer_up_to_term_order():
+    a, b, c = sp.symbols("a b c", real=True)
+    route = FirstArgmax(1, a + b, c, a)
+    for expr in [a + b, 3 * a * b - 2 * c, 2 * a * route, route - c, Positive(a - b) * c + a]:
+        assert plain_readable(expr) == readable_unordered(expr)
+        assert _parse(plain_readable(expr), [a, b, c]) == _parse(readable(expr), [a, b, c])
+    assert "FirstArgmax(2; a + b, c, a)" in plain(2 * a * route)  # the text format keeps the short form
+
+
+def test_kept_in_names_json_prints_what_the_unordered_readable_printer_prints():
+    """The fast path is an optimisation only: each string is the readable printer's (terms unsorted)."""
     d = specs.parse("expand = false\n" + SPEC).derive("rules")
     assert not d.expanded
     document = json.loads(render(d, "json"))
     assert document["expanded"] is False
     for name, definition in d.named.definitions.items():
-        assert document["named"]["definitions"][str(name)] == unordered.doprint(definition)
+        assert document["named"]["definitions"][str(name)] == readable_unordered(definition)
     grad = np.asarray(document["named"]["gradients"]["0.weight"], dtype=object).reshape(-1)
-    assert list(grad) == [unordered.doprint(e) for e in d.named.gradients["0.weight"].reshape(-1)]
-    assert any("FirstArgmax" in text for text in document["named"]["definitions"].values())
+    assert list(grad) == [readable_unordered(e) for e in d.named.gradients["0.weight"].reshape(-1)]
+    routes = [text for text in document["named"]["definitions"].values() if "Piecewise" in text]
+    assert routes and not any("FirstArgmax" in text for text in document["named"]["definitions"].values())
+    assert isinstance(sp.sympify(routes[0]), sp.Expr)
 
 
 def test_expanded_json_unchanged_and_has_no_expanded_key():
@@ -64,7 +77,7 @@ def test_expanded_json_unchanged_and_has_no_expanded_key():
     assert d.expanded
     document = json.loads(render(d, "json"))
     assert "expanded" not in document
-    assert document["loss"] == str(d.loss)
+    assert document["loss"] == readable(d.loss)
 
 
 def test_all_numeric_network_kept_in_names_leaves_out_the_definitions():

@@ -1,4 +1,10 @@
-"""The JSON of the contract: output, loss, gradients, updated (torch's shapes)."""
+"""The JSON of the contract: output, loss, gradients, updated (torch's shapes).
+
+An entry without symbols is a JSON number; any other entry is a string in SymPy's
+syntax that plain SymPy reads back (`sympy.sympify(s)`, no symgrad import, no extra
+locals), printed by the readable printer (readable.py; `plain_readable` for a network
+kept in names, whose sums are too many for SymPy's term ordering).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,44 @@ import math
 
 import numpy as np
 
-from .plain import plain
+from .plain import plain_readable
+from .readable import readable
+
+#: Digits an exact number is evaluated to before it is rounded to a float (cancellation included).
+DIGITS = 30
 
 
-def _value(expr, show=str):
-    """A JSON number when the entry is numeric, else the SymPy expression as a string."""
-    if getattr(expr, "is_number", False) and expr.is_comparable:
-        number = float(expr)
-        if math.isfinite(number):
-            return number
-        # beyond float range: JSON has no Infinity, so give the exact value as a string
+def number(expr) -> float | None:
+    """`expr` as a float when it has no symbols and fits a float (an exact zero is 0.0), else None."""
+    if not getattr(expr, "is_number", False):
+        return None
+    try:
+        if expr.is_Rational:
+            value = float(expr)  # exactly rounded
+        else:
+            evaluated = expr.evalf(DIGITS)
+            if not evaluated.is_Number:  # zoo, or not real
+                return None
+            # SymPy's convention (is_comparable): a result with no precision is zero to the digits asked for,
+            # as in an exact zero SymPy cannot simplify, -1 + E/(E + exp(2)) + exp(2)/(E + exp(2))
+            value = 0.0 if evaluated.is_Float and evaluated._prec <= 1 else float(evaluated)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _value(expr, show=readable):
+    """A JSON number when the entry is numeric and in float range, else the SymPy expression as a string.
+
+    Beyond float range (JSON has no Infinity) the exact value stays a string, which reads back too.
+    """
+    value = number(expr)
+    if value is not None:
+        return 0.0 if value == 0 else value  # no -0.0
     return show(expr)
 
 
-def nested(array: np.ndarray, show=str):
+def nested(array: np.ndarray, show=readable):
     array = np.asarray(array, dtype=object)
     if array.shape == ():
         return _value(array[()], show)
@@ -28,7 +58,7 @@ def nested(array: np.ndarray, show=str):
 
 
 def to_json(view) -> str:
-    show = str if view.derivation.expanded else plain  # tens of thousands of sums: print them fast
+    show = readable if view.derivation.expanded else plain_readable  # tens of thousands of sums: print them fast
     document = {}
     if view.title:
         document["title"] = view.title
