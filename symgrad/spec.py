@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import tensor, weights
+from . import tensor, values, weights
 from .errors import OptionError
 from .network import Sequential
 from .ops import LAYERS, LOSSES, Loss
@@ -98,7 +98,7 @@ def parse(raw: bytes | str, base_dir: str | None = None) -> Spec:
         except UnicodeDecodeError as error:
             raise OptionError("spec", "file", f"not UTF-8 text (byte {error.start})") from None
     try:
-        data = tomllib.loads(raw)
+        data = tomllib.loads(raw, parse_float=values.toml_float)  # keeps 1e-400 and 1e400 refusable (values.py)
     except tomllib.TOMLDecodeError as error:
         raise OptionError("spec", "toml", f"not valid TOML: {error}") from None
     except ValueError as error:  # int() of a number with more than 4300 digits (Python's limit)

@@ -7,22 +7,22 @@ against an identifier pattern and handed to `sympy.Symbol`, never to `sympify`.
 
 from __future__ import annotations
 
-import math
 import re
-from fractions import Fraction
 from itertools import product
-from numbers import Number
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from . import algebra
+from . import values as _values
 from .errors import OptionError
 from .names import check_readable, readable
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
 MAX_ENTRIES = 1_000_000  # a tensor beyond this is hopeless symbolically; refuse it early
 MAX_DEPTH = 4  # N x C x H x W
+_REAL = {"real": True}  # the assumptions symgrad gives its symbols
 
 
 def check_size(where: str, option: str, shape) -> None:
@@ -45,20 +45,11 @@ def symbol(name: str, where: str = "input", option: str = "symbol") -> sp.Symbol
 
 
 def number(value, where: str = "input", option: str = "values") -> sp.Expr:
-    """An exact SymPy number from a Python/NumPy number, refusing NaN and infinities."""
-    if isinstance(value, sp.Expr):
-        return value
-    if isinstance(value, (bool, np.bool_)):
-        raise OptionError(where, option, f"expected a number, got the boolean {value}")
-    if isinstance(value, (int, np.integer)):
-        return sp.Integer(int(value))
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value):
-            raise OptionError(where, option, f"values must be finite, got {value}")
-        return sp.Rational(Fraction(repr(float(value))))
-    if isinstance(value, Number):
-        raise OptionError(where, option, f"expected a real number, got {value!r}")
-    raise OptionError(where, option, f"expected a number or a symbol name, got {type(value).__name__}")
+    """An exact SymPy number (or, from Python, a SymPy expression), as `symgrad.values` decides what a number is:
+    finite, real and held by a float64; the symbols of an expression become symgrad's real symbols (`entry`)."""
+    if isinstance(value, sp.Basic) and not value.is_number:
+        return _expression(value, where, option)
+    return _values.exact(value, where, option)
 
 
 def entry(value, where: str, option: str) -> sp.Expr:
@@ -68,9 +59,61 @@ def entry(value, where: str, option: str) -> sp.Expr:
     return number(value, where, option)
 
 
+def user_symbol(value: sp.Symbol, where: str, option: str) -> sp.Symbol:
+    """A SymPy Symbol given from Python, as the symbol of its name: symgrad's symbols are real (torch's
+    entries are float64), so a plain Symbol("a") merges with "a" and Symbol("a", real=True); a Symbol with
+    other assumptions (positive, integer, complex, ...) is refused rather than silently changed."""
+    if type(value) is sp.Dummy and getattr(value, "_assumptions_orig", None) == _REAL:
+        return value  # a real placeholder (symgrad.hessian's): never equal to another symbol, whatever its name
+    if type(value) is not sp.Symbol:  # Wild, Dummy without real=True, ...
+        raise OptionError(where, option, f"expected a Symbol, a symbol name or a number, got the SymPy "
+                                         f"{type(value).__name__} {value}")
+    if getattr(value, "_assumptions_orig", None) == _REAL and IDENTIFIER.match(value.name):
+        check_readable(value.name, where, option)  # symbol()'s checks, without making the Symbol again:
+        return value  # SymPy caches 1000 symbols, and making one anew costs 20 us (sg.symbolic's arrays)
+    named = symbol(value.name, where, option)
+    if value == named or value == sp.Symbol(value.name):
+        return named
+    given = {k: v for k, v in value.assumptions0.items() if named.assumptions0.get(k) != v}
+    raise OptionError(where, option, f"symbol {value.name} has assumptions {given} that symgrad's real symbols "
+                                     f"do not; give the name {value.name!r} (or sympy.Symbol({value.name!r}), "
+                                     f"or sympy.Symbol({value.name!r}, real=True))")
+
+
+def _expression(value, where: str, option: str) -> sp.Expr:
+    """A SymPy expression in symbols: numbers as `values` takes them, symbols as `user_symbol`, real."""
+    if isinstance(value, sp.Symbol):
+        return user_symbol(value, where, option)
+    if not isinstance(value, sp.Expr):
+        raise OptionError(where, option, f"expected a number, a symbol name or a SymPy expression, got the SymPy "
+                                         f"{type(value).__name__} {_values.shown(value)}")
+    undefined = value.atoms(AppliedUndef)
+    if undefined:
+        raise OptionError(where, option, f"undefined function {sorted(map(str, undefined))[0]} in "
+                                         f"{_values.shown(value)}: symgrad evaluates every entry")
+    renamed = {}
+    for atom in value.atoms():
+        if isinstance(atom, sp.Symbol):
+            real = user_symbol(atom, where, option)
+            if real is not atom:
+                renamed[atom] = real
+        elif atom.is_number:
+            _values.exact(atom, where, option)
+        else:
+            raise OptionError(where, option, f"cannot take the SymPy {type(atom).__name__} {_values.shown(atom)} "
+                                             "in an entry")
+    value = value.xreplace(renamed) if renamed else value
+    if value.is_extended_real is False:
+        raise OptionError(where, option, f"values must be real, got {_values.shown(value)}")
+    return value
+
+
 def to_array(values, where: str = "input", option: str = "values") -> np.ndarray:
-    """Nested lists (or an array) of entries -> object array, refusing ragged or empty input."""
-    if isinstance(values, np.ndarray) and values.dtype != object:
+    """Nested lists (or an array, also a SymPy Array or Matrix) of entries -> object array of checked entries,
+    refusing ragged or empty input. Every entry is checked, also those of an object array."""
+    if isinstance(values, (sp.NDimArray, sp.MatrixBase)):
+        values = values.tolist()
+    elif isinstance(values, np.ndarray) and values.dtype != object:
         values = values.tolist()
     shape = _nested_shape(values, where, option)
     check_size(where, option, shape)
@@ -152,11 +195,19 @@ def image_symbols(base: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def symbolic(base: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Public: a tensor of readable symbols (x_11, ...), the base name checked as an identifier."""
+    """Public: a tensor of readable symbols (x_11, ...), the base name checked as an identifier and the
+    shape (1 to 4 positive integers) checked against the size limit before anything is made."""
     symbol(base, "symbolic", "base")
-    if not all(isinstance(n, int) and n >= 1 for n in shape):
-        raise OptionError("symbolic", "shape", f"sizes must be positive integers, got {list(shape)}")
-    return image_symbols(base, tuple(shape))
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not 1 <= len(shape) <= MAX_DEPTH:
+        raise OptionError("symbolic", "shape", f"expected a tuple of 1 to {MAX_DEPTH} positive integers, "
+                                               f"got {_values.shown(shape)}")
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and n >= 1 for n in shape):
+        raise OptionError("symbolic", "shape", f"sizes must be positive integers, got {_values.shown(list(shape))}")
+    shape = tuple(int(n) for n in shape)
+    check_size("symbolic", "shape", shape)
+    return image_symbols(base, shape)
 
 
 def to_sympy(array: np.ndarray):

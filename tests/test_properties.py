@@ -223,14 +223,57 @@ def torch_refuses(shape, layers) -> Exception | str | None:
             if not bool(torch.isfinite(out).all()):  # zeros in: only a padding-only max window gives -inf
                 return PADDING_WINDOW
             torch.nn.MSELoss()(out, torch.zeros((), dtype=torch.float64)).backward()
-    except (RuntimeError, ValueError, TypeError) as error:
+    except (RuntimeError, ValueError, TypeError, OverflowError) as error:
         return error
     return None
+
+
+# Integer edges (docs/guarantees.md, "Numbers at the edges"): torch hands integer options to C++ as int64
+# (2**63 - 1 runs, 2**63 and 2**64 raise) and its pooling kernels read kernel_size, stride, padding and
+# dilation as a 32-bit C int (2**31 - 1 runs, 2**31 raises). Channels and conv kernel sizes are left out:
+# there torch allocates the weight (gigabytes) where symgrad refuses by its size limit.
+EDGES = [2**31 - 1, 2**31, 2**63 - 1, 2**63, 2**64, -2**63 - 1]
+EDGE_OPTIONS = {"Conv2d": ("stride", "dilation"), "MaxPool2d": ("kernel_size", "stride", "padding", "dilation"),
+                "AvgPool2d": ("kernel_size", "stride", "padding", "divisor_override")}
+
+
+@st.composite
+def with_edges(draw, configs):
+    """A config from `configs`, a quarter of the time with one integer option set to an edge value (or a pair
+    holding one)."""
+    shape, layers = draw(configs)
+    if draw(st.integers(0, 3)) == 0:
+        at = draw(st.integers(0, len(layers) - 1))
+        kind, kwargs = layers[at]
+        option = draw(st.sampled_from(EDGE_OPTIONS[kind]))
+        edge = draw(st.sampled_from(EDGES if option != "divisor_override" else [*EDGES, -2**63]))
+        if option != "divisor_override" and draw(st.booleans()):
+            edge = draw(st.sampled_from([(1, edge), (edge, 2)]))
+        layers = [*layers[:at], (kind, {**kwargs, option: edge}), *layers[at + 1:]]
+    return shape, layers
+
+
+def torch_overflows(layers) -> bool:
+    """A conv's dilated kernel d(k-1) + 1 beyond int64: torch's own size arithmetic wraps around there and it
+    runs on a wrong output size (kernel 2, dilation 2**63 - 1 on 4 x 4 gives 5 x 5); symgrad refuses."""
+    for kind, kwargs in layers:
+        if kind == "Conv2d" and kwargs.get("padding") != "same":
+            kernel, dilation = kwargs["kernel_size"], kwargs.get("dilation", 1)
+            pairs = zip(*(v if isinstance(v, tuple) else (v, v) for v in (kernel, dilation)))
+            if any(d * (k - 1) + 1 > 2**63 - 1 for k, d in pairs):
+                return True
+    return False
 
 
 def check_validation(config, counts: Counter) -> None:
     shape, layers = config
     ours, theirs = symgrad_refuses(shape, layers), torch_refuses(shape, layers)
+    if theirs is None and ours is not None and torch_overflows(layers):
+        assert ours.option == "kernel_size" and "larger than the padded input" in ours.message, ours
+        counts["refused by symgrad only: torch's int64 size overflows"] += 1
+        return
+    if any(abs(v) >= 2**31 - 1 for _, kwargs in layers for v in _ints(kwargs)):
+        counts["edge"] += 1
     if theirs == PADDING_WINDOW:
         # the one documented difference (docs/semantics.md): torch outputs -inf, symgrad refuses
         assert ours is not None and DOCUMENTED_REFUSAL in ours.message, f"{layers} on {list(shape)}: {ours!r}"
@@ -249,8 +292,33 @@ def check_validation(config, counts: Counter) -> None:
 PADDING_ONLY_WINDOW = ((2, 1, 1, 4), [("MaxPool2d", {"kernel_size": 2, "stride": 2, "padding": (1, 0), "dilation": 2})])
 
 
+def _ints(kwargs) -> list[int]:
+    found = []
+    for value in kwargs.values():
+        for v in (value if isinstance(value, tuple) else (value,)):
+            if isinstance(v, int) and not isinstance(v, bool):
+                found.append(v)
+    return found
+
+
+# the torch edges measured (docs/guarantees.md): each must be accepted or refused as torch does
+EDGE_REGRESSIONS = [
+    ((1, 1, 4, 4), [("Conv2d", {"in_channels": 1, "out_channels": 1, "kernel_size": 2, "stride": 2**63 - 1})]),
+    ((1, 1, 4, 4), [("Conv2d", {"in_channels": 1, "out_channels": 1, "kernel_size": 2, "stride": 2**64})]),
+    ((1, 1, 4, 4), [("Conv2d", {"in_channels": 1, "out_channels": 1, "kernel_size": 1, "dilation": 2**63})]),
+    ((1, 1, 4, 4), [("Conv2d", {"in_channels": 1, "out_channels": 1, "kernel_size": 2, "dilation": 2**63 - 1})]),
+    ((1, 1, 4, 4), [("MaxPool2d", {"kernel_size": 2, "stride": 2**31 - 1})]),
+    ((1, 1, 4, 4), [("MaxPool2d", {"kernel_size": 2, "stride": 2**31})]),
+    ((1, 1, 1, 1), [("MaxPool2d", {"kernel_size": 2**31 - 1, "padding": 2**30 - 1})]),
+    ((1, 1, 4, 4), [("AvgPool2d", {"kernel_size": 2, "divisor_override": 2**63 - 1})]),
+    ((1, 1, 4, 4), [("AvgPool2d", {"kernel_size": 2, "divisor_override": 2**63})]),
+]
+
+
 def test_option_validation_matches_torch():
-    counts = run(rn.any_layers(), check_validation, fraction=1.5, regressions=[PADDING_ONLY_WINDOW])
+    counts = run(with_edges(rn.any_layers()), check_validation, fraction=1.5,
+                 regressions=[PADDING_ONLY_WINDOW, *EDGE_REGRESSIONS])
     assert counts["accepted"] >= 0.1 * counts["checked"], counts
+    assert counts["edge"] >= 0.1 * counts["checked"], counts
     for option in ("kernel_size", "stride", "padding", "dilation", "groups", "in_channels", "divisor_override"):
         assert counts[f"refused: {option}"], f"no example refused {option}: {counts}"

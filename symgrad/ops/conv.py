@@ -36,12 +36,12 @@ class Conv2d(Layer):
                  groups=1, bias=True, padding_mode="zeros", *, weight=None, bias_values=None):
         super().__init__()
         w = self.type_name
-        self.in_channels = opt.integer(w, "in_channels", in_channels, 1)
-        self.out_channels = opt.integer(w, "out_channels", out_channels, 1)
-        self.kernel_size = opt.pair(w, "kernel_size", kernel_size, 1)
-        self.stride = opt.pair(w, "stride", stride, 1)
-        self.dilation = opt.pair(w, "dilation", dilation, 1)
-        self.groups = opt.integer(w, "groups", groups, 1)
+        self.in_channels = opt.integer(w, "in_channels", in_channels, 1, bits=64)
+        self.out_channels = opt.integer(w, "out_channels", out_channels, 1, bits=64)
+        self.kernel_size = opt.pair(w, "kernel_size", kernel_size, 1, bits=64)
+        self.stride = opt.pair(w, "stride", stride, 1, bits=64)
+        self.dilation = opt.pair(w, "dilation", dilation, 1, bits=64)
+        self.groups = opt.integer(w, "groups", groups, 1, bits=64)
         self.bias = opt.boolean(w, "bias", bias)
         self.padding_mode = opt.choice(w, "padding_mode", padding_mode, ("zeros", "reflect", "replicate", "circular"))
         if self.padding_mode != "zeros":
@@ -71,7 +71,7 @@ class Conv2d(Layer):
                 total = d * (k - 1)
                 pads += [total // 2, total - total // 2]
             return tuple(pads)
-        ph, pw = opt.pair(w, "padding", padding, 0)
+        ph, pw = opt.pair(w, "padding", padding, 0, bits=64)
         return (ph, ph, pw, pw)
 
     def options(self):

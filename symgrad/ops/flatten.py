@@ -23,8 +23,8 @@ class Flatten(Layer):
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim = opt.integer(self.type_name, "start_dim", start_dim)
-        self.end_dim = opt.integer(self.type_name, "end_dim", end_dim)
+        self.start_dim = opt.integer(self.type_name, "start_dim", start_dim, bits=64)
+        self.end_dim = opt.integer(self.type_name, "end_dim", end_dim, bits=64)
 
     def options(self):
         return {"start_dim": self.start_dim, "end_dim": self.end_dim}

@@ -24,10 +24,10 @@ def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, 
 def taps(out_index: int, kernel: int, stride: int, pad_before: int, dilation: int, size: int):
     """(kernel offset a, input position) pairs of one window that fall inside the input."""
     start = out_index * stride - pad_before
-    for a in range(kernel):
-        position = start + a * dilation
-        if 0 <= position < size:
-            yield a, position
+    first = max(0, -(start // dilation))  # the first a with start + a*d >= 0; only taps inside are visited,
+    last = min(kernel - 1, (size - 1 - start) // dilation)  # so a 2**31 - 1 kernel on a small input is quick
+    for a in range(first, last + 1):
+        yield a, start + a * dilation
 
 
 def conv_formula(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> str:

@@ -28,8 +28,8 @@ class Linear(Layer):
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
         w = self.type_name
-        self.in_features = opt.integer(w, "in_features", in_features, 1)
-        self.out_features = opt.integer(w, "out_features", out_features, 1)
+        self.in_features = opt.integer(w, "in_features", in_features, 1, bits=64)
+        self.out_features = opt.integer(w, "out_features", out_features, 1, bits=64)
         self.bias = opt.boolean(w, "bias", bias)
 
     def options(self):

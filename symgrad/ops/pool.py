@@ -22,9 +22,10 @@ class _Pool2d(Layer):
     def __init__(self, kernel_size, stride, padding, ceil_mode):
         super().__init__()
         w = self.type_name
-        self.kernel_size = opt.pair(w, "kernel_size", kernel_size, 1)
-        self.stride = self.kernel_size if stride is None or stride == [] else opt.pair(w, "stride", stride, 1)
-        self.padding = opt.pair(w, "padding", padding, 0)
+        # torch's pooling kernels read these four as 32-bit C ints (opt.INT32)
+        self.kernel_size = opt.pair(w, "kernel_size", kernel_size, 1, bits=32)
+        self.stride = self.kernel_size if stride is None or stride == [] else opt.pair(w, "stride", stride, 1, bits=32)
+        self.padding = opt.pair(w, "padding", padding, 0, bits=32)
         self.ceil_mode = opt.boolean(w, "ceil_mode", ceil_mode)
 
     def _check_padding(self):
@@ -77,7 +78,7 @@ class MaxPool2d(_Pool2d):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__(kernel_size, stride, padding, ceil_mode)
-        self.dilation = opt.pair(self.type_name, "dilation", dilation, 1)
+        self.dilation = opt.pair(self.type_name, "dilation", dilation, 1, bits=32)
         if opt.boolean(self.type_name, "return_indices", return_indices):
             raise OptionError(self.type_name, "return_indices", "is not supported: the output must be a tensor")
         self._check_padding()
@@ -175,7 +176,7 @@ class AvgPool2d(_Pool2d):
         super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = opt.boolean(self.type_name, "count_include_pad", count_include_pad)
         if divisor_override is not None:
-            divisor_override = opt.integer(self.type_name, "divisor_override", divisor_override)
+            divisor_override = opt.integer(self.type_name, "divisor_override", divisor_override, bits=64)
             if divisor_override == 0:
                 raise OptionError(self.type_name, "divisor_override", "divisor must be not zero")
         self.divisor_override = divisor_override
