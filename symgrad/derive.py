@@ -27,6 +27,7 @@ from .network import Sequential
 from .ops import Layer, Loss
 from .ops import options as opt
 from .optim import SGD
+from .values import shown
 
 INPUT = "input"
 #: derive(expand="auto") writes fields out explicitly up to this many (estimated) expression nodes.
@@ -118,8 +119,8 @@ class Derivation:
 
 
 def as_input(values) -> np.ndarray:
-    """2-D (H x W), 3-D (C x H x W) or 4-D (N x C x H x W) entries -> a 4-D object array."""
-    array = values if isinstance(values, np.ndarray) and values.dtype == object else tensor.to_array(values, "input", "values")
+    """2-D (H x W), 3-D (C x H x W) or 4-D (N x C x H x W) entries -> a 4-D object array, every entry checked."""
+    array = tensor.to_array(values, "input", "values")
     if array.ndim not in (2, 3, 4):
         raise OptionError("input", "values", f"expected a 2-D, 3-D or 4-D tensor, got {array.ndim}-D")
     return array.reshape((1,) * (4 - array.ndim) + array.shape)
@@ -138,6 +139,7 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
     "auto" (default) expands when the estimated expansion has at most EXPAND_LIMIT nodes.
     `progress`: a bar on stderr for runs over a second (None: when stderr is a terminal).
     """
+    _check_arguments(network, loss, optimizer, progress)
     if method not in ("rules", "diff"):
         raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {method!r}")
     if not (isinstance(expand, bool) or (isinstance(expand, str) and expand == "auto")):
@@ -145,13 +147,15 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
     passes = opt.integer("derive", "backward_passes", backward_passes, 1)
     x = as_input(input)
     shapes = network.shapes(x.shape)
-    params = network.parameters()
+    params = network.parameters()  # one per layer object: a layer used twice shares its parameters (as torch)
+    uses = network.uses(params)  # by place, for each layer's rules; backprop's per-place gradients are merged
     target_array = _target(loss, target, shapes[-1] if shapes else x.shape)
-    _check_user_names(network, x, params, loss, target, target_array)
+    _check_user_names(network, x, uses, loss, target, target_array)
 
     with Progress(3 * len(network) + 1, progress) as bar, _cyclic_gc_paused():
         if method == "rules":
-            named = named_backprop(network, x, params, loss, target_array, bar)
+            named = named_backprop(network, x, uses, loss, target_array, bar)
+            named.gradients = network.merge(named.gradients)
             expanded = expand is True or (expand == "auto" and named.expanded_size() <= EXPAND_LIMIT)
             bar.describe("expansion" if expanded else "numbers")
             if not expanded:
@@ -281,6 +285,30 @@ def _check_user_names(network, x, params, loss, target, target_array):
             check_user_symbols(params[f"{i}.{name}"], reserved, network.label(i), f"init.{name}")
 
 
+def _check_arguments(network, loss, optimizer, progress) -> None:
+    """The objects derive takes, each of its kind, refused by name (never an AttributeError later)."""
+    if not isinstance(network, Sequential):
+        hint = " (give sg.Sequential(...) of symgrad layers)" if isinstance(network, (Layer, list, tuple)) else ""
+        raise OptionError("derive", "network", f"expected a symgrad Sequential, got {_kind(network)}{hint}")
+    if loss is not None and not isinstance(loss, Loss):
+        raise OptionError("derive", "loss", f"expected a symgrad loss (MSELoss, L1Loss, CrossEntropyLoss) or None, "
+                                            f"got {_kind(loss)}")
+    if optimizer is not None and not isinstance(optimizer, SGD):
+        raise OptionError("derive", "optimizer", f"expected a symgrad optimizer (SGD) or None, got {_kind(optimizer)}")
+    if progress is not None and not isinstance(progress, bool):
+        raise OptionError("derive", "progress", f"must be True, False or None, got {_kind(progress)}")
+
+
+def _kind(value) -> str:
+    """What a wrong argument is, for messages: its type, and a short repr for plain values."""
+    name = type(value).__name__
+    return f"{name} {shown(value)}" if isinstance(value, (str, int, float)) else name
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray, sp.NDimArray, sp.MatrixBase))
+
+
 def _target(loss, target, out_shape):
     if loss is None:
         if target is not None:
@@ -291,9 +319,8 @@ def _target(loss, target, out_shape):
         return None
     if target is None:
         return loss.check_target(out_shape, loss.symbolic_target(out_shape))
-    array = target if isinstance(target, np.ndarray) and target.dtype == object else \
-        np.asarray(tensor.to_array(target, loss.where, "target") if isinstance(target, (list, tuple, np.ndarray))
-                   else tensor.entry(target, loss.where, "target"), dtype=object)
+    array = np.asarray(tensor.to_array(target, loss.where, "target") if _is_array(target)
+                       else tensor.entry(target, loss.where, "target"), dtype=object)
     return loss.check_target(out_shape, array)
 
 
@@ -344,11 +371,12 @@ def backprop(network, activations, params, loss, target, rename=None, after=None
 
 
 def _diff(network, x, params, loss, target):
-    """Ground truth: sympy.diff of the whole loss with respect to a placeholder per entry."""
+    """Ground truth: sympy.diff of the whole loss with respect to a placeholder per entry (one per parameter,
+    shared by every place its layer appears)."""
     placeholders = {INPUT: _placeholders(x.shape)}
     placeholders.update({name: _placeholders(p.shape) for name, p in params.items()})
     values = {INPUT: x, **params}
-    symbolic_params = {name: placeholders[name] for name in params}
+    symbolic_params = network.uses({name: placeholders[name] for name in params})
     activations = _forward(network, placeholders[INPUT], symbolic_params)
     loss_expr = _loss(loss, activations[-1], target)
     back = {}

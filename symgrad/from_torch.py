@@ -5,7 +5,8 @@ chain: an `nn.Sequential`, or a module whose children, taken in registration ord
 are exactly what its `forward` applies one after the other. symgrad cannot read a
 custom `forward`; give `example_input` and the chain is checked against it numerically.
 Parameters are named by position as in `nn.Sequential` ("0.weight"), whatever the
-torch module calls them.
+torch module calls them; a module registered twice becomes one layer used twice (shared
+parameters, named by its first position, as torch's `named_parameters()` names them).
 """
 
 from __future__ import annotations
@@ -63,13 +64,17 @@ def from_torch(module, example_input=None, weights: str = "numbers") -> Sequenti
         raise OptionError("from_torch", "weights", f"must be 'numbers' or 'symbols', got {weights!r}")
     if not isinstance(module, torch.nn.Module):
         raise OptionError("from_torch", "module", f"expected a torch.nn.Module, got {type(module).__name__}")
-    children = list(module.children())
+    # every registered child, repeats included (children() skips a module registered twice): nn.Sequential(c, c)
+    # uses c twice, and its twin uses one symgrad layer twice, sharing the parameters as torch does
+    children = [child for child in module._modules.values() if child is not None]
     if not children:
         raise OptionError("from_torch", "module", f"{type(module).__name__} has no child layers to chain")
     if list(module.named_parameters(recurse=False)):
         raise OptionError("from_torch", "module", f"{type(module).__name__} has parameters of its own, "
                                                   "outside its layers: not a plain chain")
-    layers = [_layer(i, child, weights) for i, child in enumerate(children)]
+    converted: dict[int, Layer] = {}
+    layers = [converted.get(id(child)) or converted.setdefault(id(child), _layer(i, child, weights))
+              for i, child in enumerate(children)]
     network = Sequential(*layers)
     if example_input is not None:
         _check_example(module, children, network, example_input)

@@ -10,10 +10,17 @@ from .ops import Layer
 
 
 class Sequential:
+    """Layers in torch's order. A layer object given twice is one module used twice, as in torch's
+    `nn.Sequential(c, c)`: its parameters are shared, named once by the first place it appears
+    (`named_parameters()` skips repeats), and their gradient is the sum over every use."""
+
     def __init__(self, *layers: Layer):
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise OptionError(f"layers[{i}]", "type", f"expected a symgrad layer, got {type(layer).__name__}")
+                hint = " (symgrad.from_torch converts torch modules)" if type(layer).__module__.startswith("torch") \
+                    else ""
+                raise OptionError(f"layers[{i}]", "type", f"expected a symgrad layer, got "
+                                                          f"{type(layer).__name__}{hint}")
         self.layers = list(layers)
 
     def __iter__(self):
@@ -26,8 +33,44 @@ class Sequential:
         """How messages name a layer: its index in the network and its torch class."""
         return f"layers[{i}] {self.layers[i].type_name}"
 
+    def owners(self) -> list[int]:
+        """For each place, the first place its layer object appears (the place itself unless repeated)."""
+        first: dict[int, int] = {}
+        return [first.setdefault(id(layer), i) for i, layer in enumerate(self.layers)]
+
+    def owner(self, i: int) -> int:
+        return self.owners()[i]
+
+    def parameter_key(self, i: int, name: str) -> str:
+        """The name of parameter `name` of the layer at place i: "0.weight" for every use of layer 0."""
+        return f"{self.owner(i)}.{name}"
+
+    def uses(self, params: dict) -> dict:
+        """{place.name: array} for every place of every layer, from the parameters by their names (`parameters`)."""
+        owners = self.owners()
+        return {f"{i}.{name}": params[f"{owners[i]}.{name}"]
+                for i, layer in enumerate(self.layers) for name in layer.parameter_shapes()}
+
+    def merge(self, grads: dict) -> dict:
+        """Per-place gradients (as backprop gives them, keyed like `uses`) summed into one per parameter, the
+        first place's name, in order; other keys ("input") kept as they are."""
+        owners, merged = self.owners(), {}
+        for key, grad in grads.items():
+            place, _, name = key.partition(".")
+            if place.isdigit():
+                key = f"{owners[int(place)]}.{name}"
+                grad = grad if key not in merged else np.asarray(merged[key] + grad, dtype=object)
+            merged[key] = grad
+        return merged
+
+    def shared(self) -> bool:
+        """Whether some layer object appears more than once."""
+        return self.owners() != list(range(len(self.layers)))
+
     def parameter_names(self) -> list[str]:
-        return [f"{i}.{name}" for i, layer in enumerate(self.layers) for name in layer.parameter_shapes()]
+        owners = self.owners()
+        return [f"{i}.{name}" for i, layer in enumerate(self.layers) if owners[i] == i
+                for name in layer.parameter_shapes()]
 
     def shapes(self, in_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
         """Output shape of every layer, raising an OptionError that names the layer."""
@@ -43,16 +86,19 @@ class Sequential:
 
     def generated_parameters(self) -> dict[str, str]:
         """{parameter name: symbol base} for the parameters that get symbols (no values given)."""
-        parametric = [i for i, layer in enumerate(self.layers) if layer.parameter_shapes()]
+        owners = self.owners()
+        parametric = [i for i, layer in enumerate(self.layers) if layer.parameter_shapes() and owners[i] == i]
         return {f"{i}.{name}": self.layers[i].symbol_bases[name] + (str(i) if len(parametric) > 1 else "")
                 for i in parametric for name in self.layers[i].parameter_shapes()
                 if name not in self.layers[i].initial}
 
     def parameters(self) -> dict[str, np.ndarray]:
-        """Every parameter as an object array: given values, or symbols k_11, b_1, ..."""
-        generated = self.generated_parameters()
+        """Every parameter as an object array, once per layer object: given values, or symbols k_11, b_1, ..."""
+        generated, owners = self.generated_parameters(), self.owners()
         values = {}
         for i, layer in enumerate(self.layers):
+            if owners[i] != i:
+                continue
             for name, shape in layer.parameter_shapes().items():
                 tensor.check_size(self.label(i), name, shape)
                 if name in layer.initial:

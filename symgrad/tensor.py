@@ -74,7 +74,7 @@ def user_symbol(value: sp.Symbol, where: str, option: str) -> sp.Symbol:
     named = symbol(value.name, where, option)
     if value == named or value == sp.Symbol(value.name):
         return named
-    given = {k: v for k, v in value.assumptions0.items() if named.assumptions0.get(k) != v}
+    given = getattr(value, "_assumptions_orig", None) or value.assumptions0
     raise OptionError(where, option, f"symbol {value.name} has assumptions {given} that symgrad's real symbols "
                                      f"do not; give the name {value.name!r} (or sympy.Symbol({value.name!r}), "
                                      f"or sympy.Symbol({value.name!r}, real=True))")

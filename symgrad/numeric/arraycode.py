@@ -114,7 +114,7 @@ def array_program(derivation, chosen: list[str]) -> ArrayProgram:
     for i, layer in enumerate(network.layers):
         body.append(f"    # forward: {network.label(i)}")
         twin, options = layer.array_twin["forward"], layer.array_options(shapes[i])
-        body += _statement(outputs[i + 1], _call(twin, [outputs[i], *_params(variables, i, layer)], options))
+        body += _statement(outputs[i + 1], _call(twin, [outputs[i], *_params(variables, network, i, layer)], options))
         functions.append(twin)
 
     loss_variable = names.add(sp.Dummy(), "loss_value")
@@ -146,8 +146,12 @@ def _results(derivation, chosen, tensors, variables, out, loss_variable, gradien
              f"    output = _batched(batch, {tuple(derivation.arrays['output'].shape)!r}, {out})",
              "    gradients = {}"]
     passes = derivation.backward_passes
+    owners = derivation.network.owners()
     for name in chosen:
-        scaled = f"{passes} * {gradient_variables[name]}" if passes > 1 else gradient_variables[name]
+        places = [variable for key, variable in gradient_variables.items()  # every use of a shared layer
+                  if key == name or (key != "input" and f"{owners[int(key.split('.')[0])]}.{key.split('.')[1]}" == name)]
+        summed = " + ".join(places) if len(places) == 1 or passes == 1 else f"({' + '.join(places)})"
+        scaled = f"{passes} * {summed}" if passes > 1 else summed
         lines.append(f"    gradients[{name!r}] = _batched(batch, {tuple(tensors[name].shape)!r}, {scaled})")
     lines.append("    updated = {}")
     if derivation.optimizer is not None:
@@ -162,7 +166,8 @@ def _results(derivation, chosen, tensors, variables, out, loss_variable, gradien
 def _tensor_names(derivation) -> dict[str, str]:
     """Python names of the tensors: x, k, b (k0, b0, k3, ... with several parametric layers), y."""
     network = derivation.network
-    parametric = [i for i, layer in enumerate(network) if layer.parameter_shapes()]
+    owners = network.owners()
+    parametric = [i for i, layer in enumerate(network) if layer.parameter_shapes() and owners[i] == i]
     wanted = {"input": "x"}
     for i in parametric:
         layer = network.layers[i]
@@ -174,8 +179,9 @@ def _tensor_names(derivation) -> dict[str, str]:
     return wanted
 
 
-def _params(variables, i, layer) -> list[str]:
-    return [variables[f"{i}.{name}"] for name in layer.parameter_shapes()]
+def _params(variables, network, i, layer) -> list[str]:
+    """The parameters' variables of the layer at place i (a layer used twice reads the same ones)."""
+    return [variables[network.parameter_key(i, name)] for name in layer.parameter_shapes()]
 
 
 def _backward(derivation, chosen, variables, outputs, shapes, upstream, names, body, functions) -> dict[str, str]:
@@ -206,11 +212,12 @@ def _backward(derivation, chosen, variables, outputs, shapes, upstream, names, b
         targets = [into]
         for name in layer.parameter_shapes():
             key = f"{i}.{name}"
-            targets.append(gradient_variables.setdefault(key, names.add(sp.Dummy(), f"dL_d{variables[key]}")))
+            hint = f"dL_d{variables[network.parameter_key(i, name)]}"  # per place: summed in _results
+            targets.append(gradient_variables.setdefault(key, names.add(sp.Dummy(), hint)))
         options = layer.array_options(shapes[i])
         if not want_input:
             options = {"want_input": False, **options}
-        call = _call(layer.array_twin["backward"], [delta, outputs[i], outputs[i + 1], *_params(variables, i, layer)],
+        call = _call(layer.array_twin["backward"], [delta, outputs[i], outputs[i + 1], *_params(variables, network, i, layer)],
                      options)
         body += _statement(f"{', '.join(targets)}{',' if len(targets) == 1 else ''}", call)
         functions.append(layer.array_twin["backward"])

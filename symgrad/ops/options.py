@@ -68,8 +68,12 @@ def choice(where: str, option: str, value, allowed: tuple[str, ...]) -> str:
 def positive_number(where: str, option: str, value, allow_zero: bool = False) -> float:
     """A float option (SGD's lr, momentum, ...): a real Python or NumPy number that a float64 holds, as
     `symgrad.values` decides for every number, and >= 0 (> 0 unless allow_zero)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or isinstance(value, sp.Basic):
-        raise OptionError(where, option, f"expected a finite number, got {shown(value)}")
+    if isinstance(value, sp.Basic):
+        raise OptionError(where, option, f"expected a Python int or float (as torch takes it), got the SymPy "
+                                         f"{type(value).__name__} {shown(value)}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+        wanted = "a real number" if isinstance(value, complex) else "a finite number"
+        raise OptionError(where, option, f"expected {wanted}, got {shown(value)}")
     values.exact(value, where, option, names=False)  # finite, within float64, not 1e-400 read as 0
     if value < 0 or (value == 0 and not allow_zero):
         raise OptionError(where, option, f"must be {'>= 0' if allow_zero else '> 0'}, got {shown(value)}")

@@ -219,11 +219,12 @@ class _Page:
         else:
             x = tensor.image_symbols(self.names[i - 1], in_shape)
         params = {}
-        several = sum(1 for other in self.network if other.parameter_shapes()) > 1
+        owners = self.network.owners()  # a layer used twice shows the parameters of its first place
+        several = sum(1 for j, other in enumerate(self.network) if other.parameter_shapes() and owners[j] == j) > 1
         for name, shape in layer.parameter_shapes().items():
-            given = self.array(f"param:{i}.{name}")
+            given = self.array(f"param:{owners[i]}.{name}")
             # the symbols a spec without values would get (as Sequential.parameters names them): k_11, w7_1,2
-            base = layer.symbol_bases[name] + (str(i) if several else "")
+            base = layer.symbol_bases[name] + (str(owners[i]) if several else "")
             keep = (shape[0] > 1, shape[1] > 1, True, True) if len(shape) == 4 else None
             params[name] = given if not tensor.is_numeric(given) else tensor.symbols(base, shape, keep)
             self.arithmetic.remember(params[name], given)

@@ -18,7 +18,7 @@ def torch_reference(derivation, numbers: dict) -> dict:
     import torch
 
     network = derivation.network
-    model = torch.nn.Sequential(*[layer.torch_module() for layer in network]).double()
+    model = torch_model(network)
     with torch.no_grad():
         for name, value in numbers["parameters"].items():
             index, attr = name.split(".")
@@ -47,6 +47,17 @@ def torch_reference(derivation, numbers: dict) -> dict:
     else:
         result["updated"] = {}
     return result
+
+
+def torch_model(network):
+    """The network as a float64 torch.nn.Sequential: one torch module per layer object, so a layer that appears
+    twice is one module used twice and shares its parameters, as symgrad's Sequential does ("0.weight")."""
+    import torch
+
+    modules, owners = [], network.owners()
+    for i, layer in enumerate(network):
+        modules.append(modules[owners[i]] if owners[i] != i else layer.torch_module())
+    return torch.nn.Sequential(*modules).double()
 
 
 def compare(ours: dict, theirs: dict, rtol: float = 1e-9, atol: float = 1e-9) -> list[dict]:
