@@ -140,10 +140,10 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
     `progress`: a bar on stderr for runs over a second (None: when stderr is a terminal).
     """
     _check_arguments(network, loss, optimizer, progress)
-    if method not in ("rules", "diff"):
-        raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {method!r}")
+    if not isinstance(method, str) or method not in ("rules", "diff"):
+        raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {shown(method)}")
     if not (isinstance(expand, bool) or (isinstance(expand, str) and expand == "auto")):
-        raise OptionError("derive", "expand", f"must be True, False or 'auto', got {expand!r}")
+        raise OptionError("derive", "expand", f"must be True, False or 'auto', got {shown(expand)}")
     passes = opt.integer("derive", "backward_passes", backward_passes, 1)
     x = as_input(input)
     shapes = network.shapes(x.shape)

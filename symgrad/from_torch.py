@@ -16,6 +16,7 @@ import numpy as np
 from . import tensor
 from .errors import OptionError
 from .network import Sequential
+from .values import shown
 from .ops import AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, ReLU, Sigmoid, Tanh
 
 WEIGHTS = ("numbers", "symbols")
@@ -60,8 +61,8 @@ def from_torch(module, example_input=None, weights: str = "numbers") -> Sequenti
     """
     import torch
 
-    if weights not in WEIGHTS:
-        raise OptionError("from_torch", "weights", f"must be 'numbers' or 'symbols', got {weights!r}")
+    if not isinstance(weights, str) or weights not in WEIGHTS:
+        raise OptionError("from_torch", "weights", f"must be 'numbers' or 'symbols', got {shown(weights)}")
     if not isinstance(module, torch.nn.Module):
         raise OptionError("from_torch", "module", f"expected a torch.nn.Module, got {type(module).__name__}")
     # every registered child, repeats included (children() skips a module registered twice): nn.Sequential(c, c)

@@ -197,6 +197,8 @@ def image_symbols(base: str, shape: tuple[int, ...]) -> np.ndarray:
 def symbolic(base: str, shape: tuple[int, ...]) -> np.ndarray:
     """Public: a tensor of readable symbols (x_11, ...), the base name checked as an identifier and the
     shape (1 to 4 positive integers) checked against the size limit before anything is made."""
+    if not isinstance(base, str):
+        raise OptionError("symbolic", "base", f"expected a symbol name (a string), got {_values.shown(base)}")
     symbol(base, "symbolic", "base")
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
@@ -206,6 +208,10 @@ def symbolic(base: str, shape: tuple[int, ...]) -> np.ndarray:
     if not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and n >= 1 for n in shape):
         raise OptionError("symbolic", "shape", f"sizes must be positive integers, got {_values.shown(list(shape))}")
     shape = tuple(int(n) for n in shape)
+    for n in shape:  # each size first: the product of a few huge ones need not even print
+        if n > MAX_ENTRIES:
+            raise OptionError("symbolic", "shape", f"a size of {_values.shown(n)} is more than symgrad handles "
+                                                   f"({MAX_ENTRIES} entries)")
     check_size("symbolic", "shape", shape)
     return image_symbols(base, shape)
 

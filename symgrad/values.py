@@ -84,6 +84,7 @@ def shown(value) -> str:
         text = repr(value)
     except ValueError:  # e.g. a SymPy number whose digits exceed Python's int-to-str limit
         return f"a {type(value).__name__}"
+    text = " ".join(text.split())  # one line, whatever the repr (a torch tensor's spans several)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -24,7 +24,8 @@ class _Pool2d(Layer):
         w = self.type_name
         # torch's pooling kernels read these four as 32-bit C ints (opt.INT32)
         self.kernel_size = opt.pair(w, "kernel_size", kernel_size, 1, bits=32)
-        self.stride = self.kernel_size if stride is None or stride == [] else opt.pair(w, "stride", stride, 1, bits=32)
+        self.stride = self.kernel_size if stride is None or (isinstance(stride, list) and not stride) \
+            else opt.pair(w, "stride", stride, 1, bits=32)
         self.padding = opt.pair(w, "padding", padding, 0, bits=32)
         self.ceil_mode = opt.boolean(w, "ceil_mode", ceil_mode)
 
