@@ -548,10 +548,12 @@ def test_json_gives_numbers_beyond_float_range_as_exact_strings(tmp_path, capsys
 
 
 def test_exact_results_longer_than_4300_digits_still_print(tmp_path, capsys):
-    """A 4000-digit input squared by MSELoss has ~8000 digits: Python's str() guard must not stop it."""
+    """Every number must fit a float64 (10**300 does), but 14 1x1 convs by 10**300 make 10**4500, and MSELoss
+    squares it: ~9000 digits, which Python's str() guard must not stop."""
     spec = tmp_path / "huge.toml"
-    spec.write_text('[input]\nvalues = [[%s, 1]]\n[[layers]]\ntype = "Sum"\n'
-                    '[loss]\ntype = "MSELoss"\ntarget = 0\n' % ("9" * 4000))
+    conv = '[[layers]]\ntype = "Conv2d"\nin_channels = 1\nout_channels = 1\nkernel_size = 1\nbias = false\n' \
+           'init.weight = [[%s]]\n' % (10**300)
+    spec.write_text('[input]\nvalues = [[%s]]\n%s[loss]\ntype = "MSELoss"\ntarget = 0\n' % (10**300, conv * 14))
     assert main(["derive", str(spec), "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert len(document["loss"]) == 8001 and document["loss"].startswith("1000")  # (10**4000 - 1 + 1)**2
+    assert document["loss"] == "1" + "0" * 9000  # (10**(300 * 15))**2
