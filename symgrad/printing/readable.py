@@ -9,6 +9,10 @@ that for SymPy's own classes; symgrad's indicators print through SymPy's functio
   (`Piecewise((1, (v_k > v_1) & (v_k >= v_n)), (0, True))`). A NaN in the window (torch
   routes to it) is not expressible, as documented.
 - Positive(x), ReLU's derivative 1[x > 0], as `Heaviside(x, 0)`: 0 at exactly 0, as torch.
+- Max and Min as symgrad keeps them, unevaluated: `Max(a, b, evaluate=False)`. SymPy's
+  evaluation of a Max of sums (pairwise searches for comparable arguments) takes
+  seconds per formula: reading back a 4x4 conv -> ReLU -> max-pool gradient took 4.2 s
+  evaluated, 0.3 s unevaluated. Putting numbers in (subs, xreplace) evaluates it.
 
 The text format keeps the short forms people read (FirstArgmax(1; ...), 1[x > 0]), which
 the ops declare (`_sympystr`); this printer is keyed by class and ignores them. The
@@ -38,6 +42,11 @@ class ReadablePrinter(StrPrinter):
 
     def _print_Positive(self, expr):
         return f"Heaviside({self._print(expr.args[0])}, 0)"
+
+    def _print_Max(self, expr):
+        return f"{expr.func.__name__}({self.stringify(expr.args, ', ')}, evaluate=False)"
+
+    _print_Min = _print_Max
 
 
 _DEFAULT = ReadablePrinter()
