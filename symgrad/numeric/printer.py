@@ -21,7 +21,8 @@ RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
 
 
 class Names:
-    """Unique Python identifiers for symbols: delta^S_11 -> delta_S_11, x_1,12 -> x_1_12."""
+    """Unique Python identifiers for symbols: their names (identifiers already: delta_S_11, x_1_12), S_ -> S,
+    and a name the generated code uses itself (np, loss, a keyword) numbered (np_2)."""
 
     def __init__(self):
         self._by_symbol: dict[sp.Symbol, str] = {}
