@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import tensor, values, weights
+from . import limits, tensor, values, weights
 from .errors import OptionError
 from .network import Sequential
 from .ops import LAYERS, LOSSES, Loss
@@ -82,21 +82,24 @@ def load(source) -> Spec:
     if path is None:
         import sys
 
-        return parse(sys.stdin.buffer.read(), os.getcwd())
+        return parse(sys.stdin.buffer.read(limits.MAX_SPEC_BYTES + 1), os.getcwd())
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            limits.check_spec_bytes(os.fstat(handle.fileno()).st_size)  # refused unread
+            raw = handle.read(limits.MAX_SPEC_BYTES + 1)  # (a pipe may still be longer: parse refuses it)
     except OSError as error:
         raise OptionError("spec", "file", f"cannot read {path}: {error.strerror or error}") from None
     return parse(raw, os.path.dirname(os.path.abspath(path)))
 
 
 def parse(raw: bytes | str, base_dir: str | None = None) -> Spec:
+    limits.check_spec_bytes(len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass")))
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise OptionError("spec", "file", f"not UTF-8 text (byte {error.start})") from None
+    limits.check_spec_text(raw)  # before tomllib: keys, nesting, tables and arrays that make it slow or deep
     try:
         data = tomllib.loads(raw, parse_float=values.toml_float)  # keeps 1e-400 and 1e400 refusable (values.py)
     except tomllib.TOMLDecodeError as error:
@@ -162,6 +165,7 @@ def _input(section) -> np.ndarray:
                 raise OptionError("input", "shape", f"sizes must be positive integers, got {n!r}")
         shape = [1] * (4 - len(shape)) + shape
         tensor.check_size("input", "shape", shape)
+        limits.check_symbolic_input(shape)
         array = tensor.image_symbols(_name("input", "symbol", section.get("symbol", "x")), tuple(shape))
     return array
 
@@ -194,6 +198,7 @@ def _network(layers) -> Sequential:
         raise OptionError("layers", "type", "missing: give at least one [[layers]] table")
     if not isinstance(layers, list) or not layers:
         raise OptionError("layers", "type", "expected a non-empty array of [[layers]] tables")
+    limits.check_layers(len(layers))
     built = []
     for i, table in enumerate(layers):
         where = f"layers[{i}]"
@@ -205,6 +210,7 @@ def _network(layers) -> Sequential:
             raise OptionError(where, "type", f"unknown layer {_shown(kind)}{hint} (known: {known})")
         where = f"layers[{i}] {kind}"
         options = _options(where, LAYERS[kind], table, ("type", "init"))
+        limits.check_channels(where, options)
         try:
             layer = LAYERS[kind](**options)
             init = table.get("init", {})
