@@ -14,13 +14,13 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from . import algebra
+from . import algebra, limits
 from . import values as _values
 from .errors import OptionError
 from .names import check_readable, readable
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
-MAX_ENTRIES = 1_000_000  # a tensor beyond this is hopeless symbolically; refuse it early
+MAX_ENTRIES = limits.MAX_TENSOR_ENTRIES  # a tensor beyond this is hopeless symbolically; refuse it early
 MAX_DEPTH = 4  # N x C x H x W
 _REAL = {"real": True}  # the assumptions symgrad gives its symbols
 
@@ -31,7 +31,8 @@ def check_size(where: str, option: str, shape) -> None:
     for n in shape:
         entries *= int(n)
     if entries > MAX_ENTRIES:
-        raise OptionError(where, option, f"{entries} entries is more than symgrad handles ({MAX_ENTRIES})")
+        raise OptionError(where, option, f"{entries:,} entries is more than symgrad handles in one tensor "
+                                         f"(the limit is {MAX_ENTRIES:,}, MAX_TENSOR_ENTRIES)")
 
 
 def symbol(name: str, where: str = "input", option: str = "symbol") -> sp.Symbol:
