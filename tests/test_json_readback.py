@@ -42,7 +42,7 @@ from symgrad import names, spec as specs
 from symgrad.cli import main
 from symgrad.printing import render
 from symgrad.printing.texnames import name_latex
-from symgrad.verify import evaluate, torch_reference
+from symgrad.verify import torch_reference
 from symgrad.verify.numeric import random_values
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
@@ -158,12 +158,27 @@ def close(ours, theirs, label):
     assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-9), f"{label}: {ours} vs torch {theirs}"
 
 
-def agrees_with_torch(reader, d, *value_sets: dict) -> dict:
+def torch_inputs(d, values: dict) -> dict:
+    """The input, parameters and target at `values`, as float64 arrays for torch_reference (symgrad's own
+    results are not evaluated: the numbers compared with torch are the read-back JSON's)."""
+    def floats(array):
+        array = np.asarray(array, dtype=object)
+        return np.array([float(e.xreplace(values)) for e in array.reshape(-1)], dtype=np.float64).reshape(array.shape)
+
+    numbers = {"input": floats(d.arrays["input"]),
+               "parameters": {k[6:]: floats(v) for k, v in d.arrays.items() if k.startswith("param:")}}
+    if "target" in d.arrays:
+        numbers["target"] = floats(d.arrays["target"])
+    return numbers
+
+
+def agrees_with_torch(reader, d, *value_sets: dict, document: dict | None = None) -> dict:
     """The JSON of `d`, read back by plain SymPy at each of `value_sets` ({Symbol: int}), equals torch autograd."""
     value_sets = value_sets or ({},)
-    answer = reader.read(document_of(d), [{s.name: int(v) for s, v in values.items()} for values in value_sets])
+    document = document_of(d) if document is None else document
+    answer = reader.read(document, [{s.name: int(v) for s, v in values.items()} for values in value_sets])
     for values, at in zip(value_sets, answer["at"]):
-        theirs = torch_reference(d, evaluate(d, values))
+        theirs = torch_reference(d, torch_inputs(d, values))
         close(at["output"], theirs["output"], "output")
         close(at["loss"], theirs["loss"], "loss")
         for name, grad in at["gradients"].items():
@@ -225,7 +240,7 @@ def test_symbolic_example_reads_back_and_gives_torchs_numbers_ties_included(read
 
 def test_max_pool_ties_and_relu_at_zero_route_as_torch(reader):
     net = sg.Sequential(sg.Conv2d(1, 1, 2), sg.ReLU(), sg.MaxPool2d(2, stride=1))  # overlapping windows
-    d = sg.derive(net, sg.symbolic("x", (1, 1, 4, 4)), sg.MSELoss(), optimizer=sg.SGD(lr=0.1))
+    d = sg.derive(net, sg.symbolic("x", (1, 1, 3, 4)), sg.MSELoss(), optimizer=sg.SGD(lr=0.1))
     document = document_of(d)
     text = json.dumps(document)
     assert "Piecewise" in text and "Heaviside" in text
@@ -236,6 +251,7 @@ def test_max_pool_ties_and_relu_at_zero_route_as_torch(reader):
 
 # --------------------------------------------------------------------------- random symbolic networks
 
+LARGEST = 100_000  # characters of JSON a random network's check reads back
 IMAGE = ["Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Linear"]
 KINDS = ["Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Sigmoid", "Tanh", "Linear", "CrossEntropyLoss"]
 
@@ -255,8 +271,7 @@ def small_symbolic_nets(draw, kind: str):
     """A layer of `kind` (or, for CrossEntropyLoss, that loss) and maybe another image layer before or after it,
     on a small input, then nothing, Sum, or Flatten (and Linear); every value an integer in -2..2 (rn.finish),
     and how the symbols are set: as drawn, all equal (every max-pool window tied) or zero (ReLU at 0)."""
-    # softmax expressions of symbolic logits grow fast: a smaller input for the cross-entropy loss
-    x_shape = shape = draw(rn.input_shape(max_channels=2, max_side=3 if kind == "CrossEntropyLoss" else 4))
+    x_shape = shape = draw(rn.input_shape(max_channels=2, max_side=3))
     plan = [kind if kind != "CrossEntropyLoss" else draw(st.sampled_from(IMAGE))]
     if draw(st.booleans()):
         plan.insert(draw(st.integers(0, 1)), draw(st.sampled_from(IMAGE)))
@@ -311,13 +326,17 @@ def _values(d, net: rn.Net, mode: str) -> dict:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_random_symbolic_networks_read_back_and_give_torchs_numbers(reader, kind):
-    @settings(max_examples=8, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=6, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
     @given(small_symbolic_nets(kind))
     def check(drawn):
         net, symbolic_target, mode = drawn
         d = _symbolic_derivation(net, symbolic_target)
-        agrees_with_torch(reader, d, _values(d, net, mode))
+        text = render(d, "json")
+        # a few drawn networks print a megabyte (Sum of a wide conv: every gradient repeats the whole sum), which
+        # SymPy takes ~10 s to read back; the examples above and the rest here cover the same forms
+        assume(len(text) < LARGEST)
+        agrees_with_torch(reader, d, _values(d, net, mode), document=json.loads(text))
 
     check()
 
