@@ -66,7 +66,7 @@ Symbols are what makes expressions grow: a 40,000-symbol input with a 1x1 kernel
 MAX_TERMS = 1_000_000
 """At most 1,000,000 products written by the forward pass: for each layer, its output entries
 times the entries each one reads (in_channels/groups * kernel area for Conv2d, in_features for
-Linear, the window for pooling, 1 otherwise); the backward pass writes about twice as many.
+Linear, the window within the input for pooling, 1 otherwise); the backward pass writes about twice as many.
 LeNet writes 423,000; 1,000,000 take minutes."""
 
 MAX_DEPTH = 100
@@ -74,9 +74,15 @@ MAX_DEPTH = 100
 walk expressions by recursion: 210 nested Tanh layers ended in RecursionError after 13 to 32 s.
 Deeper networks are kept in named intermediates (expand = "auto" or false)."""
 
-MAX_WEIGHTS_FILE_BYTES = 256 << 20
-"""A [weights] .npz file of at most 256 MiB (a million float64 per array, 8 MB each, and room
-for every parameter of a network within the limits)."""
+MAX_DIFF_WORK = 20_000
+"""method = "diff" (`sympy.diff` of the whole loss, once per entry, the ground truth for small
+cases) at most where (entries differentiated: input and parameters) x (products of the forward
+pass and the loss) is 20,000: a 6x6 symbolic input through a 3x3 conv and a 2x2 max pool (8,740)
+takes about a minute, rules (the default) 0.1 s; the largest in the tests is 8,802."""
+
+MAX_WEIGHTS_FILE_BYTES = 64 << 20
+"""A [weights] .npz file of at most 64 MiB: a network within MAX_ENTRIES has at most 2 MB of
+float64 parameters, and one array at MAX_TENSOR_ENTRIES 8 MB."""
 
 MAX_WEIGHTS_ARRAYS = 2 * MAX_LAYERS
 """At most 2,000 arrays in a weights file (a weight and a bias per layer)."""
@@ -254,8 +260,8 @@ def layer_terms(layer, in_shape, out_shape) -> int:
     """Products the forward pass of `layer` writes: output entries times the entries each one reads.
 
     Read from the declarations: a layer with a weight reads prod(weight.shape[1:]) inputs per
-    output (Conv2d: in_channels/groups * kernel area; Linear: in_features), a pooling layer its
-    kernel window, any other layer one input per output (or its whole input, when it has fewer
+    output (Conv2d: in_channels/groups * kernel area; Linear: in_features), a pooling layer the
+    part of its window within the input, any other layer one input per output (or its whole input, when it has fewer
     outputs: Sum).
     """
     out_entries, in_entries = prod(out_shape), prod(in_shape)
@@ -263,8 +269,8 @@ def layer_terms(layer, in_shape, out_shape) -> int:
     if weight is not None:
         return out_entries * prod(weight[1:])
     kernel = getattr(layer, "kernel_size", None)
-    if isinstance(kernel, tuple):
-        return out_entries * prod(kernel)
+    if isinstance(kernel, tuple) and len(in_shape) >= len(kernel):  # a window, clipped to the input
+        return out_entries * prod(min(k, n) for k, n in zip(kernel, in_shape[-len(kernel):]))
     return max(out_entries, in_entries)
 
 
@@ -296,10 +302,11 @@ def check_derivation(network, x, shapes, loss=None, target=None) -> None:
         _too_many_entries("input", "values", entries)
     terms = 0
     shape = tuple(x.shape)
+    counted = set()  # a layer object used twice shares its parameters (as torch)
     for i, (layer, out) in enumerate(zip(network, shapes)):
         label = network.label(i)
         check_channels(label, {option: getattr(layer, option, None) for option in ("in_channels", "out_channels")})
-        for name, parameter_shape in layer.parameter_shapes().items():
+        for name, parameter_shape in layer.parameter_shapes().items() if id(layer) not in counted else ():
             size = prod(parameter_shape)
             entries += size
             if name not in layer.initial:
@@ -308,6 +315,7 @@ def check_derivation(network, x, shapes, loss=None, target=None) -> None:
                     _too_many_symbols(label, name, symbols, f" (no init.{name} given)")
             if entries > MAX_ENTRIES:
                 _too_many_entries(label, name, entries)
+        counted.add(id(layer))
         entries += prod(out)
         if entries > MAX_ENTRIES:
             _too_many_entries(label, "output", entries)
@@ -323,6 +331,27 @@ def check_derivation(network, x, shapes, loss=None, target=None) -> None:
         _too_many_entries(where, "target", entries + target_entries)
 
 
+def check_parameters(network) -> None:
+    """Every parameter within MAX_TENSOR_ENTRIES, and all of them within MAX_ENTRIES (a [weights]
+    table draws or reads numbers for each before the derivation is checked)."""
+    total, counted = 0, set()
+    for i, layer in enumerate(network):
+        if id(layer) in counted:
+            continue
+        counted.add(id(layer))
+        for name, shape in layer.parameter_shapes().items():
+            entries = prod(shape)
+            if entries > MAX_TENSOR_ENTRIES:
+                raise OptionError(network.label(i), name, f"{entries:,} entries is more than symgrad handles in "
+                                                          f"one tensor (the limit is {_limit(MAX_TENSOR_ENTRIES)}, "
+                                                          f"MAX_TENSOR_ENTRIES)")
+            total += entries
+            if total > MAX_ENTRIES:
+                raise OptionError(network.label(i), name, f"the parameters would hold {total:,} entries up to "
+                                                          f"here, more than the limit of {_limit(MAX_ENTRIES)} "
+                                                          f"entries in all (MAX_ENTRIES)")
+
+
 def _too_many_entries(where, option, entries):
     raise OptionError(where, option, f"the derivation would hold {entries:,} entries up to here (input, "
                                      f"parameters, target and layer outputs), more than the limit of "
@@ -332,6 +361,22 @@ def _too_many_entries(where, option, entries):
 def _too_many_symbols(where, option, symbols, why=""):
     raise OptionError(where, option, f"{symbols:,} symbolic entries up to here{why}, more than the limit of "
                                      f"{_limit(MAX_SYMBOLS)} (MAX_SYMBOLS; give numbers: init values or [weights])")
+
+
+def check_diff(network, x, params, shapes, loss) -> None:
+    """method="diff": bounded by MAX_DIFF_WORK, from the shapes."""
+    entries = prod(x.shape) + sum(int(p.size) for p in params.values())
+    terms, shape = 0, tuple(x.shape)
+    for layer, out in zip(network, shapes):
+        terms += layer_terms(layer, shape, out)
+        shape = tuple(out)
+    terms += prod(shape) if loss is not None else 0
+    work = entries * terms
+    if work > MAX_DIFF_WORK:
+        raise OptionError("derive", "method", f"diff would differentiate a loss of about {terms:,} products "
+                                              f"{entries:,} times ({work:,}), more than the limit of "
+                                              f"{_limit(MAX_DIFF_WORK)} (MAX_DIFF_WORK; rules, the default, "
+                                              f"gives the same gradients)")
 
 
 # ---------------------------------------------------------------- written-out expressions

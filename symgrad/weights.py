@@ -20,6 +20,7 @@ import zipfile
 
 import numpy as np
 
+from . import limits
 from .errors import OptionError
 from .ops import options as opt
 
@@ -35,6 +36,7 @@ def apply(network, table, base_dir: str | None = None) -> None:
             raise OptionError(WHERE, key, "unknown option (allowed: seed, file)")
     if ("seed" in table) == ("file" in table):
         raise OptionError(WHERE, "seed", "give exactly one of seed (random numbers) or file (a .npz)")
+    limits.check_parameters(network)  # before any number is drawn or read
     wanted = _wanted(network)
     if "seed" in table:
         values = seeded(network, opt.integer(WHERE, "seed", table["seed"], 0), wanted)
@@ -77,8 +79,14 @@ def seeded(network, seed: int, wanted=None) -> dict[str, np.ndarray]:
 
 
 def from_file(path: str, wanted) -> dict[str, np.ndarray]:
-    """The arrays of a .npz file, checked against the parameters' names and shapes."""
+    """The arrays of a .npz file, checked against the parameters' names and shapes.
+
+    Every member's header is read first (limits.py: the file's size, the number of arrays,
+    each array's claimed size, name, dtype and shape), so a file that claims gigabytes is
+    refused, naming the array, before any data is read.
+    """
     try:
+        _check_headers(path, wanted)
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise OptionError(WHERE, "file", f"{path} holds a single array, not a .npz keyed by parameter names")
@@ -89,10 +97,6 @@ def from_file(path: str, wanted) -> dict[str, np.ndarray]:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise OptionError(WHERE, "file", f"cannot read {path} as a .npz of arrays: {message}") from None
-    unknown = sorted(set(arrays) - set(wanted))
-    if unknown:
-        raise OptionError(WHERE, "file", f"unknown parameter {unknown[0]!r} (the network's parameters without "
-                                         f"init: {', '.join(wanted) or 'none'})")
     missing = [name for name in wanted if name not in arrays]
     if missing:
         raise OptionError(WHERE, "file", f"no array for parameter {missing[0]!r}")
@@ -104,3 +108,47 @@ def from_file(path: str, wanted) -> dict[str, np.ndarray]:
         if not np.all(np.isfinite(array)):
             raise OptionError(WHERE, "file", f"{name}: values must be finite")
     return {name: arrays[name].astype(np.float64) for name in wanted}
+
+
+def _check_headers(path: str, wanted) -> None:
+    """The file's size, its member count and every member's .npy header, before any array is read."""
+    size = os.stat(path).st_size  # FileNotFoundError: the caller's message
+    if size > limits.MAX_WEIGHTS_FILE_BYTES:
+        raise OptionError(WHERE, "file", f"{path}: {size:,} bytes, more than the limit of "
+                                         f"{limits.MAX_WEIGHTS_FILE_BYTES:,} (MAX_WEIGHTS_FILE_BYTES)")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            if handle.read(6) == b"\x93NUMPY":
+                raise OptionError(WHERE, "file", f"{path} holds a single array, not a .npz keyed by parameter names")
+        return  # not a zip: np.load says what it is
+    with open(path, "rb") as handle:
+        end = zipfile._EndRecData(handle) if hasattr(zipfile, "_EndRecData") else None
+    count = end[zipfile._ECD_ENTRIES_TOTAL] if end else 0
+    if count > limits.MAX_WEIGHTS_ARRAYS:
+        raise OptionError(WHERE, "file", f"{path}: {count:,} arrays, more than the limit of "
+                                         f"{limits.MAX_WEIGHTS_ARRAYS:,} (MAX_WEIGHTS_ARRAYS)")
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+            if name not in wanted:
+                raise OptionError(WHERE, "file", f"unknown parameter {name!r} (the network's parameters without "
+                                                 f"init: {', '.join(wanted) or 'none'})")
+            with archive.open(info) as member:
+                shape, dtype = _header(member)
+            limits.check_weights_array(path, name, shape, dtype.itemsize)
+            if dtype.kind not in "iuf" and not dtype.hasobject:  # objects: np.load refuses them, unpickled
+                raise OptionError(WHERE, "file", f"{name}: expected real numbers, got dtype {dtype}")
+            if tuple(shape) != wanted[name]:
+                raise OptionError(WHERE, "file", f"{name}: expected shape {list(wanted[name])}, got {list(shape)}")
+
+
+def _header(member) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) from a .npy header (format 1.0, 2.0 or 3.0), without reading the data."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
+    return tuple(shape), dtype
