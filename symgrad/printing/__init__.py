@@ -2,8 +2,7 @@
 
 from .common import select
 from .jsonout import to_json
-from .latex import to_latex
-from .markdown import to_markdown
+from .steps import to_latex, to_markdown
 from .text import to_text
 
 FORMATS = {"text": to_text, "json": to_json, "latex": to_latex, "markdown": to_markdown}

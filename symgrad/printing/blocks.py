@@ -1,7 +1,8 @@
 """The pieces a derivation document is made of, independent of the output format.
 
-`steps.build` lays a derivation out as a list of these blocks once; latex.py and
-markdown.py each render the same list, so both formats always say the same thing.
+`page.build` lays a derivation out as a list of these blocks once; latex.py and
+markdown.py each render the same list (steps.py joins the two), so both formats
+always say the same thing.
 
 Prose (`Para.text`, `Table` cells) is plain text with inline math between `$...$`
 and code between backticks; renderers escape the plain parts and keep the rest.

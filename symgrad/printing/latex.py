@@ -1,11 +1,10 @@
-"""LaTeX: the step-by-step derivation as a fragment (sections and equations) or a standalone document."""
+"""LaTeX: derivation blocks (blocks.py) as a fragment (sections and equations) or a standalone document."""
 
 from __future__ import annotations
 
 import re
 
 from .blocks import Grid, Heading, Math, Para, Table, pieces
-from .words import WORDS
 from .texnames import SMALL, width
 
 PREAMBLE = r"""\documentclass[11pt]{article}
@@ -107,18 +106,6 @@ def _grid(grid: Grid) -> str:
 def document(body: str, lang: str = "en") -> str:
     """`body` wrapped into a standalone document that compiles with `latexmk -pdf` (en)."""
     return PREAMBLE + body + "\\end{document}\n"
-
-
-def to_latex(view, standalone: bool = False) -> str:
-    """The CLI's `--format latex`: a fragment, or with `standalone` a whole document."""
-    from .steps import build
-
-    blocks = build(view.derivation, title=view.title or None, wrt=list(view.gradients))
-    if not standalone:
-        return render(blocks)
-    if not blocks or not isinstance(blocks[0], Heading):
-        blocks = [Heading(WORDS["en"]["title"], 1), *blocks]
-    return document(render(blocks, cjk=True))
 
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",

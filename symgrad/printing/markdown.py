@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .blocks import Grid, Heading, Math, Para, Table, pieces
-from .words import WORDS
 
 
 def render(blocks) -> str:
@@ -59,10 +58,3 @@ def _grid(grid: Grid) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n\n" + text(grid.caption) + "\n"
-
-
-def to_markdown(view) -> str:
-    from .steps import build
-
-    title = view.title or WORDS["en"]["title"]
-    return render(build(view.derivation, title=title, wrt=list(view.gradients)))

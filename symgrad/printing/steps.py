@@ -1,54 +1,28 @@
-"""The derivation as a teacher writes it on the board, step by step.
+"""The step-by-step derivation in a format: laid out once (page.py), rendered by latex.py or markdown.py.
 
-`build(d)` lays a finished Derivation out as format-free blocks: the setup, the
-layer table, the forward pass (formulas in the entries, then numbers), the loss,
-the backward recursion layer by layer (each op's general index form, the instance
-with this spec's numbers, the entries in named intermediates, the values) and the
-optimizer step. It only reads: numbers come from `d.arrays` and `d.deltas`, named
-forms from `d.named`, general formulas from each op's `index_form` declaration.
-
-`latex_body` and `markdown_body` are the stable entry points other documents
-(the handout) embed.
+This module joins building and rendering, so neither side imports the other:
+`latex_body` and `markdown_body` are the stable entry points other documents (the
+handout) embed; `to_latex` and `to_markdown` are the CLI's `--format latex` and
+`--format markdown` of a printer view (common.select); `latex_summary` is Jupyter's
+math-only view.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import sympy as sp
-
-from .. import tensor
-from ..shapes import describe
-from ..shapes import table as shape_table
-from .blocks import Grid, Heading, Math, Para, Table
-from .common import squeeze
-from .texnames import SMALL, base_latex, matrix, parameter_symbol, tex, width
-from .words import words
-from .worked import Arithmetic
-
-#: Element-level forward formulas are written out only when each entry reads at a glance.
-MAX_FORMULA_INPUTS = 64
-#: Worked lines (the arithmetic with the numbers in) are written for tensors of at most this many entries.
-MAX_WORKED = 9
-#: The chain rule of a deeper network is written with its middle factors elided.
-MAX_FACTORS = 6
-#: An entry that sums more terms than this is not written out (its index form is).
-MAX_TERMS = 40
-#: A matrix whose widest row shows more characters than this is written by its first entry.
-MAX_WIDTH = 110
+from . import latex, markdown
+from .blocks import Heading, Math
+from .page import build
+from .words import WORDS
 
 
 def latex_body(d, lang: str = "en", title: str | None = None) -> str:
     """Sections and equations (amsmath, amssymb, bm, tikz), without preamble, for embedding."""
-    from .latex import render
-
-    return render(build(d, lang, title))
+    return latex.render(build(d, lang, title))
 
 
 def markdown_body(d, lang: str = "en", title: str | None = None) -> str:
     """The same derivation as Markdown with $$ math (KaTeX subset)."""
-    from .markdown import render
-
-    return render(build(d, lang, title))
+    return markdown.render(build(d, lang, title))
 
 
 def latex_summary(d) -> str:
@@ -57,327 +31,17 @@ def latex_summary(d) -> str:
     return "$$\\begin{gathered}\n" + " \\\\\n".join(lines) + "\n\\end{gathered}$$"
 
 
-def build(d, lang: str = "en", title: str | None = None, wrt=None) -> list:
-    """Every block of the derivation, in reading order; `wrt` keeps only those gradients."""
-    w = words(lang)
-    page = _Page(d, w, list(d.gradients) if wrt is None else list(wrt))
-    blocks = [Heading(title, 1)] if title else []
-    for part in (page.setup, page.layers, page.forward, page.backward, page.step):
-        blocks += part()
-    return blocks
+def to_latex(view, standalone: bool = False) -> str:
+    """The CLI's `--format latex`: a fragment, or with `standalone` a whole document."""
+    blocks = build(view.derivation, title=view.title or None, wrt=list(view.gradients))
+    if not standalone:
+        return latex.render(blocks)
+    if not blocks or not isinstance(blocks[0], Heading):
+        blocks = [Heading(WORDS["en"]["title"], 1), *blocks]
+    return latex.document(latex.render(blocks, cjk=True))
 
 
-class _Page:
-    """One derivation being laid out: the derivation, the words, and what to show."""
-
-    def __init__(self, d, w, wrt):
-        self.d, self.w, self.wrt = d, w, wrt
-        self.network = d.network
-        self.names = [name for name, _ in d.named.activations] if d.named else \
-            [layer.output_letter for layer in d.network]
-        self.arithmetic = Arithmetic()  # the numbers behind the names, for worked lines
-        if d.named:
-            for (_, names), (_, value) in zip(d.named.activations, d.forward):
-                self.arithmetic.remember(names, value)
-            for (_, names), (_, value) in zip(d.named.deltas, d.deltas):
-                self.arithmetic.remember(names, value)
-
-    # ------------------------------------------------------------------ helpers
-
-    def equation(self, left: str, *rights) -> list:
-        """left = right_1 = right_2 ..., skipping rights that are None or repeat the previous one."""
-        shown, last = [], None
-        for right in rights:
-            if right is not None and right != last:
-                shown.append(right)
-                last = right
-        return [Math(" = ".join([left, *shown]))] if shown else []
-
-    def tensor(self, left: str, array, label: str | None = None, size_note: str = "too_big") -> list:
-        """`left = bmatrix` after an optional label paragraph; a note instead when it would not read well.
-
-        Too many entries: the shape and a pointer to the index form. Entries too long for a
-        line: the first entry alone. Longer still: a note that the named form above is exact.
-        """
-        head = [Para(label)] if label else []
-        if np.size(array) > SMALL:
-            return [Para(f"${left}$: " + self.too_big(array, size_note))]
-        terms = max((len(sp.Add.make_args(v)) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
-        if terms > MAX_TERMS:  # e.g. a bias gradient summing 900 deltas: the index form says it
-            return [Para(f"${left}$: " + self.w["many_terms"].format(terms=terms))]
-        shown = matrix(array)
-        if width(shown) <= MAX_WIDTH:
-            return head + [Math(f"{left} = {shown}")]
-        array = squeeze(np.asarray(array, dtype=object))
-        first = tex(array.reshape(-1)[0]) if array.size else ""
-        if width(first) > 2 * MAX_WIDTH:
-            return head + [Para(self.w["too_long"])]
-        index = ",".join("1" for _ in array.shape)
-        entry = r"\left(%s\right)_{%s}" % (left, index) if "frac" in left else f"{left}_{{{index}}}"
-        return head + [Para(self.w["first_entry"]), Math(f"{entry} = {first}")]
-
-    def worked(self, lefts, exprs, results) -> list:
-        """Each entry as formula = the formula with the engine's numbers in = result (see worked.py)."""
-        lines = self.arithmetic.lines(lefts, exprs, results, MAX_WORKED, MAX_WIDTH)
-        if not lines:
-            return []
-        aligned = [line.replace(" = ", " &= ", 1) for line in lines]  # the lines line up at their first "="
-        return [Para(self.w["worked"]), Math(r"\begin{aligned}" + r" \\ ".join(aligned) + r"\end{aligned}")]
-
-    def too_big(self, array, key: str = "too_big") -> str:
-        array = np.asarray(array, dtype=object)
-        return self.w[key].format(count=array.size, shape=" x ".join(str(n) for n in array.shape))
-
-    def param(self, name: str) -> str:
-        return parameter_symbol(name, self.network)
-
-    def array(self, key: str) -> np.ndarray:
-        return self.d.arrays[key]
-
-    def delta_values(self, i: int) -> np.ndarray | None:
-        """dL/d(output of layer i), the engine's values; None when too many to print (not converted)."""
-        if self.array(f"forward:{i}").size > SMALL:
-            return None
-        value = self.d.deltas[i][1]
-        return np.array(value.tolist() if hasattr(value, "tolist") else value, dtype=object).reshape(
-            np.shape(self.array(f"forward:{i}")))
-
-    def rule(self, op, key: str, in_shape=None) -> list:
-        """The op's general index form and, when it declares one, the instance with this layer's numbers."""
-        general = self.w["general"] if hasattr(op, "kernel_size") else self.w["general_plain"]
-        blocks = [Para(general), Math(op.index_form[key])]
-        note = self.w.get(f"note:{op.type_name}:{key}")
-        if note:
-            blocks.append(Para(note))
-        shown = op.index_instance(key, in_shape)
-        if shown:
-            blocks += [Para(self.w["instance"]), Math(shown)]
-        return blocks
-
-    # ------------------------------------------------------------------ sections
-
-    def setup(self) -> list:
-        d, w = self.d, self.w
-        blocks = [Heading(w["setup"]), Para(w["setup_intro"])]
-        blocks += self.tensor("X", self.array("input"), size_note="shape_only")
-        for name in d.parameters:
-            blocks += self.tensor(self.param(name), self.array(f"param:{name}"), size_note="shape_only")
-        if "target" in d.arrays:
-            blocks += self.tensor("y", self.array("target"), size_note="shape_only")
-        return blocks
-
-    def layers(self) -> list:
-        w = self.w
-        rows = shape_table(self.network, self.array("input").shape)
-        header = (w["col_index"], w["col_layer"], w["col_shape"], w["col_params"], w["col_formula"])
-        cells = tuple((str(r.index), f"`{r.layer}`", str(tuple(r.output_shape)), str(r.parameters), f"`{r.formula}`")
-                      for r in rows)
-        cells = (("", "`input`", str(tuple(self.array("input").shape)), "", ""),) + cells
-        return [Heading(w["layers"]), Para(w["layers_intro"]), Table(header, cells)]
-
-    def forward(self) -> list:
-        d, w = self.d, self.w
-        blocks = [Heading(w["forward"])]
-        for i, layer in enumerate(self.network):
-            x = self.array("input") if i == 0 else self.array(f"forward:{i - 1}")
-            blocks.append(Heading(w["layer"].format(index=i, layer=describe(layer)), 3))
-            blocks += self.rule(layer, "forward", x.shape)
-            out = self.array(f"forward:{i}")
-            letter = base_latex(self.names[i])
-            formulas = self.formulas(i, layer, x.shape, out.size)
-            if formulas is None:
-                blocks += self.tensor(letter, out)
-                continue
-            named = d.named.activations[i][1] if d.named else None
-            worked = self.worked(named, formulas, out) if named is not None else []
-            blocks += worked or self.tensor(letter, formulas, w["entries"])  # worked lines show the formulas too
-            if tensor.is_numeric(out) and not _same(formulas, out):
-                blocks += self.tensor(letter, out, w["numbers"])
-        if d.loss_fn is not None:
-            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3)]
-            blocks += self.rule(d.loss_fn, "forward", self.array("output").shape)
-            blocks += self.loss_value()
-        return blocks
-
-    def loss_value(self) -> list:
-        """L = its formula in the last layer's names = the numbers written in = its value (what fits)."""
-        d = self.d
-        worked = self.arithmetic.lines(sp.Symbol("L"), d.named.loss, d.loss, 1, MAX_WIDTH) if d.named else []
-        if worked:
-            return [Math(worked[0])]
-        named = d.named.loss if d.named and len(sp.Add.make_args(d.named.loss)) <= MAX_TERMS else None
-        return self.equation("L", None if named is None else tex(named), self.closed(d.loss))
-
-    def formulas(self, i, layer, in_shape, out_size):
-        """The layer's output entries as formulas of its (named) input and symbolic parameters, if small."""
-        if out_size > SMALL or int(np.prod(in_shape)) > MAX_FORMULA_INPUTS:
-            return None
-        if i == 0:
-            x = self.array("input") if not tensor.is_numeric(self.array("input")) else tensor.image_symbols("x", in_shape)
-        elif self.d.named:
-            x = self.d.named.activations[i - 1][1]
-        else:
-            x = tensor.image_symbols(self.names[i - 1], in_shape)
-        params = {}
-        owners = self.network.owners()  # a layer used twice shows the parameters of its first place
-        several = sum(1 for j, other in enumerate(self.network) if other.parameter_shapes() and owners[j] == j) > 1
-        for name, shape in layer.parameter_shapes().items():
-            given = self.array(f"param:{owners[i]}.{name}")
-            # the symbols a spec without values would get (as Sequential.parameters names them): k_11, w7_1,2
-            base = layer.symbol_bases[name] + (str(owners[i]) if several else "")
-            keep = (shape[0] > 1, shape[1] > 1, True, True) if len(shape) == 4 else None
-            params[name] = given if not tensor.is_numeric(given) else tensor.symbols(base, shape, keep)
-            self.arithmetic.remember(params[name], given)
-        if i == 0:
-            self.arithmetic.remember(x, self.array("input"))
-        return layer.forward(x, params)  # the forward expressions only: no derivative is taken here
-
-    def closed(self, value) -> str | None:
-        if len(sp.Add.make_args(value)) > MAX_TERMS:
-            return None
-        shown = tex(value)
-        return shown if width(shown) <= MAX_WIDTH else None
-
-    def backward(self) -> list:
-        d, w = self.d, self.w
-        blocks = [Heading(w["backward"]), Para(w["chain_intro"]), Math(self.chain())]
-        last = len(self.network) - 1
-        if d.loss_fn is not None:
-            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3), Para(w["delta_loss"])]
-            blocks += self.rule(d.loss_fn, "input", self.array("output").shape)
-            blocks += self.delta(last)
-        for i in reversed(range(len(self.network))):
-            layer = self.network.layers[i]
-            blocks.append(Heading(w["layer"].format(index=i, layer=describe(layer)), 3))
-            x = self.array("input") if i == 0 else self.array(f"forward:{i - 1}")
-            for name in layer.parameter_shapes():
-                if f"{i}.{name}" in self.wrt:
-                    blocks += self.gradient(i, layer, name, x.shape)
-                    blocks += self.picture(i, layer, x) if name == "weight" else []  # the taps of dL/dK_11
-            if i > 0 or "input" in self.wrt:
-                blocks += [Para(w["delta_layer"].format(index=i, type=layer.type_name))]
-                blocks += self.rule(layer, "input", x.shape)
-                blocks += self.delta(i - 1) if i > 0 else self.input_gradient()
-            if "weight" not in layer.parameter_shapes():
-                blocks += self.picture(i, layer, x)  # e.g. the routing of max pooling
-        return blocks
-
-    def chain(self) -> str:
-        """dL/dtheta as a product of one factor per layer, for the first parameter (or the input)."""
-        target = next((n for n in self.wrt if n != "input"), "input")
-        first = int(target.split(".")[0]) if target != "input" else -1
-        letters = [base_latex(n) for n in self.names]
-        top = self.param(target)
-        factors = [r"\frac{\partial L}{\partial %s}" % letters[-1]]
-        start = max(first, 0)
-        for j in range(len(letters) - 1, start, -1):
-            factors.append(r"\frac{\partial %s}{\partial %s}" % (letters[j], letters[j - 1]))
-        factors.append(r"\frac{\partial %s}{\partial %s}" % (letters[start], top))
-        if len(factors) > MAX_FACTORS:  # a deep network: the ends of the chain, the middle elided
-            factors = factors[:2] + [r"\cdots"] + factors[-2:]
-        return r"\frac{\partial L}{\partial %s} = %s" % (top, r"\,".join(factors))
-
-    def delta(self, i: int) -> list:
-        """delta at layer i's output: entries in names (the op's rule applied) and the engine's values."""
-        d = self.d
-        if not d.deltas:
-            return []  # method="diff" differentiates the whole loss: there are no per-layer deltas
-        letter = r"\delta^{%s}" % base_latex(self.names[i])
-        values = self.delta_values(i)
-        if values is None:
-            return [Para(f"${letter}$: " + self.too_big(self.array(f"forward:{i}")))]
-        blocks = []
-        if d.named:
-            named = dict(d.named.deltas)[self.names[i]]
-            definitions = tensor.apply(lambda s: d.named.definitions[s], named)
-            if not _same(definitions, values):
-                worked = self.worked(named, definitions, values)
-                blocks += worked or self.tensor(letter, definitions, self.w["names_form"])
-        label = self.w["values"] if tensor.is_numeric(values) else \
-            self.w["closed_form"] if d.expanded else self.w["names_form"]
-        return blocks + self.tensor(letter, values, label)
-
-    def gradient(self, i, layer, name, in_shape) -> list:
-        full = f"{i}.{name}"
-        symbol = self.param(full)
-        blocks = [Para(self.w["param_grad"].format(name=f"${symbol}$ (`{full}`)"))]
-        blocks += self.rule(layer, name, in_shape)
-        return blocks + self.result(full, symbol)
-
-    def input_gradient(self) -> list:
-        return [Para(self.w["input_grad"])] + self.result("input", "X")
-
-    def result(self, full: str, symbol: str) -> list:
-        """dL/dtheta: in names (small tensors), then its values or closed form."""
-        d, w = self.d, self.w
-        left = r"\frac{\partial L}{\partial %s}" % symbol
-        values = self.array(f"grad:{full}")
-        if values.size > SMALL:
-            return [Para(f"${left}$: " + self.too_big(values))]
-        blocks = []
-        if d.named and full in d.named.gradients and not _same(d.named.gradients[full], values):
-            entries = squeeze(np.asarray(values, dtype=object))
-            lefts = [sp.Symbol(r"\frac{\partial L}{\partial %s_{%s}}" % (symbol, ",".join(str(k + 1) for k in idx)))
-                     for idx in np.ndindex(*entries.shape)]
-            worked = self.worked(lefts, squeeze(d.named.gradients[full]), entries)
-            blocks += worked or self.tensor(left, d.named.gradients[full], w["names_form"])
-        if blocks and not d.expanded and not tensor.is_numeric(values):
-            return blocks  # kept in names (a large network): the names above are the result
-        label = w["values"] if tensor.is_numeric(values) else w["closed_form"] if d.expanded else w["names_form"]
-        return blocks + self.tensor(left, values, label)
-
-    def picture(self, i, layer, x) -> list:
-        """A grid figure where one helps: the taps of dL/dK_11 (conv), the routing mask (max pool)."""
-        if x.ndim != 4 or x.shape[2] * x.shape[3] > SMALL:
-            return []
-        marks = layer.figure(x.shape, x)
-        if marks is None:
-            return []
-        cells = x[0, 0]
-        if not tensor.is_numeric(cells) and i > 0 and self.d.named:
-            cells = self.d.named.activations[i - 1][1].reshape(x.shape)[0, 0]  # names, not long expressions
-        labels = tuple(tuple(tex(v) for v in row) for row in cells)
-        if layer.type_name == "Conv2d":
-            caption = self.w["figure_conv"].format(
-                grad=r"\frac{\partial L}{\partial %s_{1,1}}" % self.param(f"{i}.weight"), a=1, b=1)
-        else:
-            caption = self.w["figure_max"]
-        return [Grid(labels, marks, caption)]
-
-    def step(self) -> list:
-        d, w = self.d, self.w
-        if d.optimizer is None:
-            return []
-        lr = tensor.number(d.optimizer.lr, "SGD", "lr")  # the exact rational the step used
-        blocks = [Heading(w["step"]), Para(w["step_intro"].format(lr=sp.latex(lr))), Math(d.optimizer.index_form["step"])]
-        plain = not any(d.optimizer.options()[k] for k in ("momentum", "weight_decay", "nesterov", "maximize"))
-        for name in self.wrt:
-            if f"updated:{name}" not in d.arrays:
-                continue
-            symbol = self.param(name)
-            left = r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s}" % (symbol, symbol, sp.latex(lr), symbol) \
-                if plain else r"%s \leftarrow \operatorname{SGD}\left(%s\right)" % (symbol, _options(d.optimizer))
-            new, grad = matrix(self.array(f"updated:{name}")), self.array(f"grad:{name}")
-            middle = None
-            if plain and tensor.is_numeric(grad) and new is not None:
-                middle = f"{matrix(self.array(f'param:{name}'))} - {sp.latex(lr)}\\,{matrix(grad)}"
-            for rights in ((middle, new), (new,)):
-                shown = self.equation(left, *rights)
-                if new is not None and all(width(m.latex) <= MAX_WIDTH for m in shown):
-                    blocks += shown
-                    break
-            else:
-                blocks += [Math(left)] + self.tensor("{%s}^{(1)}" % symbol, self.array(f"updated:{name}"))
-        return blocks
-
-
-def _same(a, b) -> bool:
-    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
-    return a.shape == b.shape and all(x == y for x, y in zip(a.reshape(-1), b.reshape(-1)))
-
-
-def _options(optimizer) -> str:
-    """The SGD options that change the step, as `name = value` in LaTeX."""
-    shown = {k: v for k, v in optimizer.options().items() if v and k != "lr"}
-    return ",\\ ".join(r"\text{%s} = %s" % (k.replace("_", r"\_"), sp.latex(tensor.number(v, "SGD", k))
-                                           if not isinstance(v, bool) else r"\text{%s}" % v) for k, v in shown.items())
+def to_markdown(view) -> str:
+    """The CLI's `--format markdown`, under the view's title (or the default one)."""
+    title = view.title or WORDS["en"]["title"]
+    return markdown.render(build(view.derivation, title=title, wrt=list(view.gradients)))
