@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from math import prod
 
-from .printing.text import _width
+from .terminal import columns
 
 
 @dataclass
@@ -69,7 +69,7 @@ def to_text(rows: list[Row], in_shape, title: str | None = None) -> str:
     header = ("#", "layer", "output shape", "params", "shape formula")
     cells = [(str(r.index), r.layer, str(r.output_shape), str(r.parameters), r.formula) for r in rows]
     widths = [max(len(c[j]) for c in [header, *cells]) for j in range(4)]
-    lines = [title, "=" * _width(title)] if title else []
+    lines = [title, "=" * columns(title)] if title else []
     lines.append(f"input: {list(in_shape)}")
     for c in [header, *cells]:
         lines.append("  ".join([c[0].rjust(widths[0]), c[1].ljust(widths[1]), c[2].ljust(widths[2]),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 
+from ..terminal import columns
 from .common import shape_text, squeeze
 from .plain import plain
 
@@ -14,11 +13,6 @@ def _entry(expr, show=str) -> str:
     if getattr(expr, "is_Rational", False) and not expr.is_Integer:
         return f"{float(expr):.6g}"
     return show(expr)
-
-
-def _width(text: str) -> int:
-    """Terminal columns: East Asian wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def block(array: np.ndarray, indent: str = "    ", show=str) -> str:
@@ -59,7 +53,7 @@ def to_text(view) -> str:
     show = str if d.expanded else plain  # a network kept in names has tens of thousands of sums
     lines = []
     if view.title:
-        lines += [view.title, "=" * _width(view.title)]
+        lines += [view.title, "=" * columns(view.title)]
     lines.append("network: " + " -> ".join(repr(layer) for layer in d.network))
     if d.loss_fn is not None:
         lines.append(f"loss: {d.loss_fn!r}")
