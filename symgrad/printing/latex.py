@@ -103,8 +103,8 @@ def _grid(grid: Grid) -> str:
     return "\n".join(lines)
 
 
-def document(body: str, lang: str = "en") -> str:
-    """`body` wrapped into a standalone document that compiles with `latexmk -pdf` (en)."""
+def document(body: str) -> str:
+    """`body` wrapped into a standalone document that compiles with `latexmk -pdf`."""
     return PREAMBLE + body + "\\end{document}\n"
 
 

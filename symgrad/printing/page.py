@@ -19,7 +19,7 @@ from ..shapes import describe
 from ..shapes import table as shape_table
 from .blocks import Grid, Heading, Math, Para, Table
 from .common import squeeze
-from .texnames import SMALL, base_latex, matrix, parameter_symbol, tex, width
+from .texnames import SMALL, matrix, name_latex, parameter_symbol, tex, width
 from .words import words
 from .worked import Arithmetic
 
@@ -161,7 +161,7 @@ class _Page:
             blocks.append(Heading(w["layer"].format(index=i, layer=describe(layer)), 3))
             blocks += self.rule(layer, "forward", x.shape)
             out = self.array(f"forward:{i}")
-            letter = base_latex(self.names[i])
+            letter = name_latex(self.names[i])
             formulas = self.formulas(i, layer, x.shape, out.size)
             if formulas is None:
                 blocks += self.tensor(letter, out)
@@ -244,7 +244,7 @@ class _Page:
         """dL/dtheta as a product of one factor per layer, for the first parameter (or the input)."""
         target = next((n for n in self.wrt if n != "input"), "input")
         first = int(target.split(".")[0]) if target != "input" else -1
-        letters = [base_latex(n) for n in self.names]
+        letters = [name_latex(n) for n in self.names]
         top = self.param(target)
         factors = [r"\frac{\partial L}{\partial %s}" % letters[-1]]
         start = max(first, 0)
@@ -260,7 +260,7 @@ class _Page:
         d = self.d
         if not d.deltas:
             return []  # method="diff" differentiates the whole loss: there are no per-layer deltas
-        letter = r"\delta^{%s}" % base_latex(self.names[i])
+        letter = r"\delta^{%s}" % name_latex(self.names[i])
         values = self.delta_values(i)
         if values is None:
             return [Para(f"${letter}$: " + self.too_big(self.array(f"forward:{i}")))]

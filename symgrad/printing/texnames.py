@@ -25,12 +25,9 @@ _GREEK = {"sigma": r"\sigma", "delta": r"\delta"}
 _NAME = re.compile(r"(?P<delta>%s_)?(?P<letter>[A-Za-z]+?)(?P<layer>\d*)(?:_(?P<index>\d+(?:_\d+)*))?\Z" % DELTA)
 
 
-def base_latex(base: str) -> str:
-    """A tensor's name without indices: "sigma" -> \\sigma, "S3" -> S^{[3]}, "delta_sigma" -> \\delta^{\\sigma}."""
-    return name_latex(base)
-
-
 def name_latex(name: str) -> str:
+    """A name as LaTeX, with or without indices: "sigma" -> \\sigma, "S3_11" -> S^{[3]}_{11},
+    "delta_sigma" -> \\delta^{\\sigma}, "x_1_10" -> x_{1,10}."""
     if name.endswith("_") and parser_reading(name[:-1]) is not None:
         name = name[:-1]  # S_ is S, spelled so that SymPy's parser reads a symbol
     match = _NAME.match(name)
