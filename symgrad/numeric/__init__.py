@@ -49,9 +49,4 @@ def lambdify(derivation, wrt=None, form: str = "auto") -> NumericFunction:
     return NumericFunction(generate_source(derivation, wrt, form=form))
 
 
-def evaluate_names(derivation) -> dict:
-    """One evaluation of an all-numeric derivation, with every named intermediate under "names"."""
-    return NumericFunction(generate_source(derivation, intermediates=True))()
-
-
-__all__ = ["NumericFunction", "evaluate_names", "generate_source", "lambdify"]
+__all__ = ["NumericFunction", "generate_source", "lambdify"]

@@ -50,13 +50,13 @@ class ArrayProgram:
     gradients: list[str] = field(default_factory=list)
 
 
-def choose_form(derivation, form: str, intermediates: bool = False) -> str:
+def choose_form(derivation, form: str) -> str:
     """'scalar' or 'array' for `form` in ('auto', 'scalar', 'array'); refuses what the array form cannot do."""
     if form not in ("auto", "scalar", "array"):
         raise OptionError("lambdify", "form", f"must be 'auto', 'scalar' or 'array', got {form!r}")
     if form == "scalar":
         return "scalar"
-    why_not = _array_form_unavailable(derivation, intermediates)
+    why_not = _array_form_unavailable(derivation)
     if form == "array":
         if why_not:
             raise OptionError("lambdify", "form", f"the array form is not available: {why_not}")
@@ -67,11 +67,9 @@ def choose_form(derivation, form: str, intermediates: bool = False) -> str:
     return "array" if large else "scalar"
 
 
-def _array_form_unavailable(derivation, intermediates) -> str:
+def _array_form_unavailable(derivation) -> str:
     if derivation.named is None:
         return "method='diff' derivations have no layer-by-layer backward pass"
-    if intermediates:
-        return "the per-entry intermediates are only named in the scalar form"
     ops = [*derivation.network.layers, *([derivation.loss_fn] if derivation.loss_fn is not None else [])]
     for op in ops:
         if not getattr(type(op), "array_twin", None):

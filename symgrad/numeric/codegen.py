@@ -39,27 +39,24 @@ class _Program:
     gradients: dict[str, np.ndarray]
     updated: dict[str, np.ndarray]
     names: Names = field(default_factory=Names)
-    #: Named intermediates to return too, under "names" (symgrad's own use: derive's float values).
-    intermediates: list[sp.Symbol] = field(default_factory=list)
 
 
 def generate_source(derivation, wrt=None, origin: str | None = None, command: str | None = None,
-                    intermediates: bool = False, form: str = "auto") -> str:
+                    form: str = "auto") -> str:
     """The module source: docstring, ARGUMENTS, evaluate(), compute() and the helpers.
 
     `form`: "scalar" writes one line per named intermediate, "array" one NumPy statement
     per layer through the ops' array twins (arraycode.py), "auto" the array form for large
     derivations. `origin` (e.g. "the spec net.toml") and `command` (how it was written)
-    only go into the docstring, escaped. `intermediates=True` (scalar form) keeps every
-    named intermediate and returns their values too, as result["names"][str(symbol)].
+    only go into the docstring, escaped.
     """
-    if choose_form(derivation, form, intermediates) == "array":
+    if choose_form(derivation, form) == "array":
         program = array_program(derivation, _chosen(derivation, wrt))
         return _module(program.arguments, program.gradients, origin, command, program.body,
                        [_runtime_source(), *program.functions],
                        ["#: Entries that are numbers in the derivation: the constants of this code.",
                         "CONSTANTS = {", *program.constants, "}"])
-    program = _program(derivation, wrt, intermediates)
+    program = _program(derivation, wrt)
     printer = NumericPrinter(program.names, fast=not getattr(derivation, "expanded", True))
     arguments = {name: tuple(a.shape) for name, a in program.arguments.items()}
     return _module(arguments, list(program.gradients), origin, command, _body(program, printer), [_runtime_source()])
@@ -103,7 +100,7 @@ def _chosen(derivation, wrt) -> list[str]:
     return [n for n in names if not wrt or n in wrt]
 
 
-def _program(derivation, wrt, intermediates=False) -> _Program:
+def _program(derivation, wrt) -> _Program:
     chosen = _chosen(derivation, wrt)
     arrays = derivation.arrays
     tensors = tensors_of(derivation)
@@ -130,8 +127,6 @@ def _program(derivation, wrt, intermediates=False) -> _Program:
             program.updated[name] = derivation.optimizer.step(tensors[name], program.gradients[name])
     if named is None:
         _common_subexpressions(program)
-    if intermediates and named is not None:
-        program.intermediates = list(named.definitions)
     _prune(program)
     for _, symbol, _ in program.definitions:
         program.names.add(symbol)
@@ -180,7 +175,7 @@ def _common_subexpressions(program) -> None:
 
 def _prune(program) -> None:
     """Drop definitions nothing asked for (e.g. deltas only needed by gradients left out by wrt)."""
-    needed = set(sp.sympify(program.loss).free_symbols) | set(program.intermediates)
+    needed = set(sp.sympify(program.loss).free_symbols)
     for array in [program.output, *program.gradients.values(), *program.updated.values()]:
         for entry in array.reshape(-1):
             needed |= entry.free_symbols
@@ -224,14 +219,7 @@ def _body(program, printer) -> list[str]:
         lines.append(f"    {key} = {{}}")
         for name, array in values.items():
             lines += _assign(f"{key}[{name!r}]", _packed(array, printer))
-    if program.intermediates:
-        lines.append("    names = {")
-        lines += [f"        {str(symbol)!r}: {program.names[symbol]}," for symbol in program.intermediates]
-        lines.append("    }")
-        lines.append('    return {"loss": loss, "output": output, "gradients": gradients, "updated": updated, '
-                     '"names": names}')
-    else:
-        lines.append('    return {"loss": loss, "output": output, "gradients": gradients, "updated": updated}')
+    lines.append('    return {"loss": loss, "output": output, "gradients": gradients, "updated": updated}')
     return lines
 
 
