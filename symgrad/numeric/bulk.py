@@ -93,11 +93,14 @@ class _Slots:
 def _evaluate(exprs: list, slots: _Slots) -> np.ndarray:
     """Float64 values of `exprs` (whose symbols all have slots), polynomial ones by index arrays."""
     out = np.zeros(len(exprs))
-    owner, coeff, first, second, generic = [], [], [], [], {}
+    owner, coeff, first, second, generic, wide = [], [], [], [], {}, []
     one = sp.Integer(1)
     for position, expr in enumerate(exprs):
         terms = _terms(expr)
         if terms is None:
+            if expr.is_Add and len(expr.args) > WIDE:  # one printed line would overflow Python's compiler
+                wide.append(position)
+                continue
             generic.setdefault(_template(expr), []).append(position)
             continue
         for c, u, v in terms:
@@ -121,7 +124,14 @@ def _evaluate(exprs: list, slots: _Slots) -> np.ndarray:
         out += np.bincount(np.asarray(owner, dtype=np.int64), weights=contributions, minlength=len(exprs))
     for positions in generic.values():
         out[positions] = _run_template(positions, exprs, slots)
+    for position in wide:  # a sum of many terms of other shapes (an MSE over 10,000 outputs): term by term
+        out[position] = _evaluate(list(exprs[position].args), slots).sum()
     return out
+
+
+#: A sum of more terms than this (not all c*u*v) is evaluated term by term: printed as one line of
+#: Python, 3,000 terms overflowed the compiler's recursion ("the derivation is too large").
+WIDE = 256
 
 
 def _terms(expr):
@@ -207,6 +217,6 @@ def _run_template(positions, exprs, slots) -> np.ndarray:
     table = [slots.indices(_symbols_in_order(exprs[p])) for p in positions]
     matrix = np.array(table, dtype=np.int64).reshape(len(positions), len(symbols))
     P = [slots.flat[matrix[:, j]] for j in range(len(symbols))]
-    namespace = {"np": np, "_first_argmax": runtime._first_argmax, "P": P}
+    namespace = {**vars(runtime), "P": P}  # the printed code runs among runtime.py's helpers, as generated code does
     result = eval(compile(code, "<symgrad-template>", "eval"), namespace)  # our own printed code, never user text
     return np.broadcast_to(np.asarray(result, dtype=np.float64), (len(positions),))
