@@ -29,8 +29,6 @@ class Conv2d(Layer):
                  r"k_w + 1 - b} \\ \tilde{\delta}_{n,o,\; s(i-1) + d(k_h-1) - p + 1,\; s(j-1) + d(k_w-1) - p + 1} "
                  r"= \delta_{n,o,i,j}\end{gathered}",
     }
-    #: In words: dL/dX is a full convolution of the stride-dilated delta with the kernel rotated by 180 degrees.
-    index_note = "full convolution of the stride-dilated delta with the 180-degree rotated kernel"
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", *, weight=None, bias_values=None):
