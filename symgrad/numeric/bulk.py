@@ -217,6 +217,6 @@ def _run_template(positions, exprs, slots) -> np.ndarray:
     table = [slots.indices(_symbols_in_order(exprs[p])) for p in positions]
     matrix = np.array(table, dtype=np.int64).reshape(len(positions), len(symbols))
     P = [slots.flat[matrix[:, j]] for j in range(len(symbols))]
-    namespace = {"np": np, "_first_argmax": runtime._first_argmax, "P": P}
+    namespace = {**vars(runtime), "P": P}  # the printed code runs among runtime.py's helpers, as generated code does
     result = eval(compile(code, "<symgrad-template>", "eval"), namespace)  # our own printed code, never user text
     return np.broadcast_to(np.asarray(result, dtype=np.float64), (len(positions),))
