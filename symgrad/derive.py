@@ -157,16 +157,16 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
 
     with Progress(3 * len(network) + 1, progress) as bar, _cyclic_gc_paused():
         if method == "rules":
-            named = named_backprop(network, x, uses, loss, target_array, bar)
+            named = named_backprop(network, x, uses, loss, target_array, _LossNamed(bar, len(network)))
             named.gradients = network.merge(named.gradients)
-            if expand is True:
+            numbers = _all_numbers(x, params, target_array)  # then values stay short: no depth to bound
+            if expand is True and not numbers:
                 limits.check_expansion(network, named)  # deeper would end in RecursionError
             expanded = expand is True or (expand == "auto" and named.expanded_size() <= EXPAND_LIMIT
-                                          and not limits.too_deep(named))
+                                          and (numbers or not limits.too_deep(named)))
             bar.describe("expansion" if expanded else "numbers")
             if not expanded:
                 bar.skip(len(network))
-            numbers = _all_numbers(x, params, target_array)
             fields = _expanded(network, x, named, bar, numbers) if expanded else _in_names(network, x, named)
             activations, loss_value, deltas, grads = fields
         else:
@@ -201,6 +201,23 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
             _set_fields(derivation, arrays, evaluated.deltas)
         bar.step()
     return derivation
+
+
+class _LossNamed:
+    """The bar as named_backprop sees it, naming the loss between the passes (one long step for a
+    large output, where the bar would still show the last forward layer)."""
+
+    def __init__(self, bar, layers: int):
+        self.bar, self.layers, self.steps = bar, layers, 0
+
+    def describe(self, text: str) -> None:
+        self.bar.describe(text)
+
+    def step(self, text: str | None = None) -> None:
+        self.bar.step(text)
+        self.steps += 1
+        if self.steps == self.layers:
+            self.bar.describe("loss")
 
 
 @contextmanager
@@ -270,7 +287,7 @@ def _number_values(named) -> dict:
     evaluated each tree again at each use: SymPy's evalf walks trees, not shared nodes,
     and retries at higher precision where terms cancel (1,936 tanh evaluations for one
     entry; 48 s for the net). Here each name is evaluated once, its definition fed with
-    its inputs' values: exact while at most limits.EXACT_NODES nodes (every rational
+    its inputs' values: exact while short (limits.EXACT_NODES, EXACT_LEVELS: every rational
     result, tanh(2/5), e/(e + e^2 + e^3)), else to DIGITS significant digits.
     """
     definitions = named.definitions
@@ -293,21 +310,22 @@ def _number_values(named) -> dict:
 
 def _short(value):
     """`value` (a number) kept exact while it is short and exact, else evaluated to DIGITS digits."""
-    if value.is_Rational or value.is_Float or not value.is_number or _short_and_exact(value, limits.EXACT_NODES):
+    if value.is_Rational or value.is_Float or not value.is_number or _short_and_exact(value):
         return value
     evaluated = value.evalf(DIGITS)
     return evaluated if evaluated.is_Number else value
 
 
-def _short_and_exact(expr, bound: int) -> bool:
-    """Whether `expr` has at most `bound` nodes and no Float (one with a Float is no longer exact)."""
-    count, stack = 0, [expr]
+def _short_and_exact(expr) -> bool:
+    """At most limits.EXACT_NODES nodes, nested at most limits.EXACT_LEVELS deep, and no Float
+    (an expression with a Float in it is no longer exact)."""
+    count, stack = 0, [(expr, 1)]
     while stack:
-        node = stack.pop()
+        node, level = stack.pop()
         count += 1
-        if count > bound or node.is_Float:
+        if count > limits.EXACT_NODES or level > limits.EXACT_LEVELS or node.is_Float:
             return False
-        stack.extend(node.args)
+        stack.extend((arg, level + 1) for arg in node.args)
     return True
 
 

@@ -69,7 +69,7 @@ times the entries each one reads (in_channels/groups * kernel area for Conv2d, i
 Linear, the window within the input for pooling, 1 otherwise); the backward pass writes about twice as many.
 LeNet writes 423,000; 1,000,000 take minutes."""
 
-MAX_DEPTH = 100
+MAX_DEPTH = 64
 """Written-out (expanded) expressions nest at most 100 levels deep. SymPy and Python's compiler
 walk expressions by recursion: 210 nested Tanh layers ended in RecursionError after 13 to 32 s.
 Deeper networks are kept in named intermediates (expand = "auto" or false)."""
@@ -88,10 +88,11 @@ MAX_WEIGHTS_ARRAYS = 2 * MAX_LAYERS
 """At most 2,000 arrays in a weights file (a weight and a bias per layer)."""
 
 EXACT_NODES = 40
-"""Not a refusal: in a derivation whose inputs are all numbers, an exact value is kept as a closed
-form while it has at most 40 nodes (tanh(2/5), exp(1)/(E + exp(2))); a longer one, which only
-grows layer by layer and which every printer would evaluate again at each use, is evaluated
-once to 40 significant digits (symgrad.derive)."""
+EXACT_LEVELS = 8
+"""Not refusals: in a derivation whose inputs are all numbers, an exact value is kept as a closed
+form while it has at most 40 nodes nested at most 8 deep (tanh(2/5), exp(1)/(E + exp(2))); a
+longer one, which only grows layer by layer and which every printer would evaluate again at each
+use, is evaluated once to 30 significant digits (symgrad.derive)."""
 
 #: Every limit by name, for docs and tests.
 LIMITS = {name: value for name, value in globals().items() if name.startswith("MAX_")}
@@ -382,35 +383,46 @@ def check_diff(network, x, params, shapes, loss) -> None:
 # ---------------------------------------------------------------- written-out expressions
 
 def expansion_depths(named, samples: int = 3) -> list[int]:
-    """The nesting depth of each layer's output written out in the inputs, estimated from a few entries.
+    """The nesting depth of each layer's output and delta written out in the inputs, estimated.
 
-    Each name counts as the depth of its own expansion, so the estimate costs a walk over a few
-    definitions per tensor, never an expansion. Forward layers first, then the loss and deltas
-    follow at most one level per layer more; `check_expansion` uses the deepest.
+    Each name counts as the depth of its own expansion (found from a few entries of its
+    tensor), so the estimate costs a walk over a few definitions per tensor, never an
+    expansion. A sum inside a sum (a product inside a product) counts as SymPy builds it:
+    flattened, one level. Forward layers first, then the deltas from the last layer back.
     """
-    depth: dict = {}
+    known: dict = {}  # name -> (depth of its expansion, its head: Add, Mul or another class)
     layers = []
     for _, array in [*named.activations, *reversed(named.deltas)]:
         names = array.reshape(-1)
         picks = sorted({round(i * (names.size - 1) / max(samples - 1, 1)) for i in range(samples)}) if names.size else []
-        deepest = max((_depth(named.definitions[names[i]], depth) for i in picks), default=0)
-        depth.update(dict.fromkeys(names, deepest))
-        layers.append(deepest)
+        found = [_depth(named.definitions[names[i]], known) for i in picks]
+        deepest = max(found, default=(0, None), key=lambda pair: pair[0])
+        known.update(dict.fromkeys(names, deepest))
+        layers.append(deepest[0])
     return layers
 
 
-def _depth(expr, depth: dict) -> int:
-    """Levels of `expr`'s tree, a name counting as the depth of its expansion (iterative: no recursion)."""
-    deepest, stack = 0, [(expr, 1)]
+def _head(node, known):
+    if node.is_Symbol and node in known:
+        return known[node][1]
+    return node.func if (node.is_Add or node.is_Mul) else type(node)
+
+
+def _depth(expr, known: dict) -> tuple[int, object]:
+    """(levels of `expr`'s tree, its head), a name counting as the depth of its expansion (iterative)."""
+    deepest, stack = 0, [(expr, 1, None)]
     while stack:
-        node, level = stack.pop()
-        known = depth.get(node) if node.is_Symbol else None
-        if known is not None:
-            deepest = max(deepest, level + known - 1)
+        node, level, parent = stack.pop()
+        name = known.get(node) if node.is_Symbol else None
+        if name is not None:
+            depth, head = name
+            merged = parent is not None and head is parent  # Add in Add, Mul in Mul: flattened
+            deepest = max(deepest, level + depth - 1 - merged)
             continue
         deepest = max(deepest, level)
-        stack.extend((arg, level + 1) for arg in node.args)
-    return deepest
+        head = node.func if (node.is_Add or node.is_Mul) else None
+        stack.extend((arg, level + 1, head) for arg in node.args)
+    return deepest, _head(expr, known)
 
 
 def check_expansion(network, named, option: str = "expand") -> None:
