@@ -36,8 +36,10 @@ MAX_NESTING = 128
 [[[[...]]]]}}]` 7). tomllib reads nesting by recursion and failed at 400 levels; a tensor nested
 too deep for its place is refused there, naming it."""
 
-MAX_TABLES = 1_024
-"""At most 1,024 table headers (`[input]`, `[[layers]]`, ...), counted before tomllib reads them."""
+MAX_TABLES = 4_096
+"""At most 4,096 tables: headers (`[input]`, `[[layers]]`, ...) and inline tables (`init = {...}`,
+`layers = [{...}, ...]`), counted before tomllib reads them (1,000 layers with an inline `init`
+each need 2,002). 100,000 layer tables ran past 300 s at 2.2 GB."""
 
 MAX_ARRAY_VALUES = 250_000
 """At most 250,000 values in all the spec's arrays: each becomes a tensor entry (MAX_ENTRIES), so
@@ -105,8 +107,10 @@ def _limit(value: int) -> str:
 # ---------------------------------------------------------------- the spec's text
 
 def check_spec_bytes(size: int, where: str = "spec", option: str = "file") -> None:
+    """`size` bytes of spec; a size of MAX_SPEC_BYTES + 1 means "at least that" (a stream read no further)."""
     if size > MAX_SPEC_BYTES:
-        raise OptionError(where, option, f"{size:,} bytes, more than the limit of {_limit(MAX_SPEC_BYTES)} bytes "
+        shown = f"{size:,} bytes, " if size > MAX_SPEC_BYTES + 1 else ""
+        raise OptionError(where, option, f"{shown}more than the limit of {_limit(MAX_SPEC_BYTES)} bytes "
                                          f"(MAX_SPEC_BYTES; a network's numbers belong in a [weights] file)")
 
 
@@ -134,7 +138,7 @@ def _string_at(text: str, pos: int) -> int:
 
 def check_spec_text(text: str) -> None:
     """A pre-scan of the raw TOML, before tomllib sees it: dotted keys of at most MAX_KEY_PARTS parts,
-    nesting at most MAX_NESTING deep, at most MAX_TABLES table headers and MAX_ARRAY_VALUES array values.
+    nesting at most MAX_NESTING deep, at most MAX_TABLES tables and MAX_ARRAY_VALUES array values.
 
     One pass that knows TOML's strings, comments, keys and brackets, nothing more: whatever it
     lets through, tomllib still reads (and refuses) as before.
@@ -171,8 +175,7 @@ def check_spec_text(text: str) -> None:
                 header = True
                 tables += 1
                 if tables > MAX_TABLES:
-                    raise OptionError("spec", "toml", f"more than {_limit(MAX_TABLES)} table headers "
-                                                      f"(MAX_TABLES; at most {_limit(MAX_LAYERS)} layers)")
+                    _too_many_tables()
                 pos += 2 if text.startswith("[[", pos) else 1
                 continue
             if char == ".":
@@ -205,6 +208,9 @@ def check_spec_text(text: str) -> None:
                                                   f"{MAX_NESTING} deep (MAX_NESTING)")
             if char == "{":
                 key, parts = True, 0
+                tables += 1
+                if tables > MAX_TABLES:
+                    _too_many_tables()
             pos += 1
             continue
         if char in "]}":
@@ -230,6 +236,11 @@ def check_spec_text(text: str) -> None:
     if values > MAX_ARRAY_VALUES:
         raise OptionError("spec", "toml", f"more than {_limit(MAX_ARRAY_VALUES)} values in arrays "
                                           f"(MAX_ARRAY_VALUES; larger tensors: a [weights] file, or symbols)")
+
+
+def _too_many_tables():
+    raise OptionError("spec", "toml", f"more than {_limit(MAX_TABLES)} tables (MAX_TABLES; at most "
+                                      f"{_limit(MAX_LAYERS)} layers)")
 
 
 # ---------------------------------------------------------------- layers and the derivation
@@ -285,24 +296,25 @@ def _symbolic(values) -> int:
     return sum(1 for v in flat if not getattr(v, "is_number", isinstance(v, (int, float))))
 
 
-def check_derivation(network, x, shapes, loss=None, target=None) -> None:
+def check_derivation(network, x, shapes, loss=None, target=None, input_symbols: int | None = None) -> None:
     """Entries in all, symbolic entries, channels and products of a derivation, from its shapes only.
 
-    `x` is the input (4-D object array), `shapes` the layers' output shapes (`network.shapes`);
-    the parameters and a symbolic target are not built yet. Each refusal names the first
-    tensor that takes the derivation past a limit.
+    `x` is the input (4-D object array; or its shape, with `input_symbols`), `shapes` the layers'
+    output shapes (`network.shapes`); the parameters and a symbolic target are not built yet.
+    Each refusal names the first tensor that takes the derivation past a limit.
     """
-    out_shape = tuple(shapes[-1]) if shapes else tuple(x.shape)
+    in_shape = tuple(x) if isinstance(x, tuple) else tuple(x.shape)
+    out_shape = tuple(shapes[-1]) if shapes else in_shape
     target_entries = prod(out_shape) if loss is not None else 0
     target_symbols = target_entries if loss is not None and target is None else _symbolic(target)
-    symbols = _symbolic(x)
+    symbols = _symbolic(x) if input_symbols is None else input_symbols
     if symbols > MAX_SYMBOLS:
         _too_many_symbols("input", "values", symbols)
-    entries = prod(x.shape)
+    entries = prod(in_shape)
     if entries > MAX_ENTRIES:
         _too_many_entries("input", "values", entries)
     terms = 0
-    shape = tuple(x.shape)
+    shape = in_shape
     counted = set()  # a layer object used twice shares its parameters (as torch)
     for i, (layer, out) in enumerate(zip(network, shapes)):
         label = network.label(i)

@@ -11,6 +11,7 @@ import inspect
 import os
 import tomllib
 from dataclasses import dataclass
+from math import prod
 
 import numpy as np
 
@@ -37,12 +38,17 @@ class Spec:
     input_option: str = "values"  # how the spec gave its input: "values" or "symbol" (with shape)
     backward_passes: int = 1  # gradients of this many backward passes are summed (torch without zero_grad)
     expand: object = "auto"  # write fields out explicitly: "auto" (when small), true or false
+    #: Why `derive` would refuse this spec past a limit, found from the shapes when it was read (then its
+    #: symbolic input was not built: `input` repeats one placeholder symbol, enough for `shapes`).
+    refused: OptionError | None = None
 
     def derive(self, method: str = "rules", progress: bool | None = None):
         """The derivation of this spec; input errors name the option the spec actually used."""
         from .derive import derive
 
         try:
+            if self.refused is not None:
+                raise self.refused
             return derive(self.network, self.input, self.loss, self.target, self.optimizer, method=method,
                           backward_passes=self.backward_passes, expand=self.expand, progress=progress)
         except OptionError as error:
@@ -127,8 +133,9 @@ def from_dict(data: dict, base_dir: str | None = None) -> Spec:
     backward_passes = opt.integer("spec", "backward_passes", data.get("backward_passes", 1), 1)
     section = data.get("input")
     input_option = "symbol" if isinstance(section, dict) and "shape" in section else "values"
-    return Spec(title=title, input=_input(section), network=network, loss=loss, target=target,
-                optimizer=optimizer, input_option=input_option, backward_passes=backward_passes, expand=expand)
+    array, refused = _input(section, network, loss, target)
+    return Spec(title=title, input=array, network=network, loss=loss, target=target, optimizer=optimizer,
+                input_option=input_option, backward_passes=backward_passes, expand=expand, refused=refused)
 
 
 def _known_keys(where: str, table: dict, allowed) -> None:
@@ -143,7 +150,8 @@ def _table(where: str, value) -> dict:
     return value
 
 
-def _input(section) -> np.ndarray:
+def _input(section, network=None, loss=None, target=None) -> tuple[np.ndarray, OptionError | None]:
+    """The input, and the limit a derivation of it would pass (found from the shapes, see Spec.refused)."""
     if section is None:
         raise OptionError("input", "values", "missing: give [input] values, or shape and symbol")
     section = _table("input", section)
@@ -155,7 +163,7 @@ def _input(section) -> np.ndarray:
             raise OptionError("input", "symbol", "applies to shape only; name symbols inside values instead")
         from .derive import as_input
 
-        array = as_input(tensor.to_array(section["values"], "input", "values"))
+        return as_input(tensor.to_array(section["values"], "input", "values")), None
     else:
         shape = section.get("shape")
         if not isinstance(shape, list) or not 2 <= len(shape) <= 4:
@@ -166,8 +174,26 @@ def _input(section) -> np.ndarray:
         shape = [1] * (4 - len(shape)) + shape
         tensor.check_size("input", "shape", shape)
         limits.check_symbolic_input(shape)
-        array = tensor.image_symbols(_name("input", "symbol", section.get("symbol", "x")), tuple(shape))
-    return array
+        base = _name("input", "symbol", section.get("symbol", "x"))
+        refused = _refused(network, tuple(shape), loss, target)
+        if refused is not None:  # up to 100,000 symbols (a second) not made for a derivation that cannot run
+            return np.full(tuple(shape), tensor.symbol(base), dtype=object), refused
+        return tensor.image_symbols(base, tuple(shape)), None
+
+
+def _refused(network, shape, loss, target) -> OptionError | None:
+    """The limit (symgrad/limits.py) a derivation of `network` on a symbolic input of `shape` would pass."""
+    if network is None:
+        return None
+    try:
+        shapes = network.shapes(shape)
+    except OptionError:
+        return None  # the derivation says so itself, in its turn
+    try:
+        limits.check_derivation(network, shape, shapes, loss, target, input_symbols=prod(shape))
+    except OptionError as error:
+        return error
+    return None
 
 
 def _name(where, option, value) -> str:

@@ -116,6 +116,152 @@ def test_bad_spec_isolated(path, tmp_path):
     assert _leftovers(tmp_path) == []
 
 
+# ---------------------------------------------------------------- hostile specs: refused fast and small
+
+# Issue 17's hostile inputs (docs/guarantees.md, "Limits"): each ran for minutes or took gigabytes.
+# The small ones are files (tests/bad_specs/hostile_*.toml); the large ones are written here at run
+# time. Each runs in a child with 1 GB of address space (a regression fails instead of swapping),
+# and must be refused in one line within REFUSAL_SECONDS of wall time (measured refusals take
+# 0.6 to 1.1 s, most of it starting Python: 2 s is the promise, 10 s the margin for a loaded
+# machine) and under REFUSAL_MB of peak memory (measured 64 to 72 MB).
+REFUSAL_SECONDS = 10
+REFUSAL_MB = 500
+HOSTILE_FILES = sorted(BAD.glob("hostile_*.toml"))
+
+
+def _npz_claiming(path: Path, members: dict) -> None:
+    """A .npz whose members' headers claim these {name: shape}, with 64 bytes of data each."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, shape in members.items():
+            member = io.BytesIO()
+            np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": shape})
+            archive.writestr(name + ".npy", member.getvalue() + b"\0" * 64)
+
+
+LINEAR_WITH_FILE = ('[input]\nvalues = [[1, 2]]\n[[layers]]\ntype = "Linear"\nin_features = 2\nout_features = 1\n'
+                    '[[layers]]\ntype = "Sum"\n[weights]\nfile = "w.npz"\n')
+
+
+def _generated(name: str, directory: Path) -> tuple[Path, str, str]:
+    """(spec file, place, option) of a hostile case too large to keep in the repository."""
+    spec = directory / f"{name}.toml"
+    if name == "dotted_key_30000_parts":  # 60 kB: 30 s and 3.6 GB in tomllib
+        spec.write_text("a" + ".a" * 29_999 + " = 1\n")
+        return spec, "spec", "toml"
+    if name == "layer_tables_100000":  # 2.5 MB: past 300 s at 2.2 GB
+        spec.write_text("[input]\nvalues = [[1]]\n" + '[[layers]]\ntype = "ReLU"\n' * 100_000)
+        return spec, "spec", "file"
+    if name == "layer_tables_40000":  # under 1 MiB: the table count
+        spec.write_text("[input]\nvalues = [[1]]\n" + '[[layers]]\ntype = "ReLU"\n' * 40_000)
+        return spec, "spec", "toml"
+    if name == "inline_layers_60000":
+        spec.write_text("layers = [" + ", ".join(['{type = "ReLU"}'] * 60_000) + "]\n[input]\nvalues = [[1]]\n")
+        return spec, "spec", "toml"
+    if name == "numeric_input_1e6":  # 2 MB: past 300 s at 2.15 GB
+        rows = ",\n".join("[" + ",".join(["1"] * 1000) + "]" for _ in range(1000))
+        spec.write_text(f'[input]\nvalues = [{rows}]\n[[layers]]\ntype = "Sum"\n')
+        return spec, "spec", "file"
+    if name == "numeric_input_400000":  # 800 kB: the array values
+        spec.write_text("[input]\nvalues = [[" + ",".join(["1"] * 400_000) + ']]\n[[layers]]\ntype = "Sum"\n')
+        return spec, "spec", "toml"
+    if name == "nested_100000":
+        spec.write_text("[input]\nvalues = " + "[" * 100_000 + "\n")
+        return spec, "spec", "toml"
+    if name == "weights_header_80gb":  # ended in "the derivation is too large (MemoryError)"
+        spec.write_text(LINEAR_WITH_FILE)
+        _npz_claiming(directory / "w.npz", {"0.weight": (100_000, 100_000)})
+        return spec, "weights", "file"
+    if name == "weights_2001_arrays":
+        spec.write_text(LINEAR_WITH_FILE)
+        _npz_claiming(directory / "w.npz", {f"a{i}": (1,) for i in range(2001)})
+        return spec, "weights", "file"
+    if name == "weights_file_past_64mib":  # sparse: no disk used
+        spec.write_text(LINEAR_WITH_FILE)
+        with open(directory / "w.npz", "wb") as handle:
+            handle.truncate(64 * 2**20 + 1)
+        return spec, "weights", "file"
+    raise AssertionError(name)
+
+
+GENERATED = ["dotted_key_30000_parts", "layer_tables_100000", "layer_tables_40000", "inline_layers_60000",
+             "numeric_input_1e6", "numeric_input_400000", "nested_100000", "weights_header_80gb",
+             "weights_2001_arrays", "weights_file_past_64mib"]
+
+
+def _one_gigabyte():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+
+
+# `python -m symgrad ARGV` that writes its own peak resident memory (VmHWM, kB) to $SYMGRAD_TEST_PEAK on exit.
+# Not ru_maxrss: Linux hands a child the parent's peak at fork, and pytest's may itself pass REFUSAL_MB.
+_MEASURED = """
+import atexit, os, runpy, sys
+def report():
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM"))
+    with open(os.environ["SYMGRAD_TEST_PEAK"], "w") as out:
+        out.write(peak)
+atexit.register(report)
+sys.argv = ["symgrad", *sys.argv[1:]]
+runpy.run_module("symgrad", run_name="__main__", alter_sys=True)
+"""
+
+
+def _run_bounded(argv, cwd, stdin=None) -> tuple[int, str, str, float, float]:
+    """(exit status, stdout, stderr, wall seconds, peak MB) of `python -m symgrad ARGV` under 1 GB."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryDirectory() as scratch:
+        peak_file = Path(scratch) / "peak"
+        start = time.monotonic()
+        try:
+            result = subprocess.run([sys.executable, "-c", _MEASURED, *argv], cwd=cwd, preexec_fn=_one_gigabyte,
+                                    input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+                                    capture_output=True, timeout=60, env={**os.environ, "SYMGRAD_TEST_PEAK": str(peak_file)})
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{argv}: still running after 60 s")
+        seconds = time.monotonic() - start
+        peak = int(peak_file.read_text()) / 1024 if peak_file.exists() else float("inf")
+    return result.returncode, result.stdout.decode(), result.stderr.decode(), seconds, peak
+
+
+def _assert_bounded(result, place, option, name):
+    code, out, err, seconds, peak = result
+    _assert_one_line_error(code, out, err, place, option, name)
+    assert "MAX_" in err, f"{name}: the message should name the limit: {err!r}"
+    assert seconds < REFUSAL_SECONDS, f"{name}: refused after {seconds:.1f} s"
+    assert peak < REFUSAL_MB, f"{name}: refusing it took {peak:.0f} MB"
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in HOSTILE_FILES])
+def test_hostile_spec_is_refused_fast_and_small(path, tmp_path):
+    place, option, _ = _header(path)
+    out_file = tmp_path / "out.json"
+    for command in (["derive", str(path), "--format", "json", "--out", str(out_file)], ["check", str(path)]):
+        _assert_bounded(_run_bounded(command, tmp_path), place, option, path.name)
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_generated_hostile_spec_is_refused_fast_and_small(name, tmp_path):
+    spec, place, option = _generated(name, tmp_path)
+    _assert_bounded(_run_bounded(["derive", str(spec), "--format", "json"], tmp_path), place, option, name)
+    if name.startswith(("layer_tables_100000", "numeric_input_1e6")):  # from standard input, never read whole
+        _assert_bounded(_run_bounded(["derive", "-"], tmp_path, spec.read_bytes()), place, option, name + " (stdin)")
+
+
+def test_the_hostile_corpus_is_all_there():
+    assert len(HOSTILE_FILES) >= 9 and len(GENERATED) >= 10
+
+
 @pytest.mark.parametrize("name", ["toml_unreadable", "file_not_utf8", "maxpool_padding_beyond_half",
                                   "input_value_code", "optimizer_nesterov_without_momentum"])
 def test_bad_spec_in_a_real_process(name, tmp_path):
