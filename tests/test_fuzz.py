@@ -179,3 +179,78 @@ def test_seed_corpus_is_the_small_examples(workdir):
         assert symbols_small(data)
         check(workdir, data, "json")
         assert derive_file(workdir, data, "json")[0] == 0  # the seeds themselves derive
+
+
+# ---------------------------------------------------------------- the TOML reader's pathological inputs
+#
+# Each example is a spec made to be slow or deep for Python's TOML reader (symgrad/limits.py): dotted
+# keys of up to 50,000 parts (30,000 took tomllib 30 s and 3.6 GB), tables and inline tables by the
+# tens of thousands, arrays of up to 400,000 values, nesting up to 5,000 deep, strings that never end,
+# a few of them mixed, around a valid spec. `spec.parse` must return a spec or raise SymgradError,
+# within PARSE_SECONDS each (measured: under 1 s) and with at most 1 GB more address space than the
+# test process has, so a regression fails instead of swapping.
+
+PARSE_SECONDS = 5
+VALID = (EXAMPLES / "conv_sum.toml").read_text(encoding="utf-8")
+
+
+@st.composite
+def pathological(draw) -> str:
+    kind = draw(st.sampled_from(["dotted", "header", "inline_key", "tables", "inline_tables", "array", "rows",
+                                 "nested", "inline_nested", "strings"]))
+    n = draw(st.one_of(st.integers(1, 20), st.integers(20, 5000), st.sampled_from([30_000, 50_000, 400_000])))
+    if kind == "dotted":
+        return ".".join(["a"] * min(n, 50_000)) + " = 1\n" + VALID
+    if kind == "header":
+        return VALID + "[" + ".".join(["t"] * min(n, 50_000)) + "]\n"
+    if kind == "inline_key":
+        return "x = {" + ".".join(["a"] * min(n, 50_000)) + " = 1}\n" + VALID
+    if kind == "tables":
+        return VALID + '[[layers]]\ntype = "ReLU"\n' * min(n, 50_000)
+    if kind == "inline_tables":
+        return "layers = [" + ", ".join(['{type = "Sum"}'] * min(n, 60_000)) + "]\n" + VALID.split("[[layers]]")[0]
+    if kind == "array":
+        return VALID.replace("values = [[1,2,3],[4,5,6],[7,8,9]]", "values = [[" + ",".join(["1"] * n) + "]]")
+    if kind == "rows":
+        side = max(1, int(n ** 0.5))
+        rows = ",".join("[" + ",".join(["2"] * side) + "]" for _ in range(side))
+        return VALID.replace("values = [[1,2,3],[4,5,6],[7,8,9]]", f"values = [{rows}]")
+    depth = min(n, 5000)
+    closed = draw(st.booleans())
+    if kind == "nested":
+        return VALID.replace("target = 230", "target = " + "[" * depth + ("1" + "]" * depth if closed else ""))
+    if kind == "inline_nested":
+        return "x = " + "{a = " * depth + ("1" + "}" * depth if closed else "") + "\n" + VALID
+    quote = draw(st.sampled_from(['"""', "'''", '"', "'"]))
+    return VALID.replace('title = "', "title = " + quote + "a." * min(n, 50_000) + ("" if closed else "\n") + '"')
+
+
+@contextlib.contextmanager
+def address_space(extra: int):
+    """At most `extra` more bytes of address space than this process has now, restored afterwards."""
+    import resource
+
+    with open("/proc/self/status") as status:
+        size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+    old = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (size + extra, old[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, old)
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 8))  # ci: 50, about 15 s
+@given(st.one_of(pathological(), st.lists(pathological(), min_size=2, max_size=3).map("\n".join)))
+@example("a" + ".a" * 29_999 + " = 1\n")  # issue 17
+@example('[input]\nvalues = [[1]]\n' + '[[layers]]\ntype = "ReLU"\n' * 100_000)  # issue 17
+def test_toml_reader_pathological_inputs_are_bounded(text):
+    import time
+
+    start = time.monotonic()
+    with address_space(2**30):
+        try:
+            spec.parse(text)
+        except SymgradError:
+            pass
+    assert time.monotonic() - start < PARSE_SECONDS
