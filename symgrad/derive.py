@@ -19,6 +19,7 @@ import numpy as np
 import sympy as sp
 
 from . import limits, tensor
+from .backprop import INPUT, backprop, layer_params
 from .errors import OptionError
 from .named import NamedForm, named_backprop
 from .progress import SILENT, Progress
@@ -29,7 +30,6 @@ from .ops import options as opt
 from .optim import SGD
 from .values import shown
 
-INPUT = "input"
 #: derive(expand="auto") writes fields out explicitly up to this many (estimated) expression nodes.
 EXPAND_LIMIT = 200_000
 #: Significant digits of a number evaluated from a long closed form (see `_number_values`).
@@ -427,47 +427,12 @@ def _target(loss, target, out_shape):
 def _forward(network, x, params):
     activations = [x]
     for i, layer in enumerate(network):
-        activations.append(layer.forward(activations[-1], _layer_params(params, i, layer)))
+        activations.append(layer.forward(activations[-1], layer_params(params, i, layer)))
     return activations
-
-
-def _layer_params(params, i, layer: Layer):
-    return {name: params[f"{i}.{name}"] for name in layer.parameter_shapes()}
 
 
 def _loss(loss, out, target):
     return out[()] if loss is None else loss.forward(out, target)
-
-
-def backprop(network, activations, params, loss, target, rename=None, after=None):
-    """Apply each op's derivative rule from the loss back to the input.
-
-    `rename(i, delta)` may replace the upstream gradient of layer i before its rule
-    sees it: named.py uses it to give every delta a name. `after()` is called after
-    each layer (progress).
-    """
-    out = activations[-1]
-    if loss is None:
-        delta = np.empty((), dtype=object)
-        delta[()] = sp.Integer(1)
-    else:
-        delta = loss.backward(out, target)
-    deltas, grads = [], {}
-    for i in reversed(range(len(network))):
-        layer = network.layers[i]
-        if rename is not None:
-            delta = rename(i, delta)
-        deltas.append((network.label(i), delta))
-        result = layer.backward(delta, activations[i], activations[i + 1], _layer_params(params, i, layer))
-        for name, grad in result.params.items():
-            grads[f"{i}.{name}"] = grad
-        delta = result.input
-        if after is not None:
-            after()
-    grads[INPUT] = delta
-    deltas.reverse()
-    ordered = {name: grads[name] for name in [*params, INPUT]}
-    return deltas, ordered
 
 
 def _diff(network, x, params, loss, target):

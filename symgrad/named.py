@@ -19,7 +19,8 @@ import numpy as np
 import sympy as sp
 
 from . import algebra, tensor
-from .names import DELTA
+from .backprop import backprop, layer_params
+from .names import DELTA, layer_names
 from .progress import SILENT
 
 
@@ -142,16 +143,6 @@ def _tree_size(expr, weight) -> int:
     return total
 
 
-def layer_names(network) -> list[str]:
-    """The base name of each layer's output: its letter, with the layer index when the letter repeats."""
-    seen, names = set(), []
-    for i, layer in enumerate(network):
-        letter = layer.output_letter
-        names.append(letter if letter not in seen else f"{letter}{i}")
-        seen.add(letter)
-    return names
-
-
 def _name_array(base: str, shape) -> np.ndarray:
     if shape == ():
         array = np.empty((), dtype=object)
@@ -165,14 +156,12 @@ def named_backprop(network, x, params, loss, target, progress=SILENT) -> NamedFo
 
     `progress.step` is called once per forward layer and once per backward layer.
     """
-    from .derive import _layer_params, backprop
-
     names = layer_names(network)
     acts = [x]
     definitions: dict[sp.Symbol, sp.Expr] = {}
     for i, layer in enumerate(network):
         progress.describe(f"forward {network.label(i)}")
-        out = layer.forward(acts[-1], _layer_params(params, i, layer))
+        out = layer.forward(acts[-1], layer_params(params, i, layer))
         named = _name_array(names[i], out.shape)
         definitions.update(zip(named.reshape(-1), out.reshape(-1)))
         acts.append(named)

@@ -74,8 +74,6 @@ def check_readable(name: str, where: str, option: str) -> None:
 
 def reserved_bases(network, generated_parameters: dict[str, str], target_generated: bool) -> dict[str, str]:
     """{base name: what it names} for everything symgrad will name itself."""
-    from .named import layer_names
-
     reserved = {base: f"the symbols of parameter {name}" for name, base in generated_parameters.items()}
     if target_generated:
         reserved["y"] = "the symbols of the loss target"
@@ -83,6 +81,16 @@ def reserved_bases(network, generated_parameters: dict[str, str], target_generat
         reserved.setdefault(base, f"the named outputs of {network.label(i)}")
     reserved.setdefault(DELTA, "the named upstream gradients")
     return reserved
+
+
+def layer_names(network) -> list[str]:
+    """The base name of each layer's output: its letter, with the layer index when the letter repeats."""
+    seen, names = set(), []
+    for i, layer in enumerate(network):
+        letter = layer.output_letter
+        names.append(letter if letter not in seen else f"{letter}{i}")
+        seen.add(letter)
+    return names
 
 
 def _collides(name: str, base: str) -> bool:

@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import OptionError, SymgradError
-from ..named import layer_names
+from ..names import layer_names
 from .printer import Names, NumericPrinter
 
 #: form="auto" keeps the scalar form up to this many named intermediates (a readable page of sums).
