@@ -146,7 +146,7 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
         raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {shown(method)}")
     if not (isinstance(expand, bool) or (isinstance(expand, str) and expand == "auto")):
         raise OptionError("derive", "expand", f"must be True, False or 'auto', got {shown(expand)}")
-    passes = opt.integer("derive", "backward_passes", backward_passes, 1)
+    passes = limits.check_backward_passes("derive", opt.integer("derive", "backward_passes", backward_passes, 1))
     x = as_input(input)
     shapes = network.shapes(x.shape)
     limits.check_derivation(network, x, shapes, loss, target)  # from the shapes, before anything is built

@@ -48,6 +48,10 @@ more is refused before tomllib spends seconds reading it."""
 MAX_LAYERS = 1_000
 """At most 1,000 layers. A derivation keeps each layer's tensors and walks them in both passes."""
 
+MAX_BACKWARD_PASSES = 10_000
+"""At most 10,000 accumulated backward passes (`backward_passes`): symgrad multiplies by the
+count, but `symgrad check` runs torch's backward that many times (10^11 ran for ever)."""
+
 MAX_CHANNELS = 4_096
 """Conv2d in_channels and out_channels at most 4,096 (LeNet has 16)."""
 
@@ -249,6 +253,19 @@ def check_layers(count: int) -> None:
     if count > MAX_LAYERS:
         raise OptionError("spec", "layers", f"{count:,} layers, more than the limit of {_limit(MAX_LAYERS)} "
                                             f"(MAX_LAYERS)")
+
+
+def check_backward_passes(where: str, passes: int) -> int:
+    """`passes` when within MAX_BACKWARD_PASSES (check runs torch's backward that often)."""
+    if passes > MAX_BACKWARD_PASSES:
+        raise OptionError(where, "backward_passes", f"{shown_count(passes)} passes, more than the limit of "
+                                                    f"{_limit(MAX_BACKWARD_PASSES)} (MAX_BACKWARD_PASSES)")
+    return passes
+
+
+def shown_count(n: int) -> str:
+    """n with thousands separators, or "over 10^100" (str() of 4,300+ digits raises)."""
+    return f"{n:,}" if n < 10**100 else "over 10^100"
 
 
 def check_channels(where: str, options: dict) -> None:

@@ -130,7 +130,8 @@ def from_dict(data: dict, base_dir: str | None = None) -> Spec:
         raise OptionError("spec", "expand", f"must be true, false or \"auto\", got {_shown(expand)}")
     loss, target = _loss(data.get("loss"))
     optimizer = _optimizer(data.get("optimizer"))
-    backward_passes = opt.integer("spec", "backward_passes", data.get("backward_passes", 1), 1)
+    backward_passes = limits.check_backward_passes(
+        "spec", opt.integer("spec", "backward_passes", data.get("backward_passes", 1), 1))
     section = data.get("input")
     input_option = "symbol" if isinstance(section, dict) and "shape" in section else "values"
     array, refused = _input(section, network, loss, target)

@@ -31,7 +31,8 @@ def check_size(where: str, option: str, shape) -> None:
     for n in shape:
         entries *= int(n)
     if entries > MAX_ENTRIES:
-        raise OptionError(where, option, f"{entries:,} entries is more than symgrad handles in one tensor "
+        count = f"{entries:,}" if entries < 10**100 else "over 10^100"  # str() of 4,300+ digits raises
+        raise OptionError(where, option, f"{count} entries is more than symgrad handles in one tensor "
                                          f"(the limit is {MAX_ENTRIES:,}, MAX_TENSOR_ENTRIES)")
 
 

@@ -180,6 +180,27 @@ def test_entries_per_tensor(tmp_path, capsys):
             "MAX_TENSOR_ENTRIES")
 
 
+def test_sizes_too_large_to_print_are_refused_in_one_line(tmp_path, capsys):
+    """A product of two 3,000-digit sizes would exceed Python's 4,300-digit str() guard."""
+    side = "9" * 3000
+    err = refused(capsys, ["derive", write(tmp_path, f'[input]\nshape = [1, 1, {side}, {side}]\n[[layers]]\n'
+                                                     'type = "Sum"\n')], "input", "shape", "MAX_TENSOR_ENTRIES")
+    assert "over 10^100 entries" in err
+
+
+def test_backward_passes(tmp_path, capsys):
+    body = '[input]\nvalues = [[1, 2]]\n[[layers]]\ntype = "Sum"\n'
+    out = accepted(capsys, ["derive", write(tmp_path, f"backward_passes = {limits.MAX_BACKWARD_PASSES}\n" + body),
+                            "--format", "json"])
+    assert '"input": [[[[10000.0, 10000.0]]]]' in out  # d(sum)/dx summed over the passes
+    for passes, shown in ((limits.MAX_BACKWARD_PASSES + 1, "10,001 passes"), (10**500, "over 10^100 passes")):
+        err = refused(capsys, ["derive", write(tmp_path, f"backward_passes = {passes}\n" + body, "past.toml")],
+                      "spec", "backward_passes", "MAX_BACKWARD_PASSES")
+        assert shown in err
+    with pytest.raises(OptionError, match="MAX_BACKWARD_PASSES"):
+        sg.derive(sg.Sequential(sg.Sum()), [[1, 2]], backward_passes=limits.MAX_BACKWARD_PASSES + 1)
+
+
 def _zeros(*shape) -> np.ndarray:
     array = np.empty(shape, dtype=object)
     array.fill(sp.Integer(0))
