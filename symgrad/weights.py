@@ -107,7 +107,19 @@ def from_file(path: str, wanted) -> dict[str, np.ndarray]:
             raise OptionError(WHERE, "file", f"{name}: expected shape {list(wanted[name])}, got {list(array.shape)}")
         if not np.all(np.isfinite(array)):
             raise OptionError(WHERE, "file", f"{name}: values must be finite")
-    return {name: arrays[name].astype(np.float64) for name in wanted}
+    return {name: _as_float64(name, arrays[name]) for name in wanted}
+
+
+def _as_float64(name: str, array: np.ndarray) -> np.ndarray:
+    """The array in float64, refusing what a float64 cannot hold (a long double beyond its range,
+    or so small it would read as 0), as the spec reader refuses 1e400 and 1e-400."""
+    with np.errstate(over="ignore", under="ignore"):
+        converted = array.astype(np.float64)
+    if not np.all(np.isfinite(converted)):
+        raise OptionError(WHERE, "file", f"{name}: values beyond float64's range")
+    if np.any((converted == 0) & (array != 0)):
+        raise OptionError(WHERE, "file", f"{name}: values too small for a float64 (they would read as 0)")
+    return converted
 
 
 def _check_headers(path: str, wanted) -> None:

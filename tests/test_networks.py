@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-import torch
+from lazy_torch import torch
 
 import symgrad as sg
 from symgrad import spec as specs
@@ -31,6 +31,7 @@ def _check_against_torch(d, seed=0):
 # ---------------------------------------------------------------- whole networks, end to end
 
 
+@pytest.mark.torch
 def test_lenet_end_to_end_with_the_cli(capsys):
     """LeNet: 61,706 parameters, every gradient derived, evaluated and compared with torch (float64)."""
     assert main(["check", str(EXAMPLES / "lenet.toml")]) == 0
@@ -40,6 +41,7 @@ def test_lenet_end_to_end_with_the_cli(capsys):
         assert f"dL/d{name} " in out
 
 
+@pytest.mark.torch
 def test_tutorial_net_end_to_end():
     spec = specs.load(EXAMPLES / "tutorial_net.toml")
     d = spec.derive()
@@ -67,6 +69,7 @@ def _generated_code_agrees_with_torch(d):
         assert all(r["ok"] for r in rows), [(r["quantity"], r["max_abs_error"]) for r in rows if not r["ok"]]
 
 
+@pytest.mark.torch
 def test_first_stage_at_full_size_is_kept_in_names_and_agrees_with_torch():
     d = specs.load(EXAMPLES / "lenet_first_stage.toml").derive()
     assert not d.expanded and d.named.expanded_size() > engine.EXPAND_LIMIT
@@ -122,6 +125,7 @@ def test_expansion_of_the_named_form_is_the_explicit_backprop(name):
         assert [sp.srepr(e) for e in d.arrays[f"grad:{key}"].reshape(-1)] == [sp.srepr(e) for e in grad.reshape(-1)], key
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_kept_in_names_evaluates_like_the_exact_expansion(name):
     net, loss, target = _net_and_loss(name)
@@ -221,6 +225,7 @@ def test_seeded_weights_follow_torch_default_bounds_and_are_reproducible():
     assert np.array_equal(np.asarray(given["3.weight"], dtype=float), np.asarray(params["3.weight"], dtype=float))
 
 
+@pytest.mark.torch
 def test_weights_file_round_trips_torch_state_dict(tmp_path):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Sigmoid(), torch.nn.Flatten(), torch.nn.Linear(32, 3))
@@ -247,6 +252,8 @@ GOOD = {"0.weight": np.zeros((2, 1, 3, 3)), "0.bias": np.zeros(2), "3.weight": n
     ({"3.bias": None}, "no array for parameter '3.bias'"),
     ({"3.bias": np.array([1.0, np.nan, 0])}, "3.bias: values must be finite"),
     ({"3.bias": np.array(["a", "b", "c"])}, "3.bias: expected real numbers"),
+    ({"3.bias": np.array([1, 0, np.longdouble("1e400")])}, "3.bias: values beyond float64's range"),
+    ({"3.bias": np.array([1, 0, np.longdouble("1e-400")])}, "3.bias: values too small for a float64"),
 ])
 def test_bad_weights_files_are_refused_naming_the_parameter(tmp_path, change, message):
     arrays = {**GOOD, **change}
