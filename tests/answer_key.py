@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import sympy as sp
-import torch
+from lazy_torch import torch
 
 NUMBER = re.compile(r"(-?)\\frac\{(\d+)\}\{(\d+)\}|(-?\d+(?:\.\d+)?)")
 MATH = re.compile(r"\$\$\n(.*?)\n\$\$", re.DOTALL)

@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import torch
+from lazy_torch import torch
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 

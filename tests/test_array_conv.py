@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
-import torch
+from lazy_torch import torch
 
 from symgrad.ops import Conv2d
 from twins import copied_sources, rebuilt
@@ -103,6 +103,7 @@ BATCHES = {  # (x, weight, bias) batch axes
 }
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("batches", BATCHES.values(), ids=BATCHES.keys())
 @pytest.mark.parametrize("layer", LAYERS.values(), ids=LAYERS.keys())
 def test_twin_matches_torch_per_problem(layer, batches):
@@ -141,6 +142,7 @@ def test_an_empty_batch_gives_empty_results():
     assert shapes == [(0, 1, 2, 5, 5), (0, 4, 2, 3, 3), (0, 4)]
 
 
+@pytest.mark.torch
 def test_without_the_input_gradient_the_same_parameter_gradients():
     layer = Conv2d(4, 6, 3, stride=2, padding=1, groups=2)
     x, weight, bias, out, delta, grads = _check_against_torch(layer, (2, 4, 7, 6), (3,), (), ())

@@ -16,8 +16,7 @@ import inspect
 import numpy as np
 import pytest
 import sympy as sp
-import torch
-import torch.nn.functional as F
+from lazy_torch import torch, F
 
 import symgrad.ops
 from symgrad.errors import OptionError
@@ -114,16 +113,19 @@ def _check_against_torch(kind, seed, make_input):
             np.testing.assert_allclose(dx[b], expected_dx, rtol=1e-12, atol=1e-12, equal_nan=True, err_msg=where)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("seed", [0, 1])
 def test_max_pool_matches_torch_with_ties_nan_and_inf(seed):
     _check_against_torch(MaxPool2d, seed, _max_input)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("seed", [0, 1])
 def test_avg_pool_matches_torch(seed):
     _check_against_torch(AvgPool2d, seed, lambda rng, shape: rng.integers(-2, 3, shape).astype(np.float64))
 
 
+@pytest.mark.torch
 def test_max_pool_nan_routing_is_torchs_last_nan_and_all_inf_keeps_the_first_position():
     """Hand-made windows: the first of tied maxima, the last NaN, an all -inf window's first valid position."""
     nan, inf = np.nan, np.inf
@@ -139,6 +141,7 @@ def test_max_pool_nan_routing_is_torchs_last_nan_and_all_inf_keeps_the_first_pos
     np.testing.assert_array_equal(dx, expected_dx)
 
 
+@pytest.mark.torch
 def test_max_pool_padding_never_wins_over_inf_inputs():
     """A window of -inf inputs next to padding routes to its first input position, as torch."""
     x = np.full((1, 1, 3, 3), -np.inf)
@@ -152,6 +155,7 @@ def test_max_pool_padding_never_wins_over_inf_inputs():
     assert dx.sum() == delta.sum()  # nothing is lost in the padding
 
 
+@pytest.mark.torch
 def test_max_pool_kernel_of_more_than_127_offsets():
     """Winner offsets past int8 (12 x 12 kernel, overlapping, padded) still route as torch."""
     rng = np.random.default_rng(4)
@@ -166,6 +170,7 @@ def test_max_pool_kernel_of_more_than_127_offsets():
     np.testing.assert_allclose(dx, expected_dx, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.torch
 def test_max_pool_non_finite_delta_reaches_only_the_winners():
     """delta * 0 would be NaN off the route; torch leaves those positions 0."""
     rng = np.random.default_rng(5)

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
-import torch
+from lazy_torch import torch
 
 import symgrad.ops
 from twins import copied_sources, rebuilt
@@ -99,12 +99,14 @@ def check_layer(layer, in_shape, x_batch=(), param_batch=(), x=None):
     return x, out, grads
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("cls", [ReLU, Sigmoid, Tanh], ids=lambda c: c.type_name)
 def test_activations_match_torch(cls, batch):
     check_layer(cls(), (2, 3, 4, 4), batch)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("batch", BATCHES)
 def test_relu_at_exact_zeros_routes_nothing(batch):
     x = np.random.default_rng(1).standard_normal((*batch, 2, 5))
@@ -113,6 +115,7 @@ def test_relu_at_exact_zeros_routes_nothing(batch):
     assert np.all(dx[x == 0] == 0)
 
 
+@pytest.mark.torch
 def test_sigmoid_saturates_without_warnings():
     x = np.array([[-800.0, -40.0, 0.0, 40.0, 800.0]])
     with warnings.catch_warnings():
@@ -121,18 +124,21 @@ def test_sigmoid_saturates_without_warnings():
         check_layer(Tanh(), (1, 5), x=x)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("start,end", [(1, -1), (0, -1), (0, 0), (2, 3), (-3, -2), (1, 2), (-1, -1), (3, 3)])
 def test_flatten_matches_torch(start, end, batch):
     check_layer(Flatten(start, end), (2, 3, 4, 5), batch)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("in_shape,start,end", [((), 0, -1), ((5,), 0, -1), ((5,), -1, 0), ((3, 4), 1, 1)])
 def test_flatten_of_small_ranks_matches_torch(in_shape, start, end, batch):
     check_layer(Flatten(start, end), in_shape, batch)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("in_shape", [(4,), (3, 4), (2, 3, 4)])
 @pytest.mark.parametrize("x_batch,weight_batch", [((), ()), ((3,), ()), ((), (3,)), ((3,), (3,)), ((2, 3), (3,)),
@@ -141,6 +147,7 @@ def test_linear_matches_torch(in_shape, bias, x_batch, weight_batch):
     check_layer(Linear(4, 5, bias=bias), in_shape, x_batch, weight_batch)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("in_shape", [(), (5,), (2, 3, 4)])
 def test_sum_matches_torch(in_shape, batch):
@@ -181,6 +188,7 @@ def check_loss(loss, problem, out, target):
 LAYOUTS = [((), ()), ((3,), ()), ((2, 3), ()), ((2, 3), (2, 3)), ((), (3,)), ((2, 1), (3,))]  # (out, target) batches
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("out_batch,target_batch", LAYOUTS)
 @pytest.mark.parametrize("problem", [(), (4,), (2, 3)])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -191,6 +199,7 @@ def test_pointwise_losses_match_torch(cls, reduction, problem, out_batch, target
     check_loss(cls(reduction), problem, out, rng.standard_normal((*target_batch, *problem)))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_l1_where_output_equals_target_has_zero_gradient(reduction):
     rng = np.random.default_rng(4)
@@ -202,6 +211,7 @@ def test_l1_where_output_equals_target_has_zero_gradient(reduction):
     assert np.all(grad[out == np.broadcast_to(target, out.shape)] == 0)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("out_batch,target_batch", LAYOUTS)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_cross_entropy_matches_torch(reduction, out_batch, target_batch):
@@ -211,6 +221,7 @@ def test_cross_entropy_matches_torch(reduction, out_batch, target_batch):
     check_loss(CrossEntropyLoss(reduction), (4, 5), logits, target)
 
 
+@pytest.mark.torch
 def test_cross_entropy_is_stable_for_large_logits():
     logits = np.array([[[1000.0, -1000.0, 0.0], [-1000.0, -999.0, -1001.0]], [[800.0, 800.0, 1.0], [0, 0, 0]]])
     with warnings.catch_warnings():

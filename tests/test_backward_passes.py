@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 import sympy as sp
-import torch
+from lazy_torch import torch
 
 import symgrad as sg
 from symgrad import spec
@@ -35,6 +35,7 @@ def _torch(passes, optimizer):
     return grads, {name: p.detach().numpy().copy() for name, p in model.named_parameters()}
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("passes", [1, 2, 3])
 def test_matches_torch_without_zero_grad(passes):
     optimizer = sg.SGD(lr=0.1, momentum=0.9, weight_decay=0.01)
@@ -95,6 +96,7 @@ lr = 0.01
 """
 
 
+@pytest.mark.torch
 def test_spec_backward_passes(tmp_path, capsys):
     d = spec.parse(SPEC.format(passes=2)).derive()
     assert d.backward_passes == 2

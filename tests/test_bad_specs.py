@@ -320,6 +320,7 @@ def _injection_specs(marker: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.torch
 def test_strings_crafted_as_code_are_never_run(tmp_path, capsys):
     marker = tmp_path / "pwned"
     specs = _injection_specs(marker)

@@ -61,6 +61,7 @@ def small_stage(stage_derivation):
     return stage_derivation.lambdify(form="scalar")
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("batch", [None, 5])
 def test_generated_code_torch_and_hand_numpy_agree(stage_derivation, small_stage, batch):
     x, w, b = gradients.problems(8, 2, 3, batch, seed=3)
@@ -69,6 +70,7 @@ def test_generated_code_torch_and_hand_numpy_agree(stage_derivation, small_stage
     assert gradients.compare(runs, batch is not None) < 1e-12
 
 
+@pytest.mark.torch
 def test_they_agree_on_ties_too(stage_derivation, small_stage):
     # Integers from {0, 1} make tied max-pool windows common; torch routes to the first maximum.
     rng = np.random.default_rng(7)
@@ -79,6 +81,7 @@ def test_they_agree_on_ties_too(stage_derivation, small_stage):
     assert gradients.compare(runs, batched=True) < 1e-12
 
 
+@pytest.mark.torch
 def test_compare_notices_a_wrong_gradient(small_stage):
     x, w, b = gradients.problems(8, 2, 3, 4, seed=1)
     runs = gradients.runners(small_stage, x, w, b)
@@ -93,6 +96,7 @@ def test_compare_notices_a_wrong_gradient(small_stage):
     assert gradients.compare(runs, batched=True) > 1e-4
 
 
+@pytest.mark.torch
 def test_minibatch_step_gives_the_summed_gradient():
     import torch
 

@@ -315,6 +315,7 @@ def _table_rows(out: str) -> list[list[str]]:
     return [line.split() for line in lines[header + 1:-1]]
 
 
+@pytest.mark.torch
 def test_check_a_good_spec(capsys):
     code, out, err = run(["check", MAX_POOL], capsys)
     assert code == 0 and err == ""
@@ -338,6 +339,7 @@ def _perturbed_reference(monkeypatch, amount):
     monkeypatch.setattr(symgrad.verify, "torch_reference", perturbed)
 
 
+@pytest.mark.torch
 def test_check_exits_1_on_a_mismatch(monkeypatch, capsys):
     _perturbed_reference(monkeypatch, 0.5)
     code, out, err = run(["check", MAX_POOL], capsys)
@@ -348,6 +350,7 @@ def test_check_exits_1_on_a_mismatch(monkeypatch, capsys):
     assert out.splitlines()[-1] == "4 of 5 quantities agree with torch autograd (float64)"
 
 
+@pytest.mark.torch
 def test_check_tolerance(monkeypatch, capsys):
     _perturbed_reference(monkeypatch, 1e-6)
     assert run(["check", MAX_POOL], capsys)[0] == 1  # default 1e-9
@@ -362,6 +365,7 @@ def test_check_refuses_a_meaningless_tolerance(tolerance, capsys):
     assert_usage_error(code, out, err, "--tolerance")
 
 
+@pytest.mark.torch
 def test_check_seed_gives_symbols_values(capsys):
     shown = set()
     for seed in (0, 1, 7):
@@ -374,6 +378,7 @@ def test_check_seed_gives_symbols_values(capsys):
     assert len(shown) == 3  # different seeds, different values
 
 
+@pytest.mark.torch
 def test_check_seed_is_reproducible(capsys):
     first = run(["check", EXAMPLES / "conv_symbolic.toml", "--seed", 3], capsys)
     again = run(["check", EXAMPLES / "conv_symbolic.toml", "--seed", 3], capsys)

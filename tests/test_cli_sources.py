@@ -77,6 +77,7 @@ def test_a_bundled_example_by_name_from_an_empty_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("command", [["check"], ["shapes"], ["derive", "--format", "markdown"]])
 def test_every_spec_command_takes_an_example_name(command, capsys):
     code, out, err = run([*command, "conv_sum"], capsys)
@@ -241,6 +242,7 @@ def test_no_suggestion_when_nothing_is_close(tmp_path, capsys):
 
 # ------------------------------------------------------------------ check on many symbols
 
+@pytest.mark.torch
 def test_check_shows_a_few_symbol_values_and_counts_the_rest(tmp_path, capsys):
     spec = tmp_path / "many.toml"
     spec.write_text('[input]\nshape = [1, 1, 12, 12]\n[[layers]]\ntype = "Conv2d"\nin_channels = 1\n'

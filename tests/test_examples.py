@@ -192,6 +192,7 @@ def test_symbolic_example_becomes_the_article_numbers(capsys):
     assert "x_11" in weight[0][0] and "k_11" in document["loss"]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_check_agrees_with_torch_on_every_example(name, capsys):
     code, out, err = _run(["check", _spec(name)], capsys)
@@ -209,6 +210,7 @@ def test_check_agrees_with_torch_on_every_example(name, capsys):
         assert "checked at (seed 0)" in out  # symbols got values, and the table says which
 
 
+@pytest.mark.torch
 def test_check_through_python_dash_m():
     result = subprocess.run([sys.executable, "-m", "symgrad", "check", _spec("conv_max_pool")],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)

@@ -40,6 +40,7 @@ def test_every_kind_appears_in_order(generated):
     assert [p.kind for p in items] == list(exercises.KINDS) * 2
 
 
+@pytest.mark.torch
 def test_answers_agree_with_torch(generated):
     items, _, key = generated
     bodies = sections(key, "## ")

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 import sympy as sp
-import torch
-from torch import nn
+from lazy_torch import torch, nn
 
 import symgrad as sg
+
+pytestmark = pytest.mark.torch  # every test here needs torch
 
 
 def _torch_gradients(module, x, target):
@@ -86,39 +87,44 @@ def test_weights_as_symbols():
     assert str(params["0.weight"][0, 0, 1, 0]) == "k_21" and str(params["0.bias"][0]) == "b_1"
 
 
-class Chain(nn.Module):
-    def __init__(self, skip=False):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 1, 2)
-        self.act = nn.ReLU()
-        self.skip = skip
+def _chain(skip=False):
+    """A custom module whose forward is the chain of its children (or not, with skip)."""
 
-    def forward(self, x):
-        y = self.act(self.conv(x))
-        return y + y if self.skip else y
+    class Chain(nn.Module):
+        def __init__(self, skip=False):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 1, 2)
+            self.act = nn.ReLU()
+            self.skip = skip
+
+        def forward(self, x):
+            y = self.act(self.conv(x))
+            return y + y if self.skip else y
+
+    return Chain(skip)
 
 
 def test_custom_module_chain_is_accepted_and_checked():
     torch.manual_seed(3)
     x = torch.randn(1, 1, 3, 3)
-    net = sg.from_torch(Chain(), example_input=x)
+    net = sg.from_torch(_chain(), example_input=x)
     assert [layer.type_name for layer in net] == ["Conv2d", "ReLU"]
     with pytest.raises(sg.OptionError, match="not the chain of its children"):
-        sg.from_torch(Chain(skip=True), example_input=x)
+        sg.from_torch(_chain(skip=True), example_input=x)
 
 
 @pytest.mark.parametrize("module, message", [
-    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 1), nn.BatchNorm2d(2)),
+    (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 1), nn.BatchNorm2d(2)),
      r"layers\[3\] BatchNorm2d: type: not supported by symgrad \(supported: Conv2d, MaxPool2d"),
-    (nn.Sequential(nn.Flatten(), nn.Dropout()), r"layers\[1\] Dropout: type: not supported"),
-    (nn.Sequential(nn.MaxPool2d(2, return_indices=True)), r"layers\[0\] MaxPool2d: return_indices:"),
-    (nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")), r"layers\[0\] Conv2d: padding_mode:"),
-    (nn.Sequential(nn.Sequential(nn.ReLU())), r"layers\[0\] Sequential: type: not supported"),
-    (nn.Sequential(), "has no child layers"),
+    (lambda: nn.Sequential(nn.Flatten(), nn.Dropout()), r"layers\[1\] Dropout: type: not supported"),
+    (lambda: nn.Sequential(nn.MaxPool2d(2, return_indices=True)), r"layers\[0\] MaxPool2d: return_indices:"),
+    (lambda: nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")), r"layers\[0\] Conv2d: padding_mode:"),
+    (lambda: nn.Sequential(nn.Sequential(nn.ReLU())), r"layers\[0\] Sequential: type: not supported"),
+    (lambda: nn.Sequential(), "has no child layers"),
 ])
 def test_refusals_name_layer_and_option(module, message):
     with pytest.raises(sg.OptionError, match=message):
-        sg.from_torch(module)
+        sg.from_torch(module())
 
 
 def test_bad_weights_option_and_shape_mismatch():

@@ -26,14 +26,17 @@ import time
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
 import numpy as np
 import sympy as sp
-import torch
+from lazy_torch import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
 from symgrad import OptionError, SymgradError
+
+pytestmark = pytest.mark.torch  # every test here needs torch
 
 X = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
 INTS = [0, 1, 2, 3, -1, -2, 2**31 - 1, 2**31, -2**31 - 1, 2**63 - 1, 2**63, -2**63, -2**63 - 1, 2**64, 10**400,
@@ -49,10 +52,10 @@ STRINGS = ["a", "x_1", "k_11", "sigma_11", "delta", "y", "E", "I", "pi", "S", "l
 OTHERS = [None, True, False, 1 + 2j, np.complex128(1), np.float32("nan"), np.longdouble("1e-4000"), np.int64(2),
           np.uint64(2**64 - 1), np.bool_(True), Fraction(1, 3), Fraction(1, 10**400), Decimal("0.1"), Decimal("NaN"),
           Decimal("1e400"), {}, {"a": 1}, [], [1], [1, 2, 3], [[1, 2], [3]], (2, 2), [[[[[1]]]]], object(),
-          np.zeros((2, 2)), np.array([[1 + 1j]]), np.array([[sp.nan]], dtype=object), np.array([["a"]], dtype=object),
-          torch.ones(2, 2), torch.nn.Conv2d(1, 1, 2), torch.nn.MSELoss(), sg.MSELoss(), sg.ReLU(), sg.SGD(lr=0.1),
-          sg.Sequential(sg.Sum()), sg.MSELoss, sg.Conv2d]
-VALUES = st.sampled_from(INTS + FLOATS + SYMPY + STRINGS + OTHERS)
+          np.zeros((2, 2)), np.array([[1 + 1j]]), np.array([[sp.nan]], dtype=object), np.array([["a"]], dtype=object)]
+TORCH_OBJECTS = lambda: [torch.ones(2, 2), torch.nn.Conv2d(1, 1, 2), torch.nn.MSELoss()]  # noqa: E731 (built when drawn)
+MORE_OTHERS = [sg.MSELoss(), sg.ReLU(), sg.SGD(lr=0.1), sg.Sequential(sg.Sum()), sg.MSELoss, sg.Conv2d]
+VALUES = st.deferred(lambda: st.sampled_from(INTS + FLOATS + SYMPY + STRINGS + OTHERS + TORCH_OBJECTS() + MORE_OTHERS))
 
 SLOTS = ["input_entry", "weight_entry", "bias_entry", "target_entry", "input", "target", "conv_option",
          "pool_option", "avg_option", "loss_option", "flatten_option", "linear_option", "sgd_option", "derive_network",

@@ -55,6 +55,7 @@ def exact(parsed, array, what):
 
 # --- the answer key against the engine and torch --------------------------------
 
+@pytest.mark.torch
 @pytest.mark.parametrize("n, name", [(1, "conv_sum"), (2, "conv_max_pool"), (3, "conv_avg_pool")])
 def test_gradient_answers_equal_engine_and_torch(en, n, name):
     body = next(text for title, text in answer_key(en).items() if title.startswith(f"{n}. "))
@@ -95,6 +96,7 @@ def test_copy_slip_note_names_both_updates(en):
                                                    .arrays["updated:0.weight"])]
 
 
+@pytest.mark.torch
 def test_avg_pool_backward_answer(en):
     body = next(text for title, text in answer_key(en).items() if title.startswith("4. "))
     [(left, printed)] = equations(body)
@@ -105,6 +107,7 @@ def test_avg_pool_backward_answer(en):
     assert_close(printed, torch_input_grad(d), "dL/dx vs torch")
 
 
+@pytest.mark.torch
 def test_pool_shape_answers(en):
     body = next(text for title, text in answer_key(en).items() if title.startswith("5. "))
     shapes_printed = [[int(n) for n in dims.split(", ")] for dims in re.findall(r"shape `\[([\d, ]+)\]`", body)]
@@ -124,6 +127,7 @@ def test_pool_shape_answers(en):
         assert_close(printed, d.network.layers[0].torch_module()(x).numpy(), f"{name} vs torch")
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("n, name", [(6, "lenet_shapes"), (7, "tutorial_net_shapes")])
 def test_layer_shape_answers(en, n, name):
     body = next(text for title, text in answer_key(en).items() if title.startswith(f"{n}. "))

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 import sympy as sp
-import torch
-from torch.func import functional_call
+from lazy_torch import torch, torch_func
 
 import symgrad as sg
 
@@ -19,7 +18,7 @@ def _torch_hessian(net, loss, x, target, name, values):
     yt = torch.tensor(target, dtype=torch.float64)
 
     def f(theta):
-        out = functional_call(model, {**params, name: theta}, (xt,))
+        out = torch_func.functional_call(model, {**params, name: theta}, (xt,))
         return loss.torch_module()(out, yt.expand_as(out))
 
     theta = params[name]
@@ -40,6 +39,7 @@ def _fill(array, numbers):
     return np.vectorize(lambda e: float(e.xreplace(numbers)), otypes=[float])(array)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("layers", [
     [sg.Sum()],
     [sg.AvgPool2d(2, stride=1)],

@@ -218,6 +218,7 @@ def symbolic_variant(name: str) -> dict:
 
 # --------------------------------------------------------------------------- bundled examples
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", SMALL_EXAMPLES)
 def test_example_json_is_numbers_that_torch_gives(reader, name):
     d = specs.load(EXAMPLES / f"{name}.toml").derive("rules")
@@ -229,6 +230,7 @@ def test_example_json_is_numbers_that_torch_gives(reader, name):
     agrees_with_torch(reader, d, values)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", SMALL_EXAMPLES)
 def test_symbolic_example_reads_back_and_gives_torchs_numbers_ties_included(reader, name):
     d = specs.from_dict(symbolic_variant(name)).derive("rules")
@@ -238,6 +240,7 @@ def test_symbolic_example_reads_back_and_gives_torchs_numbers_ties_included(read
     assert answer["parsed"] > 0
 
 
+@pytest.mark.torch
 def test_max_pool_ties_and_relu_at_zero_route_as_torch(reader):
     net = sg.Sequential(sg.Conv2d(1, 1, 2), sg.ReLU(), sg.MaxPool2d(2, stride=1))  # overlapping windows
     d = sg.derive(net, sg.symbolic("x", (1, 1, 3, 4)), sg.MSELoss(), optimizer=sg.SGD(lr=0.1))
@@ -324,6 +327,7 @@ def _values(d, net: rn.Net, mode: str) -> dict:
     return values
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("kind", KINDS)
 def test_random_symbolic_networks_read_back_and_give_torchs_numbers(reader, kind):
     @settings(max_examples=6, deadline=None, derandomize=True, database=None,
@@ -453,6 +457,7 @@ lr = 0.5
 """
 
 
+@pytest.mark.torch
 def test_all_number_softmax_with_an_exactly_zero_gradient_prints_numbers_only(reader):
     d = specs.parse(SOFTMAX).derive("rules")
     zero = d.arrays["grad:input"].reshape(-1)[0]

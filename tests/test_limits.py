@@ -426,6 +426,7 @@ lr = 0.1
 
 
 @pytest.mark.torch
+@pytest.mark.torch
 def test_all_number_tanh_cross_entropy_net_is_quick_and_exact_where_short(tmp_path, capsys):
     """It took 22 to 48 s (every printer evaluated 1,000-node exact trees again and again); about 1.3 s now."""
     import time

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-import torch
-import torch.nn.functional as F
+from lazy_torch import torch, F
 
 import symgrad as sg
 from symgrad.ops.activation import Positive
@@ -166,6 +165,7 @@ def floats(array) -> np.ndarray:
     return np.vectorize(float, otypes=[np.float64])(a) if a.shape else np.float64(float(a[()]))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_parity_with_torch_reference_helper(case):
     d, x, target, params = derive_case(case)
@@ -180,6 +180,7 @@ def test_parity_with_torch_reference_helper(case):
     assert not bad, f"{case.name}: differs from torch in {bad}"
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_parity_with_independent_torch(case):
     d, x, target, params = derive_case(case)
@@ -202,6 +203,7 @@ def test_case_table_covers_every_new_op():
 
 # --- torch's tie rules ---------------------------------------------------------
 
+@pytest.mark.torch
 def test_relu_derivative_at_zero_is_zero_like_torch():
     x = [[-1, 0, 2]]
     d = sg.derive(sg.Sequential(sg.ReLU(), sg.Sum()), x)
@@ -239,6 +241,7 @@ def test_positive_indicator():
     assert str(Positive(a)) == "1[a > 0]"
 
 
+@pytest.mark.torch
 def test_l1_gradient_is_zero_where_the_residual_is_zero():
     x = [[1, 2, 3]]
     d = sg.derive(sg.Sequential(sg.ReLU()), x, sg.L1Loss(), [[[[1, 0, 4]]]])
@@ -249,6 +252,7 @@ def test_l1_gradient_is_zero_where_the_residual_is_zero():
     np.testing.assert_allclose(xt.grad.reshape(-1).numpy(), [0, 1 / 3, -1 / 3], rtol=1e-15)
 
 
+@pytest.mark.torch
 def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n():
     logits = [[[[1, 2, 3]]], [[[0, 0, 0]]]]
     net = sg.Sequential(sg.Flatten())
@@ -352,6 +356,7 @@ def test_shapes_that_do_not_fit_name_the_option(layers, shape, option):
     assert error.value.where == f"layers[{len(layers) - 1}] {layers[-1].type_name}"
 
 
+@pytest.mark.torch
 def test_flatten_refusals_match_torch():
     for start, end in [(4, -1), (1, -5), (2, 1)]:
         with pytest.raises((IndexError, RuntimeError)):
@@ -435,6 +440,7 @@ def _cli(args, tmp_path, text):
                           cwd=ROOT, timeout=120)
 
 
+@pytest.mark.torch
 def test_spec_with_new_ops_passes_check(tmp_path):
     result = _cli(["check"], tmp_path, SPEC % "[2, 0]")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -67,6 +67,7 @@ def assert_agree(ours, theirs):
     return rows
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(CASES))
 @pytest.mark.parametrize("seed", [0, 1])
 def test_matches_torch_autograd(name, seed):
@@ -77,6 +78,7 @@ def test_matches_torch_autograd(name, seed):
     assert {r["quantity"] for r in rows} >= {"loss", "output", "dL/dinput"}
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", ["conv+max pool", "conv+max pool overlapping", "stride padding dilation",
                                   "multi-channel bias"])
 @pytest.mark.parametrize("fill", [0.0, 1.0, -1.0])
@@ -113,6 +115,7 @@ def test_agrees_with_exact_substitution():
     assert ours["loss"] == pytest.approx(exact["loss"], rel=1e-14)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", ["conv+max pool overlapping", "multi-channel bias", "conv+avg pool pad ceil"])
 def test_batch_of_eight_equals_eight_evaluations_and_torch(name):
     d = derivation(name)
@@ -145,6 +148,7 @@ def test_arrays_without_batch_axis_are_shared():
         np.testing.assert_array_equal(together["gradients"]["0.weight"][b], alone["gradients"]["0.weight"])
 
 
+@pytest.mark.torch
 def test_numbers_in_the_derivation_are_constants():
     net = sg.Sequential(sg.Conv2d(1, 1, 2, bias=False, weight=[[3, 2], [1, 5]]), sg.MaxPool2d(2))
     d = sg.derive(net, [[1, 2, 3], [4, 5, "a"], [7, 8, 9]], sg.MSELoss(), target=60, optimizer=sg.SGD(lr=0.01))
@@ -176,6 +180,7 @@ def test_wrt_keeps_only_the_lines_it_needs():
         lambdify(d, wrt=["1.weight"])
 
 
+@pytest.mark.torch
 def test_backward_passes_scale_the_generated_gradients_like_torch():
     d = sg.derive(sg.Sequential(sg.Conv2d(1, 1, 2), sg.MaxPool2d(2, stride=1)), sg.symbolic("x", (1, 1, 3, 3)),
                   sg.MSELoss(), optimizer=sg.SGD(lr=0.1), backward_passes=3)
@@ -184,6 +189,7 @@ def test_backward_passes_scale_the_generated_gradients_like_torch():
     assert_agree(f(arguments), torch_reference(d, torch_numbers(d, arguments)))
 
 
+@pytest.mark.torch
 def test_method_diff_uses_common_subexpressions():
     d = derivation("conv+avg pool", method="diff")
     f = lambdify(d)
@@ -274,6 +280,7 @@ def _import(path):
     return module
 
 
+@pytest.mark.torch
 def test_emit_python_writes_an_importable_module(tmp_path, capsys):
     spec_path = tmp_path / "net.toml"
     spec_path.write_text(SPEC)

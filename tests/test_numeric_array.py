@@ -67,6 +67,7 @@ def assert_same_results(a, b):
             np.testing.assert_allclose(a[kind][key], b[kind][key], rtol=1e-12, atol=1e-12, err_msg=f"{kind} {key}")
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_array_form_equals_scalar_form_and_torch(name):
     d = derivation(name)
@@ -79,6 +80,7 @@ def test_array_form_equals_scalar_form_and_torch(name):
         assert_agree(ours, torch_reference(d, torch_numbers(d, arguments)))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_whole_networks_match_torch_relu_at_zero_included(name):
     d = network_derivation(name)
@@ -90,6 +92,7 @@ def test_whole_networks_match_torch_relu_at_zero_included(name):
         assert_agree(ours, torch_reference(d, torch_numbers(d, arguments)))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("batch", [(5,), (2, 3)])
 def test_batches_equal_problem_by_problem_and_torch(batch):
     d = derivation("stride padding dilation")
@@ -119,6 +122,7 @@ def test_arrays_without_batch_axes_are_shared_by_every_problem():
         assert_same_results(problem(together, b), alone)
 
 
+@pytest.mark.torch
 def test_max_pool_ties_and_all_equal_windows_route_like_torch():
     d = derivation("conv+max pool overlapping")
     f = lambdify(d, form="array")
@@ -131,6 +135,7 @@ def test_max_pool_ties_and_all_equal_windows_route_like_torch():
             assert_agree(problem(result, b), torch_reference(d, torch_numbers(d, one)))
 
 
+@pytest.mark.torch
 def test_auto_form_is_scalar_for_small_and_array_for_large_derivations():
     small = derivation("conv+max pool")
     assert "sigma_11 = " in lambdify(small).source
@@ -149,6 +154,7 @@ def test_auto_form_is_scalar_for_small_and_array_for_large_derivations():
         assert_agree(problem(ours, b), torch_reference(large, torch_numbers(large, one)))
 
 
+@pytest.mark.torch
 def test_numbers_and_repeated_symbols_in_tensors():
     """Numbers are constants, each symbol is read at its first position, maybe from another tensor."""
     net = sg.Sequential(sg.Conv2d(1, 1, 2, bias=False, weight=[["a", 2], [1, "q"]]), sg.MaxPool2d(1))
@@ -166,6 +172,7 @@ def test_numbers_and_repeated_symbols_in_tensors():
     assert_agree(one, torch_reference(d, numbers))
 
 
+@pytest.mark.torch
 def test_large_numeric_weights_are_stored_exactly():
     weights = np.random.RandomState(1).normal(size=(6, 2, 5, 5)) / 7
     net = sg.Sequential(sg.Conv2d(2, 6, 5, weight=weights.tolist(), bias_values=[0.5] * 6), sg.MaxPool2d(2))
@@ -191,6 +198,7 @@ def test_wrt_skips_the_backward_work_nobody_asked_for():
                                rtol=1e-13)
 
 
+@pytest.mark.torch
 def test_backward_passes_scale_the_array_form_like_torch():
     d = sg.derive(sg.Sequential(sg.Conv2d(1, 1, 2), sg.MaxPool2d(2, stride=1)), sg.symbolic("x", (1, 1, 3, 3)),
                   sg.MSELoss(), optimizer=sg.SGD(lr=0.1), backward_passes=3)

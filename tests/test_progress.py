@@ -67,6 +67,7 @@ def test_json_on_stdout_stays_clean_with_a_forced_bar(no_delay, capsys, monkeypa
     assert "symgrad" in err
 
 
+@pytest.mark.torch
 def test_check_prints_its_table_and_the_bar_only_on_stderr(no_delay, capsys, monkeypatch):
     monkeypatch.setenv("SYMGRAD_PROGRESS", "1")
     assert main(["check", str(SPEC)]) == 0

@@ -25,13 +25,15 @@ from collections import Counter
 import numpy as np
 import pytest
 import sympy as sp
-import torch
+from lazy_torch import torch
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import random_nets as rn
 import symgrad as sg
 from symgrad.verify import compare, evaluate, torch_reference
+
+pytestmark = pytest.mark.torch  # every test here needs torch
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 

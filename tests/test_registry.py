@@ -38,6 +38,7 @@ def test_loss_declares_everything(name, cls):
     assert {"forward", "input"} <= set(cls.index_form)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name,cls", sorted(LAYERS.items()))
 def test_torch_twin_has_the_same_name(name, cls):
     required = [p for p in inspect.signature(cls).parameters.values() if p.default is inspect.Parameter.empty]

@@ -140,6 +140,7 @@ def test_maxpool_symbolic_rule_is_first_argmax_indicator():
     assert [g.xreplace(at) for g in grads] == [0, 1, 0, 0]
 
 
+@pytest.mark.torch
 def test_ties_diff_gives_half_shares_rules_follow_torch():
     """All four values tied: sympy.diff gives Heaviside(0) = 1/2 to each (sum 2); the rules
     give the whole gradient to the first maximum, as torch does (sum 1)."""

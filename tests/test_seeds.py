@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-import torch
+from lazy_torch import torch
 
 import symgrad as sg
 
@@ -56,6 +56,7 @@ def torch_conv_case(pool, target):
 
 # --- conv-gradient article -------------------------------------------------
 
+@pytest.mark.torch
 def test_conv_sum_mse_target_230():
     d = sg.derive(sg.Sequential(conv(), sg.Sum()), X3, sg.MSELoss(), 230, sg.SGD(lr=LR))
     assert_exact(flat2d(d.gradients["0.weight"]), [[48, 64], [96, 112]])
@@ -69,6 +70,7 @@ def test_conv_sum_mse_target_230():
     np.testing.assert_allclose(updated, [[2.52, 1.36], [0.04, 3.88]], rtol=0, atol=1e-12)
 
 
+@pytest.mark.torch
 def test_conv_avgpool_target_60():
     d = sg.derive(sg.Sequential(conv(), sg.AvgPool2d(2)), X3, sg.MSELoss(), 60, sg.SGD(lr=LR))
     assert_exact(flat2d(d.gradients["0.weight"]), [[-12, -16], [-24, -28]])
@@ -80,6 +82,7 @@ def test_conv_avgpool_target_60():
     np.testing.assert_allclose(updated, [[3.12, 2.16], [1.24, 5.28]], rtol=0, atol=1e-12)
 
 
+@pytest.mark.torch
 def test_conv_maxpool_target_60():
     d = sg.derive(sg.Sequential(conv(), sg.MaxPool2d(2)), X3, sg.MSELoss(), 60, sg.SGD(lr=LR))
     assert_exact(flat2d(d.gradients["0.weight"]), [[200, 240], [320, 360]])
@@ -107,6 +110,7 @@ def _avg_sum_net():
     return sg.Sequential(sg.AvgPool2d((2, 2), stride=(2, 2)), sg.Sum())
 
 
+@pytest.mark.torch
 def test_avgpool_sum_numeric_input_gradient_quarter():
     x = np.arange(16).reshape(4, 4) * 3 - 7
     d = sg.derive(_avg_sum_net(), x)
@@ -147,6 +151,7 @@ D2L = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name,make,expected", D2L, ids=[c[0] for c in D2L])
 def test_d2l_maxpool_forward(name, make, expected):
     out = _forward(make(sg), ARANGE)
@@ -155,6 +160,7 @@ def test_d2l_maxpool_forward(name, make, expected):
     np.testing.assert_array_equal(torch_out.reshape(out.shape[-2:]).numpy(), np.array(expected, dtype=float))
 
 
+@pytest.mark.torch
 def test_d2l_two_channel_maxpool_forward():
     x = np.stack([ARANGE, ARANGE + 1])[None]  # torch.cat((X, X + 1), 1)
     assert x.shape == (1, 2, 4, 4)

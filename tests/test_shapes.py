@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
+from lazy_torch import torch
 
 import symgrad as sg
 from symgrad import shapes
@@ -38,6 +38,7 @@ def _torch_rows(network, in_shape):
     return rows
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("path,sizes,total", [
     (TUTORIAL, [30, 30, 15, 13, 13, 6, 576, 120, 120, 84, 84, 10], 81194),
     (LENET, [28, 28, 14, 10, 10, 5, 400, 120, 120, 84, 84, 10], 61706),
@@ -73,6 +74,7 @@ def test_lenet_formulas():
     assert [r.parameters for r in rows if r.parameters] == [156, 2416, 48120, 10164, 850]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("layer,in_shape,formula", [
     (sg.Conv2d(1, 1, 3, stride=2, padding=1, dilation=2), (1, 1, 9, 9), "floor((9 + 2*1 - 2*(3-1) - 1)/2) + 1 = 4"),
     (sg.Conv2d(1, 1, (3, 2), padding="same"), (1, 1, 5, 4),

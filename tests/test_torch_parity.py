@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 import sympy as sp
-import torch
-import torch.nn.functional as F
+from lazy_torch import torch, F
 
 import symgrad as sg
 from symgrad.verify import compare, evaluate, torch_reference
@@ -208,6 +207,7 @@ def floats(array) -> np.ndarray:
     return np.vectorize(float, otypes=[np.float64])(a) if a.shape else np.float64(float(a[()]))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_parity_with_torch_reference_helper(case):
     d, x, target, params = derive_case(case)
@@ -222,6 +222,7 @@ def test_parity_with_torch_reference_helper(case):
     assert not bad, f"{case.name}: differs from torch in {bad}"
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_parity_with_independent_torch(case):
     d, x, target, params = derive_case(case)
@@ -243,6 +244,7 @@ def test_parity_with_independent_torch(case):
         assert d.updated == {}
 
 
+@pytest.mark.torch
 def test_reference_helper_with_sgd_on_a_parameterless_network():
     """A pooling-only network with an optimizer: nothing to update, and the torch check
     must say so instead of crashing (torch.optim.SGD refuses an empty parameter list)."""
@@ -283,6 +285,7 @@ def _torch_input_grad(module, x):
     return xt.grad[0, 0].numpy()
 
 
+@pytest.mark.torch
 def test_all_equal_window_routes_everything_to_first():
     x = [[7, 7], [7, 7]]
     grad, _ = _input_grad(sg.Sequential(sg.MaxPool2d(2), sg.Sum()), x)
@@ -290,6 +293,7 @@ def test_all_equal_window_routes_everything_to_first():
     np.testing.assert_array_equal(_torch_input_grad(torch.nn.MaxPool2d(2), x), [[1, 0], [0, 0]])
 
 
+@pytest.mark.torch
 def test_tie_later_in_window_goes_to_first_maximum():
     x = [[0, 5, 1], [5, 2, 5], [1, 5, 0]]
     grad, _ = _input_grad(sg.Sequential(sg.MaxPool2d(3), sg.Sum()), x)
@@ -297,6 +301,7 @@ def test_tie_later_in_window_goes_to_first_maximum():
     np.testing.assert_array_equal(_torch_input_grad(torch.nn.MaxPool2d(3), x), grad.astype(float))
 
 
+@pytest.mark.torch
 def test_overlapping_windows_accumulate():
     x = [[0, 1, 0], [1, 9, 1], [0, 1, 0]]
     grad, _ = _input_grad(sg.Sequential(sg.MaxPool2d(2, stride=1), sg.Sum()), x)
@@ -304,6 +309,7 @@ def test_overlapping_windows_accumulate():
     np.testing.assert_array_equal(_torch_input_grad(torch.nn.MaxPool2d(2, stride=1), x), grad.astype(float))
 
 
+@pytest.mark.torch
 def test_overlapping_all_equal_windows_accumulate_on_each_first():
     x = np.ones((3, 3), dtype=int)
     grad, _ = _input_grad(sg.Sequential(sg.MaxPool2d(2, stride=1), sg.Sum()), x)
@@ -311,6 +317,7 @@ def test_overlapping_all_equal_windows_accumulate_on_each_first():
     np.testing.assert_array_equal(_torch_input_grad(torch.nn.MaxPool2d(2, stride=1), x), grad.astype(float))
 
 
+@pytest.mark.torch
 def test_maxpool_padding_is_minus_infinity():
     x = -np.ones((2, 2), dtype=int)
     net = sg.Sequential(sg.MaxPool2d(2, padding=1))
@@ -323,6 +330,7 @@ def test_maxpool_padding_is_minus_infinity():
     assert grad.tolist() == [[1, 1], [1, 1]]
 
 
+@pytest.mark.torch
 def test_design_example_avgpool_ceil_include_pad_first_row():
     d = sg.derive(sg.Sequential(sg.AvgPool2d(3, stride=2, padding=1, ceil_mode=True)), np.ones((6, 6), dtype=int),
                   sg.MSELoss(), 0)
@@ -333,12 +341,14 @@ def test_design_example_avgpool_ceil_include_pad_first_row():
     np.testing.assert_allclose(torch_out[0, 0, 0].numpy(), [0.444, 0.667, 0.667, 0.333], atol=5e-4)
 
 
+@pytest.mark.torch
 def test_ceil_mode_drops_window_starting_in_padding():
     layer = sg.MaxPool2d(2, stride=2, padding=1, ceil_mode=True)
     assert sg.Sequential(layer).shapes((1, 1, 5, 5))[-1] == (1, 1, 3, 3)
     assert torch.nn.MaxPool2d(2, stride=2, padding=1, ceil_mode=True)(torch.zeros(1, 1, 5, 5)).shape == (1, 1, 3, 3)
 
 
+@pytest.mark.torch
 def test_reference_helper_detects_a_wrong_gradient():
     """compare() must flag a deliberately corrupted gradient (the helper can fail)."""
     d, *_ = derive_case(CASES[1])
@@ -378,6 +388,7 @@ def random_layer(draw):
     return kind, kw, shape, draw(st.integers(0, 2**16))
 
 
+@pytest.mark.torch
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_layer())
 def test_random_layer_matches_torch(config):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-import torch
+from lazy_torch import torch
 
 import symgrad as sg
 from symgrad import OptionError
@@ -165,6 +165,7 @@ def torch_run(row: Row):
     return None
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
 def test_symgrad_refuses_exactly_what_torch_refuses(row):
     theirs = torch_run(row)
@@ -216,6 +217,7 @@ def test_constructor_errors_are_raised_at_construction():
     assert info.value.option == "padding"
 
 
+@pytest.mark.torch
 def test_target_larger_than_output_is_refused_although_torch_broadcasts():
     """A deliberate, documented difference: torch broadcasts the *output* up to a larger
     target (with a UserWarning that results are likely wrong); symgrad refuses."""
@@ -226,6 +228,7 @@ def test_target_larger_than_output_is_refused_although_torch_broadcasts():
     assert isinstance(error, OptionError) and error.option == "target"
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("kwargs,option", [
     (dict(lr=-0.1), "lr"), (dict(lr=0.1, momentum=-1), "momentum"), (dict(lr=0.1, weight_decay=-1), "weight_decay"),
     (dict(lr=0.1, nesterov=True), "nesterov"), (dict(lr=0.1, momentum=0.9, dampening=0.5, nesterov=True), "nesterov"),
