@@ -15,11 +15,10 @@ import pytest
 import symgrad.verify
 from symgrad.cli import main
 
-pytestmark = pytest.mark.torch  # every test here needs torch
-
 MAX_POOL = str(Path(__file__).resolve().parent.parent / "symgrad" / "examples" / "conv_max_pool.toml")
 
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+pytestmark = [pytest.mark.torch,  # every test here needs torch
+              pytest.mark.filterwarnings("ignore::RuntimeWarning")]
 
 
 def run(argv, capsys):

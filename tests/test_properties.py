@@ -33,9 +33,8 @@ import random_nets as rn
 import symgrad as sg
 from symgrad.verify import compare, evaluate, torch_reference
 
-pytestmark = pytest.mark.torch  # every test here needs torch
-
-pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+pytestmark = [pytest.mark.torch,  # every test here needs torch
+              pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")]
 
 
 def examples(fraction: float = 1.0) -> int:
