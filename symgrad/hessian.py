@@ -23,6 +23,7 @@ import copy
 import numpy as np
 import sympy as sp
 
+from . import derivation as engine
 from .errors import OptionError
 
 
@@ -52,8 +53,6 @@ def _second(gradient, wrt) -> sp.Matrix:
 
 def _rederive(derivation, name, placeholders):
     """The same derivation with `name` replaced by placeholders (the original is not touched)."""
-    from .derive import derive
-
     network = copy.deepcopy(derivation.network)
     x = derivation.arrays["input"]
     if name == "input":
@@ -63,4 +62,4 @@ def _rederive(derivation, name, placeholders):
         layer = network.layers[int(index)]
         layer.initial[attr] = placeholders.reshape(layer.parameter_shapes()[attr])
     target = derivation.arrays.get("target") if derivation.loss_fn is not None else None
-    return derive(network, x, derivation.loss_fn, target, None, method=derivation.method)
+    return engine.derive(network, x, derivation.loss_fn, target, None, method=derivation.method)

@@ -148,9 +148,9 @@ def test_cli_needs_neither_torch_nor_a_derivation():
     """torch blocked and derive() poisoned: the table still comes out, quickly."""
     code = (
         "import sys, time; sys.modules['torch'] = None\n"
-        "import symgrad.derive, symgrad.named\n"
+        "import symgrad.derive, symgrad.derivation\n"
         "def boom(*a, **k): raise AssertionError('shapes must not derive')\n"
-        "symgrad.derive.derive = symgrad.derive.named_backprop = boom\n"
+        "symgrad.derive.derive = symgrad.derivation.derive = symgrad.derivation.named_backprop = boom\n"
         "from symgrad.cli import main\n"
         "start = time.perf_counter()\n"
         f"rc = main(['shapes', {str(LENET)!r}, '--format', 'json'])\n"

@@ -1,0 +1,432 @@
+"""The derivation engine: forward expressions, backprop by each op's rule, one SGD step.
+
+`derive` here returns a plain `Record`; the public `symgrad.derive` (derive.py, above the
+engine, printing and numeric) returns it as a `Derivation`, with its conveniences.
+
+Two ways to differentiate, both kept:
+- "rules" (default): each op's vector-Jacobian product applied to the upstream
+  delta, as backprop does. Fast, and the result is built from named intermediates.
+- "diff": `sympy.diff` of the whole loss with respect to every entry. Slow, but an
+  independent ground truth for small cases. Note SymPy's d/da Max(a, b) is
+  Heaviside(a - b) with Heaviside(0) = 1/2, so on tied max-pool windows the two
+  differ; "rules" follows torch there.
+"""
+
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from . import limits, tensor
+from .backprop import INPUT, backprop, layer_params
+from .errors import OptionError
+from .named import NamedForm, named_backprop
+from .progress import SILENT, Progress
+from .names import check_user_symbols, reserved_bases
+from .network import Sequential
+from .ops import Layer, Loss
+from .ops import options as opt
+from .optim import SGD
+from .values import shown
+
+#: derive(expand="auto") writes fields out explicitly up to this many (estimated) expression nodes.
+EXPAND_LIMIT = 200_000
+#: Significant digits of a number evaluated from a long closed form (see `_number_values`).
+DIGITS = 30
+
+
+@dataclass
+class Record:
+    """A finished derivation. Every public field holds SymPy objects (Array or Expr).
+
+    `arrays` keeps the same tensors as NumPy object arrays, for printers and numeric code.
+    """
+
+    network: Sequential
+    loss_fn: Loss | None
+    optimizer: SGD | None
+    method: str
+    input: object
+    target: object
+    parameters: dict[str, object]
+    forward: list[tuple[str, object]]
+    output: object
+    loss: sp.Expr
+    deltas: list[tuple[str, object]]
+    gradients: dict[str, object]
+    updated: dict[str, object] = field(default_factory=dict)
+    #: The same backward pass over named intermediates (sigma, S, delta); None for method="diff".
+    named: NamedForm | None = None
+    #: How many identical backward passes were summed into `gradients` (torch without zero_grad).
+    backward_passes: int = 1
+    #: False when the fields are kept in named intermediates (a large network): see docs/python-api.md.
+    expanded: bool = True
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def free_symbols(self) -> set[sp.Symbol]:
+        """The symbols the results depend on (for a derivation kept in names: those of the input,
+        parameters and target; the names themselves are not free)."""
+        if self.expanded:
+            found = set(self.loss.free_symbols)
+            arrays = self.arrays.values()
+        else:
+            found = set()
+            arrays = [a for k, a in self.arrays.items() if k in (INPUT, "target") or k.startswith("param:")]
+        for array in arrays:
+            for value in array.reshape(-1):
+                found |= value.free_symbols
+        return found
+
+    def matrix(self, name: str, n: int = 0, c: int = 0) -> sp.Matrix:
+        """The H x W slice (sample n, channel c) of a 4-D tensor as a SymPy Matrix.
+
+        `name` is a key of `arrays`: "input", "output", "grad:0.weight", "updated:0.weight", ...
+        """
+        array = self.arrays[name]
+        if array.ndim == 4:
+            array = array[n, c]
+        elif array.ndim == 3:
+            array = array[c]
+        return sp.Matrix(np.atleast_2d(array).tolist())
+
+
+def as_input(values) -> np.ndarray:
+    """2-D (H x W), 3-D (C x H x W) or 4-D (N x C x H x W) entries -> a 4-D object array, every entry checked."""
+    array = tensor.to_array(values, "input", "values")
+    if array.ndim not in (2, 3, 4):
+        raise OptionError("input", "values", f"expected a 2-D, 3-D or 4-D tensor, got {array.ndim}-D")
+    return array.reshape((1,) * (4 - array.ndim) + array.shape)
+
+
+def derive(network: Sequential, input, loss: Loss | None = None, target=None, optimizer: SGD | None = None,
+           method: str = "rules", backward_passes: int = 1, expand="auto", progress: bool | None = None
+           ) -> Record:
+    """Forward expressions, the loss, dL/d(every parameter and the input), and the SGD step.
+
+    `backward_passes=n` sums the gradients of n identical forward/backward passes, as torch
+    does when backward() runs n times without zero_grad(); the SGD step uses that sum.
+
+    `expand` (method "rules"): True writes every field out explicitly in the inputs and
+    parameters; False keeps the fields in named intermediates (see docs/python-api.md);
+    "auto" (default) expands when the estimated expansion has at most EXPAND_LIMIT nodes.
+    `progress`: a bar on stderr for runs over a second (None: when stderr is a terminal).
+    """
+    _check_arguments(network, loss, optimizer, progress)
+    if not isinstance(method, str) or method not in ("rules", "diff"):
+        raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {shown(method)}")
+    if not (isinstance(expand, bool) or (isinstance(expand, str) and expand == "auto")):
+        raise OptionError("derive", "expand", f"must be True, False or 'auto', got {shown(expand)}")
+    passes = limits.check_backward_passes("derive", opt.integer("derive", "backward_passes", backward_passes, 1))
+    x = as_input(input)
+    shapes = network.shapes(x.shape)
+    limits.check_derivation(network, x, shapes, loss, target)  # from the shapes, before anything is built
+    params = network.parameters()  # one per layer object: a layer used twice shares its parameters (as torch)
+    uses = network.uses(params)  # by place, for each layer's rules; backprop's per-place gradients are merged
+    target_array = _target(loss, target, shapes[-1] if shapes else x.shape)
+    _check_user_names(network, x, uses, loss, target, target_array)
+
+    with Progress(3 * len(network) + 1, progress) as bar, _cyclic_gc_paused():
+        if method == "rules":
+            named = named_backprop(network, x, uses, loss, target_array, _LossNamed(bar, len(network)))
+            named.gradients = network.merge(named.gradients)
+            numbers = _all_numbers(x, params, target_array)  # then values stay short: no depth to bound
+            if expand is True and not numbers:
+                limits.check_expansion(network, named)  # deeper would end in RecursionError
+            expanded = expand is True or (expand == "auto" and named.expanded_size() <= EXPAND_LIMIT
+                                          and (numbers or not limits.too_deep(named)))
+            bar.describe("expansion" if expanded else "numbers")
+            if not expanded:
+                bar.skip(len(network))
+            fields = _expanded(network, x, named, bar, numbers) if expanded else _in_names(network, x, named)
+            activations, loss_value, deltas, grads = fields
+        else:
+            _check_diff(network, x, params, uses, loss, target_array, shapes)
+            named, expanded = None, True
+            activations, loss_value, grads = _diff(network, x, params, loss, target_array)
+            deltas = []
+
+        if passes > 1:
+            grads = {name: tensor.apply(lambda g: passes * g, grad) for name, grad in grads.items()}
+            if named is not None:
+                named.gradients = {name: tensor.apply(lambda g: passes * g, grad)
+                                   for name, grad in named.gradients.items()}
+        updated = {name: optimizer.step(params[name], grads[name]) for name in params} if optimizer else {}
+        arrays = {INPUT: x, "output": activations[-1]}
+        arrays.update({f"param:{k}": v for k, v in params.items()})
+        arrays.update({f"grad:{k}": v for k, v in grads.items()})
+        arrays.update({f"updated:{k}": v for k, v in updated.items()})
+        arrays.update({f"forward:{i}": a for i, a in enumerate(activations[1:])})
+        if target_array is not None:
+            arrays["target"] = np.asarray(target_array, dtype=object)
+        derivation = Record(
+            network=network, loss_fn=loss, optimizer=optimizer, method=method, input=None, target=None,
+            parameters={}, forward=[], output=None, loss=loss_value, deltas=[], gradients={}, named=named,
+            backward_passes=passes, expanded=expanded,
+        )
+        _set_fields(derivation, arrays, deltas)
+        if not expanded and not derivation.free_symbols:  # every input is a number: show numbers
+            evaluated = _float_values(derivation, deltas)
+            arrays.update(evaluated.arrays)
+            derivation.loss = evaluated.loss
+            _set_fields(derivation, arrays, evaluated.deltas)
+        bar.step()
+    return derivation
+
+
+class _LossNamed:
+    """The bar as named_backprop sees it, naming the loss between the passes (one long step for a
+    large output, where the bar would still show the last forward layer)."""
+
+    def __init__(self, bar, layers: int):
+        self.bar, self.layers, self.steps = bar, layers, 0
+
+    def describe(self, text: str) -> None:
+        self.bar.describe(text)
+
+    def step(self, text: str | None = None) -> None:
+        self.bar.step(text)
+        self.steps += 1
+        if self.steps == self.layers:
+            self.bar.describe("loss")
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """Expression trees hold no reference cycles, but Python's cyclic collector re-scans all of
+    them again and again as they grow: about 40% of a LeNet derivation. Paused, then restored."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _set_fields(derivation, arrays, deltas):
+    """The public SymPy fields from the object arrays (the same tensors)."""
+    labels = [derivation.network.label(i) for i in range(len(derivation.network))]
+    derivation.arrays = arrays
+    derivation.input = tensor.to_sympy(arrays[INPUT])
+    derivation.target = tensor.to_sympy(arrays["target"]) if "target" in arrays else None
+    derivation.parameters = {k[6:]: tensor.to_sympy(v) for k, v in arrays.items() if k.startswith("param:")}
+    derivation.forward = [(label, tensor.to_sympy(arrays[f"forward:{i}"])) for i, label in enumerate(labels)]
+    derivation.output = tensor.to_sympy(arrays["output"])
+    derivation.deltas = [(label, tensor.to_sympy(d)) for label, d in deltas]
+    derivation.gradients = {k[5:]: tensor.to_sympy(v) for k, v in arrays.items() if k.startswith("grad:")}
+    derivation.updated = {k[8:]: tensor.to_sympy(v) for k, v in arrays.items() if k.startswith("updated:")}
+
+
+def _expanded(network, x, named, bar, numbers=False):
+    """Every field written out in the inputs and parameters: the names substituted back.
+
+    With every input a number, each name's value is built once from its definition
+    (`_number_values`) instead: the same numbers, exact while short.
+    """
+    if numbers:
+        values = named.shown_values = _number_values(named)
+
+        def expand(expr):
+            return _short(sp.sympify(expr).xreplace(values))
+    else:
+        values = named.exact_values()
+        expand = named.expand
+    activations = [x]
+    for _, array in named.activations:
+        activations.append(tensor.apply(values.__getitem__, array))
+        bar.step()
+    deltas = []
+    for i, (_, array) in enumerate(named.deltas):
+        deltas.append((network.label(i), tensor.apply(values.__getitem__, array)))
+    grads = {name: tensor.apply(expand, grad) for name, grad in named.gradients.items()}
+    return activations, expand(named.loss), deltas, grads
+
+
+def _all_numbers(x, params, target) -> bool:
+    """Whether the input, every parameter and the target are numbers (no symbol anywhere)."""
+    arrays = [x, *params.values()] + ([np.asarray(target, dtype=object)] if target is not None else [])
+    return all(getattr(v, "is_number", False) for array in arrays for v in array.reshape(-1))
+
+
+def _number_values(named) -> dict:
+    """Each name's value, when every input is a number, built once from its definition.
+
+    The exact values of a network with exp, tanh or log grow layer by layer into trees
+    that repeat the same few numbers (a tiny Conv -> Tanh -> Linear -> CrossEntropyLoss
+    net: 1,162 nodes per gradient entry, 75 of them distinct), and every printer
+    evaluated each tree again at each use: SymPy's evalf walks trees, not shared nodes,
+    and retries at higher precision where terms cancel (1,936 tanh evaluations for one
+    entry; 48 s for the net). Here each name is evaluated once, its definition fed with
+    its inputs' values: exact while short (limits.EXACT_NODES, EXACT_LEVELS: every rational
+    result, tanh(2/5), e/(e + e^2 + e^3)), else to DIGITS significant digits.
+    """
+    definitions = named.definitions
+    values: dict = {}
+    for first in definitions:
+        stack = [first]
+        while stack:  # a name's inputs first (definitions come in dependency order: this rarely loops)
+            name = stack[-1]
+            if name in values:
+                stack.pop()
+                continue
+            pending = [s for s in definitions[name].free_symbols if s in definitions and s not in values]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            values[name] = _short(definitions[name].xreplace(values))
+    return values
+
+
+def _short(value):
+    """`value` (a number) kept exact while it is short and exact, else evaluated to DIGITS digits."""
+    if value.is_Rational or value.is_Float or not value.is_number or _short_and_exact(value):
+        return value
+    evaluated = value.evalf(DIGITS)
+    return evaluated if evaluated.is_Number else value
+
+
+def _short_and_exact(expr) -> bool:
+    """At most limits.EXACT_NODES nodes, nested at most limits.EXACT_LEVELS deep, and no Float
+    (an expression with a Float in it is no longer exact)."""
+    count, stack = 0, [(expr, 1)]
+    while stack:
+        node, level = stack.pop()
+        count += 1
+        if count > limits.EXACT_NODES or level > limits.EXACT_LEVELS or node.is_Float:
+            return False
+        stack.extend((arg, level + 1) for arg in node.args)
+    return True
+
+
+def _check_diff(network, x, params, uses, loss, target, shapes) -> None:
+    """method="diff" writes the whole loss out and differentiates it once per entry: bounded by
+    limits.MAX_DIFF_WORK, and by the nesting depth (MAX_DEPTH) the named pass measures."""
+    limits.check_diff(network, x, params, shapes, loss)
+    named = named_backprop(network, x, uses, loss, target, SILENT)
+    limits.check_expansion(network, named, option="method")
+
+
+def _in_names(network, x, named):
+    """Every field one step deep: each layer's output and delta in the names of its neighbour."""
+    definition = named.definitions.__getitem__
+    activations = [x] + [tensor.apply(definition, array) for _, array in named.activations]
+    deltas = [(network.label(i), tensor.apply(definition, array)) for i, (_, array) in enumerate(named.deltas)]
+    named.shown_values = {name: name for name in named.definitions}
+    return activations, named.loss, deltas, dict(named.gradients)
+
+
+@dataclass
+class _Evaluated:
+    arrays: dict[str, np.ndarray]
+    deltas: list[tuple[str, np.ndarray]]
+    loss: sp.Expr
+
+
+def _float_values(derivation, deltas) -> _Evaluated:
+    """Every field of an all-numeric derivation kept in names, as float64 numbers (sympy Floats).
+
+    The exact values would be the explosion `expand` avoids; the named program is
+    evaluated in float64 instead, layer by layer (symgrad.numeric.bulk).
+    """
+    from .numeric.bulk import evaluate_named
+
+    result = evaluate_named(derivation, {})
+    value = {name: sp.Float(result["names"][str(name)]) for name in derivation.named.definitions}
+    named = derivation.named
+    named.shown_values = value
+    floats = lambda array: tensor.apply(lambda e: sp.Float(e), np.asarray(array, dtype=np.float64))  # noqa: E731
+    arrays = {"output": floats(result["output"])}
+    arrays.update({f"forward:{i}": tensor.apply(value.__getitem__, a) for i, (_, a) in enumerate(named.activations)})
+    arrays.update({f"grad:{k}": floats(v) for k, v in result["gradients"].items()})
+    arrays.update({f"updated:{k}": floats(v) for k, v in result["updated"].items()})
+    deltas = [(label, tensor.apply(value.__getitem__, a)) for (label, _), (_, a) in zip(deltas, named.deltas)]
+    return _Evaluated(arrays=arrays, deltas=deltas, loss=sp.Float(result["loss"]))
+
+
+def _check_user_names(network, x, params, loss, target, target_array):
+    """Refuse user symbols that would be merged with names symgrad generates (see names.py)."""
+    reserved = reserved_bases(network, network.generated_parameters(), loss is not None and target is None)
+    check_user_symbols(x, reserved, INPUT, "values")
+    if loss is not None and target is not None:
+        check_user_symbols(target_array, reserved, loss.where, "target")
+    for i, layer in enumerate(network):
+        for name in layer.initial:
+            check_user_symbols(params[f"{i}.{name}"], reserved, network.label(i), f"init.{name}")
+
+
+def _check_arguments(network, loss, optimizer, progress) -> None:
+    """The objects derive takes, each of its kind, refused by name (never an AttributeError later)."""
+    if not isinstance(network, Sequential):
+        hint = " (give sg.Sequential(...) of symgrad layers)" if isinstance(network, (Layer, list, tuple)) else ""
+        raise OptionError("derive", "network", f"expected a symgrad Sequential, got {_kind(network)}{hint}")
+    if loss is not None and not isinstance(loss, Loss):
+        raise OptionError("derive", "loss", f"expected a symgrad loss (MSELoss, L1Loss, CrossEntropyLoss) or None, "
+                                            f"got {_kind(loss)}")
+    if optimizer is not None and not isinstance(optimizer, SGD):
+        raise OptionError("derive", "optimizer", f"expected a symgrad optimizer (SGD) or None, got {_kind(optimizer)}")
+    if progress is not None and not isinstance(progress, bool):
+        raise OptionError("derive", "progress", f"must be True, False or None, got {_kind(progress)}")
+
+
+def _kind(value) -> str:
+    """What a wrong argument is, for messages: its type, and a short repr for plain values."""
+    name = type(value).__name__
+    return f"{name} {shown(value)}" if isinstance(value, (str, int, float)) else name
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray, sp.NDimArray, sp.MatrixBase))
+
+
+def _target(loss, target, out_shape):
+    if loss is None:
+        if target is not None:
+            raise OptionError("loss", "target", "a target needs a loss")
+        if out_shape != ():
+            raise OptionError("loss", "type", f"the network output has shape {list(out_shape)}: "
+                                              "add a [loss] or end the network with Sum")
+        return None
+    if target is None:
+        return loss.check_target(out_shape, loss.symbolic_target(out_shape))
+    array = np.asarray(tensor.to_array(target, loss.where, "target") if _is_array(target)
+                       else tensor.entry(target, loss.where, "target"), dtype=object)
+    return loss.check_target(out_shape, array)
+
+
+def _forward(network, x, params):
+    activations = [x]
+    for i, layer in enumerate(network):
+        activations.append(layer.forward(activations[-1], layer_params(params, i, layer)))
+    return activations
+
+
+def _loss(loss, out, target):
+    return out[()] if loss is None else loss.forward(out, target)
+
+
+def _diff(network, x, params, loss, target):
+    """Ground truth: sympy.diff of the whole loss with respect to a placeholder per entry (one per parameter,
+    shared by every place its layer appears)."""
+    placeholders = {INPUT: _placeholders(x.shape)}
+    placeholders.update({name: _placeholders(p.shape) for name, p in params.items()})
+    values = {INPUT: x, **params}
+    symbolic_params = network.uses({name: placeholders[name] for name in params})
+    activations = _forward(network, placeholders[INPUT], symbolic_params)
+    loss_expr = _loss(loss, activations[-1], target)
+    back = {}
+    for name in values:
+        back.update(zip(placeholders[name].reshape(-1), values[name].reshape(-1)))
+    grads = {name: tensor.apply(lambda p: sp.diff(loss_expr, p).xreplace(back), placeholders[name])
+             for name in [*params, INPUT]}
+    activations = [tensor.apply(lambda e: e.xreplace(back), a) for a in activations]
+    return activations, loss_expr.xreplace(back), grads
+
+
+def _placeholders(shape):
+    return tensor.apply(lambda _: sp.Dummy("p", real=True), np.empty(shape, dtype=object))
