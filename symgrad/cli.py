@@ -31,10 +31,11 @@ class _Parser(argparse.ArgumentParser):
         choice = _INVALID_CHOICE.search(message)
         if choice:
             options = [c.strip().strip("'") for c in choice.group(2).split(",")]
-            message += did_you_mean(choice.group(1), options)
+            hint = did_you_mean(choice.group(1), options)
             if message.startswith("argument command:"):
-                message = (f"unknown command {choice.group(1)!r}{did_you_mean(choice.group(1), options)} "
-                           f"(commands: {', '.join(options)})")
+                message = f"unknown command {choice.group(1)!r}{hint} (commands: {', '.join(options)})"
+            else:
+                message += hint
         where = self.prog.removeprefix("symgrad").strip()  # "derive", or "" for the top level
         raise SymgradError(f"{where}: {message}" if where else message)
 
@@ -261,10 +262,11 @@ def run_examples(args) -> int:
         for name in names:
             print(f"{name.ljust(width)}  {examples.title(name)}")
         return 0
-    if examples.path(args.name) is None:
+    found = examples.path(args.name)
+    if found is None:
         raise SymgradError(f"examples: no bundled example {args.name!r}{did_you_mean(args.name, examples.names())} "
                            "(symgrad examples lists them)")
-    sys.stdout.write(examples.text(examples.path(args.name).stem))
+    sys.stdout.write(examples.text(found.stem))
     return 0
 
 

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from npz_headers import npz_claiming
 
 from symgrad.cli import main
 
@@ -129,20 +130,6 @@ REFUSAL_MB = 500
 HOSTILE_FILES = sorted(BAD.glob("hostile_*.toml"))
 
 
-def _npz_claiming(path: Path, members: dict) -> None:
-    """A .npz whose members' headers claim these {name: shape}, with 64 bytes of data each."""
-    import io
-    import zipfile
-
-    import numpy as np
-
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, shape in members.items():
-            member = io.BytesIO()
-            np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": shape})
-            archive.writestr(name + ".npy", member.getvalue() + b"\0" * 64)
-
-
 LINEAR_WITH_FILE = ('[input]\nvalues = [[1, 2]]\n[[layers]]\ntype = "Linear"\nin_features = 2\nout_features = 1\n'
                     '[[layers]]\ntype = "Sum"\n[weights]\nfile = "w.npz"\n')
 
@@ -174,11 +161,11 @@ def _generated(name: str, directory: Path) -> tuple[Path, str, str]:
         return spec, "spec", "toml"
     if name == "weights_header_80gb":  # ended in "the derivation is too large (MemoryError)"
         spec.write_text(LINEAR_WITH_FILE)
-        _npz_claiming(directory / "w.npz", {"0.weight": (100_000, 100_000)})
+        npz_claiming(directory / "w.npz", {"0.weight": (100_000, 100_000)})
         return spec, "weights", "file"
     if name == "weights_2001_arrays":
         spec.write_text(LINEAR_WITH_FILE)
-        _npz_claiming(directory / "w.npz", {f"a{i}": (1,) for i in range(2001)})
+        npz_claiming(directory / "w.npz", {f"a{i}": (1,) for i in range(2001)})
         return spec, "weights", "file"
     if name == "weights_file_past_64mib":  # sparse: no disk used
         spec.write_text(LINEAR_WITH_FILE)

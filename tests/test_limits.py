@@ -8,12 +8,12 @@ check function is shown to accept exactly the limit (deriving there takes second
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from npz_headers import npz_claiming
 
 import symgrad as sg
 from symgrad import limits, spec, tensor
@@ -342,26 +342,15 @@ LINEAR = ('[input]\nvalues = [[1, 2]]\n[[layers]]\ntype = "Linear"\nin_features 
           '[[layers]]\ntype = "Sum"\n[weights]\nfile = "w.npz"\n')
 
 
-def _npz_with_header(path: Path, members: dict) -> None:
-    """A .npz whose members have these {name: shape} headers and almost no data."""
-    import io
-
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, shape in members.items():
-            member = io.BytesIO()
-            np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": shape})
-            archive.writestr(name + ".npy", member.getvalue() + b"\0" * 64)
-
-
 def test_weights_array_size(tmp_path, capsys):
     spec_path = write(tmp_path, LINEAR)
-    _npz_with_header(tmp_path / "w.npz", {"0.weight": (1000, 1000)})  # at the limit: the shape is what is wrong
+    npz_claiming(tmp_path / "w.npz", {"0.weight": (1000, 1000)})  # at the limit: the shape is what is wrong
     err = refused(capsys, ["derive", spec_path], "weights", "file", "expected shape [1, 2], got [1000, 1000]")
     assert "MAX_" not in err
-    _npz_with_header(tmp_path / "w.npz", {"0.weight": (1000, 1001)})
+    npz_claiming(tmp_path / "w.npz", {"0.weight": (1000, 1001)})
     err = refused(capsys, ["derive", spec_path], "weights", "file", "MAX_TENSOR_ENTRIES")
     assert "w.npz" in err and "'0.weight'" in err
-    _npz_with_header(tmp_path / "w.npz", {"0.weight": (100_000, 100_000)})  # the issue's 80 GB header
+    npz_claiming(tmp_path / "w.npz", {"0.weight": (100_000, 100_000)})  # the issue's 80 GB header
     err = refused(capsys, ["derive", spec_path], "weights", "file", "80,000,000,000 bytes")
     assert "'0.weight'" in err
     np.savez(tmp_path / "w.npz", **{"0.weight": np.ones((1, 2)), "0.bias": np.ones(1)})
@@ -382,9 +371,9 @@ def test_weights_file_size(tmp_path, capsys):
 def test_weights_array_count(tmp_path, capsys):
     spec_path = write(tmp_path, LINEAR)
     names = {f"x{i}": (1,) for i in range(limits.MAX_WEIGHTS_ARRAYS)}
-    _npz_with_header(tmp_path / "w.npz", names)
+    npz_claiming(tmp_path / "w.npz", names)
     refused(capsys, ["derive", spec_path], "weights", "file", "unknown parameter 'x0'")
-    _npz_with_header(tmp_path / "w.npz", {**names, "one_more": (1,)})
+    npz_claiming(tmp_path / "w.npz", {**names, "one_more": (1,)})
     refused(capsys, ["derive", spec_path], "weights", "file", "MAX_WEIGHTS_ARRAYS")
 
 
