@@ -166,15 +166,15 @@ class BatchNorm2d(Layer):
     def output_shape(self, in_shape):
         if len(in_shape) != 4:
             raise OptionError(self.where, "input", f"expected 4D input (got {len(in_shape)}D input)")
+        if self.batch_statistics and _count(in_shape) == 1:  # torch checks this first, in F.batch_norm
+            raise OptionError(self.where, "input", "Expected more than 1 value per channel when training, got "
+                                                   f"input size torch.Size({list(in_shape)})")
         channels = in_shape[1]
         if channels != self.num_features and (self.affine or self.track_running_stats):
             what = "running_mean" if self.track_running_stats else "weight"
             raise OptionError(self.where, "num_features",
                               f"{what} should contain {channels} elements not {self.num_features} "
                               f"(expected input with {self.num_features} channels, got {channels})")
-        if self.batch_statistics and _count(in_shape) == 1:
-            raise OptionError(self.where, "input", "Expected more than 1 value per channel when training, got "
-                                                   f"input size torch.Size({list(in_shape)})")
         return tuple(in_shape)
 
     def shape_formula(self, in_shape):
@@ -291,9 +291,10 @@ class BatchNorm2d(Layer):
                     r"\sum_{n',h',w'} \delta_{n',c,h',w'} - \hat{X}_{n,c,h,w}\, \frac{1}{%d} \sum_{n',h',w'} "
                     r"\delta_{n',c,h',w'}\, \hat{X}_{n',c,h',w'}\right), \quad \hat{X}_{n,c,h,w} = "
                     r"\frac{X_{n,c,h,w} - \mu_{c}}{\sqrt{\sigma^{2}_{c} + %s}}") % (scale, m, m, eps)
-        if key in ("weight", "bias") and key in self.parameter_shapes():
-            return self.index_form[key].replace(r"\epsilon", eps)
-        return ""
+        if key == "weight" and self.affine:
+            hat = r"\hat{X}_{n,c,h,w} = \frac{X_{n,c,h,w} - \mu_{c}}{\sqrt{\sigma^{2}_{c} + %s}}" % eps
+            return r"%s, \quad %s, \quad %s" % (self.index_form["weight"], hat, stats)
+        return ""  # bias: nothing to fill in
 
 
 def _float_option(where, option, value) -> float:
