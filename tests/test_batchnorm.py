@@ -440,3 +440,19 @@ def test_every_piece_is_declared():
     from symgrad.ops.base import undeclared
 
     assert undeclared(BatchNorm2d) == []
+
+
+def test_symbolic_running_stats_are_refused_by_the_array_twin():
+    layer = BatchNorm2d(2, training=False).init(running_mean=["m", 0])
+    with pytest.raises(OptionError, match="init.running_mean"):
+        layer.array_options((2, 2, 1, 1))
+    assert BatchNorm2d(2).init(running_mean=["m", 0]).array_options((2, 2, 1, 1))["running"] is None
+
+
+def test_updated_buffers_take_raw_values():
+    """The engine may pass torch's defaults (float64 and int64 arrays) as they are: the result stays exact."""
+    layer = BatchNorm2d(1)
+    x = sg.tensor.to_array([[[[0, 2]]]])
+    buffers = layer.updated_buffers(x, {}, layer.initial_buffers())
+    assert buffers["running_mean"][0] == sp.Rational(1, 10) and buffers["running_var"][0] == sp.Rational(11, 10)
+    assert buffers["num_batches_tracked"][()] == 1 and isinstance(buffers["num_batches_tracked"][()], sp.Integer)

@@ -81,9 +81,9 @@ class BatchNorm2d(Layer):
         self.training = opt.boolean(w, "training", training)
         self.eps = _float_option(w, "eps", eps)
         if self.eps < 0 or (self.eps == 0 and self.batch_statistics):
-            mode = "during training" if self.training else "with batch statistics (no running stats)"
-            bound = "positive" if self.batch_statistics else "non-negative"
-            raise OptionError(w, "eps", f"must be {bound} {mode} (as torch's batch_norm), got {shown(eps)}")
+            bound = "> 0 where batch statistics are used (training, or eval without running stats)" \
+                if self.batch_statistics else ">= 0"
+            raise OptionError(w, "eps", f"must be {bound}, as torch's batch_norm checks, got {shown(eps)}")
         self.momentum = None if momentum is None else _float_option(w, "momentum", momentum)
         tensor.check_size(w, "num_features", (self.num_features,))
 
@@ -120,10 +120,11 @@ class BatchNorm2d(Layer):
                 "num_batches_tracked": np.array(0, dtype=np.int64)}
 
     def init(self, **values) -> "BatchNorm2d":
-        """As every layer's init; given buffers are checked at once (shape, numbers or symbols)."""
-        super().init(**values)
-        self.buffers()
-        return self
+        """As every layer's init; given buffers are checked first (shape, numbers or symbols)."""
+        for name, value in values.items():
+            if name in self.buffer_shapes():
+                self._buffer(name, value)
+        return super().init(**values)
 
     def buffers(self) -> dict[str, np.ndarray]:
         """The current buffers as exact object arrays (given with init, else torch's defaults)."""
@@ -143,8 +144,9 @@ class BatchNorm2d(Layer):
 
     def updated_buffers(self, x, params, buffers) -> dict[str, np.ndarray]:
         """The buffers after one forward pass of x in this layer's mode: moved only in training mode (as torch)."""
+        buffers = {name: self._buffer(name, value) for name, value in buffers.items()}  # exact, whatever given
         if not (self.training and self.track_running_stats):
-            return dict(buffers)
+            return buffers
         m = _count(x.shape)
         count = buffers["num_batches_tracked"][()] + 1
         rate = 1 / count if self.momentum is None else tensor.number(self.momentum, self.where, "momentum")
@@ -236,9 +238,15 @@ class BatchNorm2d(Layer):
         """eps, and the running statistics as floats when the normalisation uses them (None: batch statistics)."""
         if self.batch_statistics:
             return {"eps": float(self.eps), "running": None}
-        buffers = self.buffers()
-        return {"eps": float(self.eps), "running": (
-            tuple(float(v) for v in buffers["running_mean"]), tuple(float(v) for v in buffers["running_var"]))}
+        return {"eps": float(self.eps), "running": (tuple(self._numbers("running_mean").tolist()),
+                                                    tuple(self._numbers("running_var").tolist()))}
+
+    def _numbers(self, name) -> np.ndarray:
+        """A buffer as float64 (the twins need numbers, not symbols)."""
+        value = self.buffers()[name]
+        if not tensor.is_numeric(value):
+            raise OptionError(self.where, f"init.{name}", "the NumPy and torch twins need numbers, got symbols")
+        return np.array(value, dtype=np.int64 if name == "num_batches_tracked" else np.float64)
 
     # ---------------------------------------------------------------- torch twin
 
@@ -251,10 +259,8 @@ class BatchNorm2d(Layer):
                                       track_running_stats=self.track_running_stats, dtype=torch.float64, **extra)
         module.train(self.training)
         with torch.no_grad():
-            for name, value in self.buffers().items():
-                if not tensor.is_numeric(value):
-                    raise OptionError(self.where, f"init.{name}", "the torch twin needs numbers, got symbols")
-                getattr(module, name).copy_(torch.tensor(np.array(value, dtype=np.float64).tolist()))
+            for name in self.buffer_shapes():
+                getattr(module, name).copy_(torch.from_numpy(self._numbers(name)))
         return module
 
     @classmethod
