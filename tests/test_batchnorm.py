@@ -456,3 +456,41 @@ def test_updated_buffers_take_raw_values():
     buffers = layer.updated_buffers(x, {}, layer.initial_buffers())
     assert buffers["running_mean"][0] == sp.Rational(1, 10) and buffers["running_var"][0] == sp.Rational(11, 10)
     assert buffers["num_batches_tracked"][()] == 1 and isinstance(buffers["num_batches_tracked"][()], sp.Integer)
+
+
+def test_spec_can_ask_for_every_option():
+    """The spec reads a layer's options from its constructor's positional-or-keyword parameters."""
+    import inspect
+
+    accepted = [p.name for p in inspect.signature(BatchNorm2d.__init__).parameters.values()
+                if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.name != "self"]
+    assert sorted(accepted) == sorted(BatchNorm2d(2).options())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("training", MODES, ids=["train", "eval"])
+def test_from_torch_with_generic_copies_is_the_torch_module(training):
+    """from_torch's generic step: the class's from_torch, then init with named_parameters and named_buffers
+    as exact numbers; the result runs as the torch module does (forward, gradients, updated buffers)."""
+    module = torch.nn.BatchNorm2d(2, momentum=None).double().train(training)
+    with torch.no_grad():
+        module.weight.copy_(torch.tensor([1.5, -0.5]))
+        module.bias.copy_(torch.tensor([0.25, 1.0]))
+        module.running_mean.copy_(torch.tensor([0.5, -1.0]))
+        module.running_var.copy_(torch.tensor([2.0, 0.25]))
+        module.num_batches_tracked.fill_(4)
+    layer = BatchNorm2d.from_torch(module)
+    exact = {name: sg.tensor.apply(lambda v: sg.tensor.number(float(v)), t.detach().numpy())
+             for name, t in [*module.named_parameters(), *module.named_buffers()]}
+    layer.init(**exact)
+    rng = np.random.default_rng(4)
+    x, delta = _halves(rng, (2, 2, 1, 3)), _halves(rng, (2, 2, 1, 3))
+    params = {name: exact[name] for name in layer.parameter_shapes()}
+    out = layer.forward(_exact(x), params)
+    grads = layer.backward(_exact(delta), _exact(x), out, params)
+    buffers = layer.updated_buffers(_exact(x), params, layer.buffers())
+    t_out, t_grads, t_buffers = _torch_run(layer, x, {n: _floats(v) for n, v in params.items()}, delta)
+    np.testing.assert_allclose(_floats(out), t_out, **TOL)
+    np.testing.assert_allclose(_floats(grads.input), t_grads["input"], **TOL)
+    for name, value in t_buffers.items():
+        np.testing.assert_allclose(_floats(buffers[name]), value, err_msg=name, **TOL)

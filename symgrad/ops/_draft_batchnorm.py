@@ -70,8 +70,9 @@ class BatchNorm2d(Layer):
     modes = ("train", "eval")
     figure = missing("a normalisation reads every entry of a channel: no window to highlight")
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *,
-                 bias=True, training=True):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, bias=True,
+                 training=True):
+        """torch's options (bias is keyword-only in torch; here, like training, a spec option too)."""
         super().__init__()
         w = self.type_name
         self.num_features = opt.integer(w, "num_features", num_features, 1, bits=64)
