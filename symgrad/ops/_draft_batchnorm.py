@@ -43,7 +43,10 @@ class BatchNorm2d(Layer):
     }
     words = {
         "en": {
-            "note:forward": "With batch statistics (training mode) $\\sigma^{2}_{c}$ is the biased variance "
+            "note:forward": "Batch normalisation: each channel $c$ of $X$ is normalised by its mean $\\mu_{c}$ and "
+                            "variance $\\sigma^{2}_{c}$ over $(N, H, W)$, then scaled by $\\gamma_{c}$ and shifted "
+                            "by $\\beta_{c}$, giving $z$. "
+                            "With batch statistics (training mode) $\\sigma^{2}_{c}$ is the biased variance "
                             "(divided by $m$). A forward pass in training mode also moves the buffers: "
                             "running_mean $\\leftarrow (1-\\rho)$ running_mean $+ \\rho\\, \\mu_{c}$ and "
                             "running_var $\\leftarrow (1-\\rho)$ running_var $+ \\rho\\, \\frac{m}{m-1} "
@@ -56,7 +59,9 @@ class BatchNorm2d(Layer):
                           "\\sqrt{\\sigma^{2}_{c} + \\epsilon}$.",
         },
         "zh": {
-            "note:forward": "使用批统计量(训练模式)时, 归一化用的 $\\sigma^{2}_{c}$ 是有偏方差(除以 $m$)。"
+            "note:forward": "$X$ 的每个通道 $c$ 做批归一化(BatchNorm): 在 $(N, H, W)$ 上求均值 $\\mu_{c}$ 和方差 "
+                            "$\\sigma^{2}_{c}$, 归一化后乘以 $\\gamma_{c}$、加上 $\\beta_{c}$, 得到 $z$。"
+                            "使用批统计量(训练模式)时, 归一化用的 $\\sigma^{2}_{c}$ 是有偏方差(除以 $m$)。"
                             "训练模式下的一次前向传播还会更新缓冲区: running_mean $\\leftarrow (1-\\rho)$ "
                             "running_mean $+ \\rho\\, \\mu_{c}$, running_var $\\leftarrow (1-\\rho)$ running_var "
                             "$+ \\rho\\, \\frac{m}{m-1} \\sigma^{2}_{c}$(无偏方差), 其中 $\\rho$ 为 momentum; "
