@@ -281,7 +281,9 @@ def test_instances_fill_in_the_numbers():
     layer = ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, groups=2)
     forward = layer.index_instance("forward", (1, 2, 4, 4))
     assert "2i + a - 3" in forward and "2j + b - 3" in forward, forward
-    assert r"o^{*} = o + 2\left\lfloor" in forward
+    assert r"c^{*} = c + \left\lfloor \tfrac{o-1}{2} \right\rfloor" in forward and "o' = o - 2" in forward, forward
+    assert r"o^{*} = o + 2\left\lfloor" in layer.index_instance("input", (1, 2, 4, 4))
+    assert "c^{*}" not in ConvTranspose2d(1, 2, 2).index_instance("forward", (1, 1, 2, 2))
     assert r"\sum_{i=1}^{4}" in forward
     for key in ("input", "weight"):
         assert "2i + a - 3" in layer.index_instance(key, (1, 2, 4, 4))

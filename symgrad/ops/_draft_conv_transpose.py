@@ -37,9 +37,10 @@ class ConvTranspose2d(Layer):
     parameter_letters = {"weight": "K", "bias": "b"}
     rule_words = "general"
     index_form = {
-        "forward": r"\sigma_{n,o',h,w} = b_{o'} + \sum_{c=1}^{C_{in}/g} \sum_{o=1}^{C_{out}/g} \sum_{a=1}^{k_h} "
-                   r"\sum_{b=1}^{k_w} \sum_{i,j} K_{c,o,a,b}\, X_{n,c,i,j}\, [\,h = " + ROW + r"\,]\, [\,w = "
-                   + COL + r"\,], \quad o' = o^{*}, \; " + _GROUP_OUT,
+        "forward": r"\begin{gathered}\sigma_{n,o,h,w} = b_{o} + \sum_{c=1}^{C_{in}/g} \sum_{a=1}^{k_h} "
+                   r"\sum_{b=1}^{k_w} \sum_{i,j} K_{c^{*},o',a,b}\, X_{n,c^{*},i,j}\, [\,h = " + ROW + r"\,]\, "
+                   r"[\,w = " + COL + r"\,] \\ c^{*} = c + \tfrac{C_{in}}{g} q, \quad o' = o - \tfrac{C_{out}}{g} q, "
+                   r"\quad q = \left\lfloor \tfrac{(o-1)\,g}{C_{out}} \right\rfloor\end{gathered}",
         "input": r"\frac{\partial L}{\partial X_{n,c,i,j}} = \sum_{o=1}^{C_{out}/g} \sum_{a=1}^{k_h} "
                  r"\sum_{b=1}^{k_w} K_{c,o,a,b}\, \delta_{n,o^{*},\; " + ROW + r",\; " + COL + r"}, \quad "
                  + _GROUP_OUT,
@@ -213,9 +214,15 @@ class ConvTranspose2d(Layer):
         taps = r"\sum_{a=1}^{%d} \sum_{b=1}^{%d} " % (kh, kw)
         inputs = r"\sum_{i=1}^{%d} \sum_{j=1}^{%d} " % (hi, wi)
         if key == "forward":
-            bias = r"b_{%s} + " % star if self.bias else ""
-            return (r"\sigma_{n,%s,h,w} = %s\sum_{c=1}^{%d} \sum_{o=1}^{%d} %s%sK_{c,o,a,b}\, X_{n,c,i,j}\, "
-                    r"[\,h = %s\,]\, [\,w = %s\,]%s") % (star, bias, per_in, per_out, taps, inputs, rows, cols, where)
+            bias = r"b_{o} + " if self.bias else ""
+            if self.groups > 1:
+                q = r"\left\lfloor \tfrac{o-1}{%d} \right\rfloor" % per_out
+                kernel, image = r"c^{*},o'", r"c^{*}"
+                where = r", \quad c^{*} = c + %s%s, \quad o' = o - %d%s" % (per_in if per_in > 1 else "", q, per_out, q)
+            else:
+                kernel, image, where = "c,o", "c", ""
+            return (r"\sigma_{n,o,h,w} = %s\sum_{c=1}^{%d} %s%sK_{%s,a,b}\, X_{n,%s,i,j}\, [\,h = %s\,]\, "
+                    r"[\,w = %s\,]%s") % (bias, per_in, taps, inputs, kernel, image, rows, cols, where)
         if key == "input":
             return r"\frac{\partial L}{\partial X_{n,c,i,j}} = \sum_{o=1}^{%d} %sK_{c,o,a,b}\, \delta_{n,%s,\; %s,\; %s}%s" % (
                 per_out, taps, star, rows, cols, where)
@@ -235,18 +242,18 @@ def _o_star(layer: ConvTranspose2d, c: int, o: int) -> int:
 
 
 def _forward_by_index_form(layer: ConvTranspose2d, x, params, delta=None):
-    """The scatter as written: every (c, o, a, b, i, j) adds K X where its bracket [h = tap] holds."""
+    """The gather as written: each output entry sums K X over its group's channels, taps and inputs whose
+    brackets [h = tap] [w = tap] hold."""
     (sh, sw), (dh, dw), (kh, kw), (ph, pw) = layer.stride, layer.dilation, layer.kernel_size, layer.padding
-    out_shape = layer.output_shape(x.shape)
-    out = np.full(out_shape, sp.Integer(0), dtype=object)
-    if layer.bias:
-        for n, o, h, w in np.ndindex(*out_shape):
-            out[n, o, h, w] = params["bias"][o]
-    for n, c, i, j in np.ndindex(*x.shape):
-        for o, a, b in np.ndindex(layer.out_channels // layer.groups, kh, kw):
-            h, w = tap(sh, dh, ph, i + 1, a + 1), tap(sw, dw, pw, j + 1, b + 1)
-            if 1 <= h <= out_shape[2] and 1 <= w <= out_shape[3]:
-                out[n, _o_star(layer, c + 1, o + 1) - 1, h - 1, w - 1] += params["weight"][c, o, a, b] * x[n, c, i, j]
+    per_in, per_out = layer.in_channels // layer.groups, layer.out_channels // layer.groups
+    out = np.empty(layer.output_shape(x.shape), dtype=object)
+    for n, o, h, w in np.ndindex(*out.shape):
+        q = o * layer.groups // layer.out_channels  # 0-based o: floor((o-1) g / C_out) for the 1-based o
+        total = params["bias"][o] if layer.bias else sp.Integer(0)
+        for c, a, b, i, j in np.ndindex(per_in, kh, kw, *x.shape[2:]):
+            if tap(sh, dh, ph, i + 1, a + 1) == h + 1 and tap(sw, dw, pw, j + 1, b + 1) == w + 1:
+                total += params["weight"][c + per_in * q, o - per_out * q, a, b] * x[n, c + per_in * q, i, j]
+        out[n, o, h, w] = total
     return out
 
 
