@@ -139,8 +139,7 @@ class BatchNorm2d(Layer):
     def _buffer(self, name, value) -> np.ndarray:
         where, option = self.where, f"init.{name}"
         if name == "num_batches_tracked":
-            count = value.item() if isinstance(value, np.ndarray) and value.shape == () else value
-            count = int(count) if isinstance(count, np.integer) else count
+            count = value.item() if isinstance(value, np.ndarray) and value.shape == () else value  # 0-d: its entry
             return np.array(sp.Integer(opt.integer(where, option, count, 0, bits=64)), dtype=object)
         array = tensor.to_array(value, where, option)
         shape = self.buffer_shapes()[name]
@@ -189,7 +188,7 @@ class BatchNorm2d(Layer):
         return "per channel: same shape as the input"
 
     def _constants(self, channels):
-        """Per channel: (gamma, beta, mean, var) for the running-stats case, None for batch statistics."""
+        """eps (exact), and per channel (mean, var) of the running stats, or None where batch statistics are used."""
         eps = tensor.number(self.eps, self.where, "eps")
         if self.batch_statistics:
             return eps, None
@@ -209,8 +208,7 @@ class BatchNorm2d(Layer):
             mean, var = _statistics(x[:, c]) if running is None else running[c]
             gamma, beta = self._affine(params, c)
             scale = 1 / sp.sqrt(var + eps)
-            for idx in np.ndindex(*x[:, c].shape):
-                n, h, w = idx
+            for n, h, w in np.ndindex(*x[:, c].shape):
                 out[n, c, h, w] = gamma * (x[n, c, h, w] - mean) * scale + beta
         return out
 
