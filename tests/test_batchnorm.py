@@ -494,3 +494,21 @@ def test_from_torch_with_generic_copies_is_the_torch_module(training):
     np.testing.assert_allclose(_floats(grads.input), t_grads["input"], **TOL)
     for name, value in t_buffers.items():
         np.testing.assert_allclose(_floats(buffers[name]), value, err_msg=name, **TOL)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_updated_buffers_chain_like_repeated_forwards(momentum):
+    """torch moves the buffers once per forward (a layer used twice, or backward_passes > 1 repeating the
+    forward): updated_buffers fed its own result, k times, is torch after k forwards."""
+    layer = BatchNorm2d(2, momentum=momentum).init(running_mean=[0.5, -1], running_var=[2, 0.5], num_batches_tracked=2)
+    module = layer.torch_module()
+    rng = np.random.default_rng(8)
+    xs = [_halves(rng, (2, 2, 1, 2)) for _ in range(3)]
+    buffers = layer.buffers()
+    for x in xs:
+        buffers = layer.updated_buffers(_exact(x), {}, buffers)
+        with torch.no_grad():
+            module(torch.from_numpy(x))
+    for name, value in module.named_buffers():
+        np.testing.assert_allclose(_floats(buffers[name]), value.numpy(), err_msg=name, **TOL)
