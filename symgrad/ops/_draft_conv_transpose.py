@@ -20,7 +20,7 @@ from . import options as opt
 from .base import Gradients, Layer, missing, uniform_fan_in
 from .conv import Conv2d
 from .geometry import per_axis
-from .indexing import COL, ROW, at, linear, tap, tap_tex
+from .indexing import COL, ROW, at, tap, tap_tex
 
 _GROUP_OUT = r"o^{*} = o + \tfrac{C_{out}}{g}\left\lfloor \tfrac{(c-1)\,g}{C_{in}} \right\rfloor"
 
@@ -241,18 +241,26 @@ def _o_star(layer: ConvTranspose2d, c: int, o: int) -> int:
     return o + (layer.out_channels // layer.groups) * ((c - 1) * layer.groups // layer.in_channels)
 
 
+def _bracket(s: int, d: int, p: int, h: int, a: int, size: int):
+    """The input position i (1-based) whose bracket [h = s(i-1) + d(a-1) - p + 1] holds for output h, tap a;
+    None when no i in 1..size does (the sum over i of the bracketed terms is that one term, or nothing)."""
+    i, rest = divmod(h - d * (a - 1) + p - 1, s)
+    return i + 1 if rest == 0 and 0 <= i < size else None
+
+
 def _forward_by_index_form(layer: ConvTranspose2d, x, params, delta=None):
-    """The gather as written: each output entry sums K X over its group's channels, taps and inputs whose
-    brackets [h = tap] [w = tap] hold."""
+    """The gather as written: each output entry sums K X over its group's channels and taps, at the inputs
+    (i, j) whose brackets [h = tap] [w = tap] hold."""
     (sh, sw), (dh, dw), (kh, kw), (ph, pw) = layer.stride, layer.dilation, layer.kernel_size, layer.padding
     per_in, per_out = layer.in_channels // layer.groups, layer.out_channels // layer.groups
     out = np.empty(layer.output_shape(x.shape), dtype=object)
     for n, o, h, w in np.ndindex(*out.shape):
         q = o * layer.groups // layer.out_channels  # 0-based o: floor((o-1) g / C_out) for the 1-based o
         total = params["bias"][o] if layer.bias else sp.Integer(0)
-        for c, a, b, i, j in np.ndindex(per_in, kh, kw, *x.shape[2:]):
-            if tap(sh, dh, ph, i + 1, a + 1) == h + 1 and tap(sw, dw, pw, j + 1, b + 1) == w + 1:
-                total += params["weight"][c + per_in * q, o - per_out * q, a, b] * x[n, c + per_in * q, i, j]
+        for c, a, b in np.ndindex(per_in, kh, kw):
+            i, j = _bracket(sh, dh, ph, h + 1, a + 1, x.shape[2]), _bracket(sw, dw, pw, w + 1, b + 1, x.shape[3])
+            if i is not None and j is not None:
+                total += params["weight"][c + per_in * q, o - per_out * q, a, b] * x[n, c + per_in * q, i - 1, j - 1]
         out[n, o, h, w] = total
     return out
 
