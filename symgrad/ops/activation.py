@@ -16,7 +16,7 @@ import sympy as sp
 
 from .. import tensor
 from . import options as opt
-from .base import Gradients, Layer
+from .base import Gradients, Layer, missing
 
 
 class Positive(sp.Function):
@@ -51,6 +51,20 @@ class _Elementwise(Layer):
     """An activation: same shape out as in, no parameters, dL/dx = delta * f'(x)."""
 
     output_letter = "a"
+    symbol_bases: dict[str, str] = {}
+    parameter_letters: dict[str, str] = {}
+    rule_words = "general_plain"
+    words = {"en": {}, "zh": {}}
+    figure = missing("an element-wise map has no window to picture")
+    initial_values = missing("no parameters")
+    buffers = missing("no buffers")
+    modes = missing("same in train and eval")
+
+    def options(self):
+        return {}
+
+    def parameter_shapes(self):
+        return {}
 
     def output_shape(self, in_shape):
         return tuple(in_shape)
@@ -80,6 +94,13 @@ class _Elementwise(Layer):
 
         return getattr(torch.nn, self.type_name)()
 
+    def index_instance(self, key, in_shape):
+        return ""  # no numbers to fill in
+
+    @classmethod
+    def from_torch(cls, module):
+        return cls()
+
 
 class ReLU(_Elementwise):
     type_name = "ReLU"
@@ -92,6 +113,10 @@ class ReLU(_Elementwise):
         super().__init__()
         # in-place or not, the values and gradients are the same; kept so torch specs load
         self.inplace = opt.boolean(self.type_name, "inplace", inplace)
+
+    @classmethod
+    def from_torch(cls, module):
+        return cls(inplace=module.inplace)
 
     def function(self, x):
         return sp.Max(x, 0, evaluate=x.is_comparable)  # as in pooling: no symbolic assumption queries

@@ -8,15 +8,35 @@ import sympy as sp
 from .. import tensor
 from ..errors import OptionError
 from . import options as opt
-from .base import Gradients, Layer
+from .base import Gradients, Layer, missing, uniform_fan_in
 from .geometry import conv_formula, conv_out_size, per_axis, taps
 from .indexing import COL, ROW, at, linear, tap, tap_tex
-from .windows import _pad_images, _unpad_images, _window_add, _window_view
 
 
 class Conv2d(Layer):
     type_name = "Conv2d"
     output_letter = "sigma"
+    symbol_bases = {"weight": "k", "bias": "b"}
+    parameter_letters = {"weight": "K", "bias": "b"}
+    rule_words = "general"
+    words = {
+        "en": {
+            "note:input": "Here $\\tilde\\delta$ is $\\delta$ with $s-1$ zeros between its entries, padded by "
+                          "$d(k-1)-p$ and zero elsewhere: $\\partial L/\\partial X$ is the full convolution of the "
+                          "stride-dilated $\\delta$ with the kernel rotated by 180 degrees.",
+            "figure": "Which input entries multiply into $\\frac{\\partial L}{\\partial {weight}_{1,1}}$ (highlighted): "
+                      "the window at offset $(1, 1)$ in every output position.",
+        },
+        "zh": {
+            "note:input": "其中 $\\tilde\\delta$ 是在 $\\delta$ 的元素之间插入 $s-1$ 个 0, 再四周填充 "
+                          "$d(k-1)-p$ 个 0 得到的: $\\partial L/\\partial X$ 就是步幅膨胀后的 $\\delta$ 与旋转 "
+                          "180 度的卷积核做全卷积(full convolution)。",
+            "figure": "参与 $\\frac{\\partial L}{\\partial {weight}_{1,1}}$ 的输入元素(高亮): "
+                      "每个输出位置的窗口中偏移为 $(1, 1)$ 的那个元素。",
+        },
+    }
+    buffers = missing("no buffers")
+    modes = missing("same in train and eval")
     index_form = {
         "forward": r"\sigma_{o,i,j} = b_{o} + \sum_{c=1}^{C_{in}/g} \sum_{a=1}^{k_h} \sum_{b=1}^{k_w} K_{o,c,a,b}\, "
                    r"X_{c^{*},\; " + ROW + r",\; " + COL + r"}, \quad c^{*} = c + \tfrac{C_{in}}{g}"
@@ -54,6 +74,15 @@ class Conv2d(Layer):
             self.init(weight=weight)
         if bias_values is not None:
             self.init(bias=bias_values)
+
+    @classmethod
+    def from_torch(cls, module):
+        return cls(module.in_channels, module.out_channels, module.kernel_size, stride=module.stride,
+                   padding=module.padding, dilation=module.dilation, groups=module.groups,
+                   bias=module.bias is not None, padding_mode=module.padding_mode)
+
+    def initial_values(self, rng):
+        return uniform_fan_in(rng, self.parameter_shapes())
 
     def _padding(self, padding):
         """(top, bottom, left, right); 'same' pads d(k-1) in total, the odd one on the bottom/right."""
@@ -311,6 +340,62 @@ Conv2d.index_rules = {"forward": _forward_by_index_form, "weight": _weight_by_in
 # reuses the same few buffers: a chunk's columns (im2col: each output plane copied once per kernel tap)
 # stay in cache, where one im2col of the whole batch would cost more to write to memory (and to map
 # fresh pages for) than its matrix products cost to compute.
+#
+# Sliding windows: pad once, look at every window through one strided view (stride and dilation live in
+# the view's strides, nothing is copied), and add gradients back window by window with one strided slice
+# addition per kernel offset (col2im) instead of np.add.at.
+
+
+def _pad_images(x, shape, padding, fill=0.0):
+    """x broadcast to `shape` (..., H, W), padded (top, bottom, left, right) with `fill`: one float64 array.
+
+    Broadcasting and padding share the one copy; with no padding, x itself when it already fits
+    (so read it, never write to it).
+    """
+    top, bottom, left, right = padding
+    if not (top or bottom or left or right):
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float64), shape))
+    height, width = shape[-2:]
+    padded_shape = tuple(shape[:-2]) + (height + top + bottom, width + left + right)
+    padded = np.full(padded_shape, fill, dtype=np.float64)
+    padded[..., top:top + height, left:left + width] = x
+    return padded
+
+
+def _unpad_images(padded, padding):
+    """The inverse of `_pad_images`'s layout: the unpadded part, contiguous (no copy without padding)."""
+    top, bottom, left, right = padding
+    height, width = padded.shape[-2:]
+    return np.ascontiguousarray(padded[..., top:height - bottom, left:width - right])
+
+
+def _window_view(padded, kernel, stride, dilation):
+    """Every window of the last two axes as a read-only view (..., kh, kw, OH, OW), nothing copied.
+
+    Entry [..., a, b, i, j] is padded[..., i*sh + a*dh, j*sw + b*dw]: output positions last, so that
+    copying a few kernel offsets gives contiguous planes ready for a matrix product (im2col).
+    """
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    height, width = padded.shape[-2:]
+    oh, ow = (height - dh * (kh - 1) - 1) // sh + 1, (width - dw * (kw - 1) - 1) // sw + 1
+    *lead, row, col = padded.strides
+    return np.lib.stride_tricks.as_strided(
+        padded, tuple(padded.shape[:-2]) + (kh, kw, oh, ow),
+        tuple(lead) + (row * dh, col * dw, row * sh, col * sw), writeable=False)
+
+
+def _window_add(target, planes, stride, dilation):
+    """The adjoint of `_window_view`: add planes (..., kh, kw, OH, OW) into the windows of target, in place.
+
+    Overlapping windows add up (col2im): one strided slice addition per kernel offset.
+    """
+    (sh, sw), (dh, dw) = stride, dilation
+    kh, kw, oh, ow = planes.shape[-4:]
+    for a in range(kh):
+        rows = slice(a * dh, a * dh + sh * (oh - 1) + 1, sh)
+        for b in range(kw):
+            target[..., rows, b * dw:b * dw + sw * (ow - 1) + 1:sw] += planes[..., a, b, :, :]
+    return target
 
 
 def _conv2d_chunks(images, columns_per_image):

@@ -26,6 +26,8 @@ class CrossEntropyLoss(Loss):
                  r" - \mathbb{1}[c = y_n] \Big)",
     }
 
+    words = {"en": {}, "zh": {}}
+
     #: The dtype of the checked target in generated NumPy code: class indices.
     target_dtype = "int64"
 
@@ -38,6 +40,9 @@ class CrossEntropyLoss(Loss):
     def array_options(self, out_shape):
         """Only the reduction: one problem is always (N, C) logits (check_target refuses other shapes)."""
         return {"reduction": self.reduction}
+
+    def index_instance(self, key, out_shape):
+        return ""  # N and C read off the shape
 
     def _logits_shape(self, out_shape) -> tuple[int, int]:
         if len(out_shape) != 2:

@@ -10,12 +10,20 @@ import numpy as np
 
 from ..errors import OptionError
 from . import options as opt
-from .base import Gradients, Layer
+from .base import Gradients, Layer, missing
 
 
 class Flatten(Layer):
     type_name = "Flatten"
     output_letter = "f"
+    symbol_bases: dict[str, str] = {}
+    parameter_letters: dict[str, str] = {}
+    rule_words = "general_plain"
+    words = {"en": {}, "zh": {}}
+    figure = missing("a reshape has no window to picture")
+    initial_values = missing("no parameters")
+    buffers = missing("no buffers")
+    modes = missing("same in train and eval")
     index_form = {
         "forward": r"f_{n,\, (c-1) H W + (h-1) W + w} = X_{n,c,h,w}",
         "input": r"\frac{\partial L}{\partial X_{n,c,h,w}} = \delta_{n,\, (c-1) H W + (h-1) W + w}",
@@ -26,8 +34,18 @@ class Flatten(Layer):
         self.start_dim = opt.integer(self.type_name, "start_dim", start_dim, bits=64)
         self.end_dim = opt.integer(self.type_name, "end_dim", end_dim, bits=64)
 
+    @classmethod
+    def from_torch(cls, module):
+        return cls(module.start_dim, module.end_dim)
+
     def options(self):
         return {"start_dim": self.start_dim, "end_dim": self.end_dim}
+
+    def parameter_shapes(self):
+        return {}
+
+    def index_instance(self, key, in_shape):
+        return ""  # the index form already reads off the shape
 
     def _dims(self, in_shape) -> tuple[int, int]:
         """(start, end) as non-negative axes, refused as torch refuses them."""

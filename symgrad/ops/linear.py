@@ -11,13 +11,19 @@ import numpy as np
 from .. import tensor
 from ..errors import OptionError
 from . import options as opt
-from .base import Gradients, Layer
+from .base import Gradients, Layer, missing, uniform_fan_in
 
 
 class Linear(Layer):
     type_name = "Linear"
     output_letter = "z"
     symbol_bases = {"weight": "w", "bias": "b"}
+    parameter_letters = {"weight": "W", "bias": "b"}
+    rule_words = "general_plain"
+    words = {"en": {}, "zh": {}}
+    figure = missing("a dense layer has no window to picture")
+    buffers = missing("no buffers")
+    modes = missing("same in train and eval")
     index_form = {
         "forward": r"z_{n,o} = b_{o} + \sum_{i} W_{o,i}\, x_{n,i}",
         "weight": r"\frac{\partial L}{\partial W_{o,i}} = \sum_{n} \delta_{n,o}\, x_{n,i}",
@@ -32,8 +38,18 @@ class Linear(Layer):
         self.out_features = opt.integer(w, "out_features", out_features, 1, bits=64)
         self.bias = opt.boolean(w, "bias", bias)
 
+    @classmethod
+    def from_torch(cls, module):
+        return cls(module.in_features, module.out_features, bias=module.bias is not None)
+
     def options(self):
         return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.bias}
+
+    def initial_values(self, rng):
+        return uniform_fan_in(rng, self.parameter_shapes())
+
+    def index_instance(self, key, in_shape):
+        return ""  # the index form has no numbers to fill in
 
     def parameter_shapes(self):
         shapes = {"weight": (self.out_features, self.in_features)}

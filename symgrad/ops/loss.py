@@ -57,6 +57,10 @@ class _PointwiseLoss(Loss):
 
 class MSELoss(_PointwiseLoss):
     type_name = "MSELoss"
+    words = {
+        "en": {"note:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`."},
+        "zh": {"note:forward": "`reduction='mean'` 时 $n$ 为元素个数, `'sum'` 时 $n = 1$。"},
+    }
     index_form = {
         "forward": r"L = \frac{1}{n} \sum_{i} (S_i - y_i)^2",
         "input": r"\frac{\partial L}{\partial S_i} = \frac{2}{n} (S_i - y_i)",
@@ -74,6 +78,10 @@ class L1Loss(_PointwiseLoss):
     """|S - y|; its derivative is sign(S - y) with sign(0) = 0, as torch (and SymPy) have it."""
 
     type_name = "L1Loss"
+    words = {
+        "en": {"note:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`."},
+        "zh": {"note:forward": "`reduction='mean'` 时 $n$ 为元素个数, `'sum'` 时 $n = 1$。"},
+    }
     index_form = {
         "forward": r"L = \frac{1}{n} \sum_{i} \left| S_i - y_i \right|",
         "input": r"\frac{\partial L}{\partial S_i} = \frac{1}{n} \operatorname{sign}(S_i - y_i)",

@@ -9,7 +9,7 @@ from .. import tensor
 from ..errors import OptionError
 from . import options as opt
 from .argmax import FirstArgmax
-from .base import Gradients, Layer
+from .base import Gradients, Layer, missing
 from .geometry import per_axis, pool_formula, pool_out_size, taps
 from .indexing import COL, ROW, tap, tap_tex
 
@@ -18,6 +18,13 @@ class _Pool2d(Layer):
     """What both pools share: options, torch's padding checks, output shape, windows."""
 
     dilation = (1, 1)
+    output_letter = "S"
+    symbol_bases: dict[str, str] = {}
+    parameter_letters: dict[str, str] = {}
+    rule_words = "general"
+    initial_values = missing("no parameters")
+    buffers = missing("no buffers")
+    modes = missing("same in train and eval")
 
     def __init__(self, kernel_size, stride, padding, ceil_mode):
         super().__init__()
@@ -28,6 +35,9 @@ class _Pool2d(Layer):
             else opt.pair(w, "stride", stride, 1, bits=32)
         self.padding = opt.pair(w, "padding", padding, 0, bits=32)
         self.ceil_mode = opt.boolean(w, "ceil_mode", ceil_mode)
+
+    def parameter_shapes(self):
+        return {}
 
     def _check_padding(self):
         for k, p, d in zip(self.kernel_size, self.padding, self.dilation):
@@ -67,7 +77,19 @@ class _Pool2d(Layer):
 
 class MaxPool2d(_Pool2d):
     type_name = "MaxPool2d"
-    output_letter = "S"
+    words = {
+        "en": {
+            "note:input": "The argmax is the first maximum of the window, row by row (torch's rule for ties); "
+                          "windows that overlap add up.",
+            "figure": "Max pooling routes each window's $\\delta$ to its first maximum (highlighted, with the "
+                      "window (i, j) it comes from).",
+        },
+        "zh": {
+            "note:input": "argmax 取窗口中按行优先的第一个最大值(与 torch 处理相等值的规则一致); "
+                          "窗口重叠时梯度累加。",
+            "figure": "最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值(高亮, 并标出来自哪个窗口 (i, j))。",
+        },
+    }
     index_form = {
         "forward": r"\begin{gathered}S_{c,i,j} = \max_{(h,w) \in W_{i,j}} X_{c,h,w} \\ W_{i,j} = \left\{\left("
                    + ROW + ",\\; " + COL + r"\right) : 1 \le a \le k_h,\ 1 \le b \le k_w\right\} "
@@ -83,6 +105,11 @@ class MaxPool2d(_Pool2d):
         if opt.boolean(self.type_name, "return_indices", return_indices):
             raise OptionError(self.type_name, "return_indices", "is not supported: the output must be a tensor")
         self._check_padding()
+
+    @classmethod
+    def from_torch(cls, module):
+        return cls(module.kernel_size, module.stride, module.padding, module.dilation,
+                   return_indices=module.return_indices, ceil_mode=module.ceil_mode)
 
     def options(self):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
@@ -161,7 +188,17 @@ class MaxPool2d(_Pool2d):
 
 class AvgPool2d(_Pool2d):
     type_name = "AvgPool2d"
-    output_letter = "S"
+    words = {
+        "en": {
+            "note:forward": "$D_{i,j}$ is torch's divisor: explicit padding counts with `count_include_pad`, "
+                            "the `ceil_mode` overhang never does.",
+        },
+        "zh": {
+            "note:forward": "$D_{i,j}$ 是 torch 的除数: `count_include_pad` 时计入显式填充, "
+                            "但从不计入 `ceil_mode` 多出的部分。",
+        },
+    }
+    figure = missing("every window entry shares the gradient alike: nothing to highlight")
     index_form = {
         "forward": r"\begin{gathered}S_{c,i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{c,h,w} \\ "
                    r"W_{i,j} = \left\{\left(" + ROW + ",\\; " + COL + r"\right)\right\}_{a \le k_h,\, b \le k_w} "
@@ -182,6 +219,11 @@ class AvgPool2d(_Pool2d):
                 raise OptionError(self.type_name, "divisor_override", "divisor must be not zero")
         self.divisor_override = divisor_override
         self._check_padding()
+
+    @classmethod
+    def from_torch(cls, module):
+        return cls(module.kernel_size, module.stride, module.padding, ceil_mode=module.ceil_mode,
+                   count_include_pad=module.count_include_pad, divisor_override=module.divisor_override)
 
     def options(self):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,

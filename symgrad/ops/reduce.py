@@ -5,12 +5,30 @@ from __future__ import annotations
 import numpy as np
 
 from .. import tensor
-from .base import Gradients, Layer
+from .base import Gradients, Layer, missing
 
 
 class Sum(Layer):
     type_name = "Sum"
     output_letter = "S"
+    symbol_bases: dict[str, str] = {}
+    parameter_letters: dict[str, str] = {}
+    rule_words = "general_plain"
+    words = {"en": {}, "zh": {}}
+    figure = missing("a sum has no window to picture")
+    from_torch = missing("torch has no Sum module (symgrad's twin is x.sum())")
+    initial_values = missing("no parameters")
+    buffers = missing("no buffers")
+    modes = missing("same in train and eval")
+
+    def options(self):
+        return {}
+
+    def parameter_shapes(self):
+        return {}
+
+    def index_instance(self, key, in_shape):
+        return ""  # no numbers to fill in
     index_form = {
         "forward": r"S = \sum_{n,c,i,j} \sigma_{n,c,i,j}",
         "input": r"\frac{\partial L}{\partial \sigma_{n,c,i,j}} = \delta",

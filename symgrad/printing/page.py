@@ -122,9 +122,8 @@ class _Page:
 
     def rule(self, op, key: str, in_shape=None) -> list:
         """The op's general index form and, when it declares one, the instance with this layer's numbers."""
-        general = self.w["general"] if hasattr(op, "kernel_size") else self.w["general_plain"]
-        blocks = [Para(general), Math(op.index_form[key])]
-        note = self.w.get(f"note:{op.type_name}:{key}")
+        blocks = [Para(self.w[op.rule_words]), Math(op.index_form[key])]
+        note = op.words[self.w["lang"]].get(f"note:{key}")
         if note:
             blocks.append(Para(note))
         shown = op.index_instance(key, in_shape)
@@ -308,18 +307,16 @@ class _Page:
         """A grid figure where one helps: the taps of dL/dK_11 (conv), the routing mask (max pool)."""
         if x.ndim != 4 or x.shape[2] * x.shape[3] > SMALL:
             return []
-        marks = layer.figure(x.shape, x)
+        marks = layer.figure(x.shape, x) if layer.figure else None
         if marks is None:
             return []
         cells = x[0, 0]
         if not tensor.is_numeric(cells) and i > 0 and self.d.named:
             cells = self.d.named.activations[i - 1][1].reshape(x.shape)[0, 0]  # names, not long expressions
         labels = tuple(tuple(tex(v) for v in row) for row in cells)
-        if layer.type_name == "Conv2d":
-            caption = self.w["figure_conv"].format(
-                grad=r"\frac{\partial L}{\partial %s_{1,1}}" % self.param(f"{i}.weight"), a=1, b=1)
-        else:
-            caption = self.w["figure_max"]
+        caption = layer.words[self.w["lang"]]["figure"]
+        if "{weight}" in caption:  # replaced, not formatted: the caption's LaTeX is full of braces
+            caption = caption.replace("{weight}", self.param(f"{i}.weight"))
         return [Grid(labels, marks, caption)]
 
     def step(self) -> list:

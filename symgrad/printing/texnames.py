@@ -66,12 +66,12 @@ def matrix(array) -> str | None:
 
 
 def parameter_symbol(name: str, network) -> str:
-    """0.weight -> K^{[0]} (K alone when the network has one parametric layer; W for Linear); input -> X."""
+    """0.weight -> K^{[0]} (the layer's `parameter_letters`, alone when the network has one parametric layer);
+    input -> X."""
     if name == "input":
         return "X"
     index, kind = name.split(".")
-    base = network.layers[int(index)].symbol_bases.get(kind, kind)
-    letter = base.upper() if kind == "weight" else base if len(base) == 1 else r"\mathrm{%s}" % base
+    letter = network.layers[int(index)].parameter_letters[kind]
     several = sum(1 for layer in network if layer.parameter_shapes()) > 1
     return f"{letter}^{{[{index}]}}" if several else letter
 

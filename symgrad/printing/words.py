@@ -3,7 +3,8 @@
 Printers look words up here and nowhere else, so a translation is one entry per key.
 Inline math is written `$...$` (LaTeX and Markdown/KaTeX both read it); `{name}`
 fields are filled in by the printer. The Chinese follows the seed articles' phrasing
-(x和卷积核K做卷积运算,得到σ ...).
+(x和卷积核K做卷积运算,得到σ ...). What belongs to one op (its notes, its figure's
+caption) is in that op's `words` (symgrad/ops/), in the same languages.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ..errors import OptionError
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
+        "lang": "en",  # which language an op's own `words` are taken in
         "title": "symgrad derivation",
         "setup": "Setup",
         "setup_intro": "The input $X$, the parameters and the target, as the spec gives them.",
@@ -47,23 +49,11 @@ WORDS: dict[str, dict[str, str]] = {
         "names_form": "In the named intermediates:",
         "closed_form": "Every entry in closed form:",
         "values": "Values:",
-        "figure_conv": "Which input entries multiply into ${grad}$ (highlighted): the window at offset "
-                       "$({a}, {b})$ in every output position.",
-        "figure_max": "Max pooling routes each window's $\\delta$ to its first maximum (highlighted, with the "
-                      "window (i, j) it comes from).",
-        "note:Conv2d:input": "Here $\\tilde\\delta$ is $\\delta$ with $s-1$ zeros between its entries, padded by "
-                             "$d(k-1)-p$ and zero elsewhere: $\\partial L/\\partial X$ is the full convolution of the "
-                             "stride-dilated $\\delta$ with the kernel rotated by 180 degrees.",
-        "note:MaxPool2d:input": "The argmax is the first maximum of the window, row by row (torch's rule for ties); "
-                                "windows that overlap add up.",
-        "note:AvgPool2d:forward": "$D_{i,j}$ is torch's divisor: explicit padding counts with `count_include_pad`, "
-                                  "the `ceil_mode` overhang never does.",
-        "note:MSELoss:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`.",
-        "note:L1Loss:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`.",
         "step": "Optimizer step",
         "step_intro": "One SGD step with learning rate $\\eta = {lr}$:",
     },
     "zh": {
+        "lang": "zh",
         "title": "symgrad 推导",
         "setup": "设定",
         "setup_intro": "输入 $X$、模型参数和目标值(GT), 按规格文件给出。",
@@ -97,17 +87,6 @@ WORDS: dict[str, dict[str, str]] = {
         "names_form": "用中间量表示:",
         "closed_form": "每个元素的闭式:",
         "values": "数值:",
-        "figure_conv": "参与 ${grad}$ 的输入元素(高亮): 每个输出位置的窗口中偏移为 $({a}, {b})$ 的那个元素。",
-        "figure_max": "最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值(高亮, 并标出来自哪个窗口 (i, j))。",
-        "note:Conv2d:input": "其中 $\\tilde\\delta$ 是在 $\\delta$ 的元素之间插入 $s-1$ 个 0, 再四周填充 "
-                             "$d(k-1)-p$ 个 0 得到的: $\\partial L/\\partial X$ 就是步幅膨胀后的 $\\delta$ 与旋转 "
-                             "180 度的卷积核做全卷积(full convolution)。",
-        "note:MaxPool2d:input": "argmax 取窗口中按行优先的第一个最大值(与 torch 处理相等值的规则一致); "
-                                "窗口重叠时梯度累加。",
-        "note:AvgPool2d:forward": "$D_{i,j}$ 是 torch 的除数: `count_include_pad` 时计入显式填充, "
-                                  "但从不计入 `ceil_mode` 多出的部分。",
-        "note:MSELoss:forward": "`reduction='mean'` 时 $n$ 为元素个数, `'sum'` 时 $n = 1$。",
-        "note:L1Loss:forward": "`reduction='mean'` 时 $n$ 为元素个数, `'sum'` 时 $n = 1$。",
         "step": "梯度更新",
         "step_intro": "学习率 $\\eta = {lr}$ 的一步 SGD:",
     },
