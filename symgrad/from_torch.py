@@ -7,6 +7,8 @@ custom `forward`; give `example_input` and the chain is checked against it numer
 Parameters are named by position as in `nn.Sequential` ("0.weight"), whatever the
 torch module calls them; a module registered twice becomes one layer used twice (shared
 parameters, named by its first position, as torch's `named_parameters()` names them).
+Each layer class converts its own options (`Layer.from_torch`); parameters and buffers
+(running statistics, copied as numbers either way) are copied here by torch's names.
 """
 
 from __future__ import annotations
@@ -17,37 +19,14 @@ from . import tensor
 from .errors import OptionError
 from .network import Sequential
 from .values import shown
-from .ops import AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, ReLU, Sigmoid, Tanh
+from .ops import LAYERS, Layer
 
 WEIGHTS = ("numbers", "symbols")
 
 
-def _conv(m):
-    return Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
-                  dilation=m.dilation, groups=m.groups, bias=m.bias is not None, padding_mode=m.padding_mode)
-
-
-def _max_pool(m):
-    return MaxPool2d(m.kernel_size, m.stride, m.padding, m.dilation, return_indices=m.return_indices,
-                     ceil_mode=m.ceil_mode)
-
-
-def _avg_pool(m):
-    return AvgPool2d(m.kernel_size, m.stride, m.padding, ceil_mode=m.ceil_mode,
-                     count_include_pad=m.count_include_pad, divisor_override=m.divisor_override)
-
-
-#: torch class name -> how to build the symgrad layer from the torch module's attributes.
-CONVERTERS = {
-    "Conv2d": _conv,
-    "MaxPool2d": _max_pool,
-    "AvgPool2d": _avg_pool,
-    "ReLU": lambda m: ReLU(inplace=m.inplace),
-    "Sigmoid": lambda m: Sigmoid(),
-    "Tanh": lambda m: Tanh(),
-    "Flatten": lambda m: Flatten(m.start_dim, m.end_dim),
-    "Linear": lambda m: Linear(m.in_features, m.out_features, bias=m.bias is not None),
-}
+def converters() -> dict[str, type[Layer]]:
+    """{torch class name: symgrad layer class} of the registered layers that declare `from_torch`."""
+    return {name: cls for name, cls in LAYERS.items() if cls.from_torch}
 
 
 def from_torch(module, example_input=None, weights: str = "numbers") -> Sequential:
@@ -83,17 +62,21 @@ def from_torch(module, example_input=None, weights: str = "numbers") -> Sequenti
 
 
 def _layer(i: int, child, weights: str) -> Layer:
+    """The layer's own converter reads the options; parameters (and buffers) are copied here, by torch's names."""
     kind = type(child).__name__
     where = f"layers[{i}] {kind}"
-    convert = CONVERTERS.get(kind)
-    if convert is None or type(child).__module__.split(".")[0] != "torch":
+    supported = converters()
+    if kind not in supported or type(child).__module__.split(".")[0] != "torch":
         raise OptionError(f"layers[{i}] {kind}", "type",
-                          f"not supported by symgrad (supported: {', '.join(CONVERTERS)})")
+                          f"not supported by symgrad (supported: {', '.join(supported)})")
     try:
-        layer = convert(child)
+        layer = supported[kind].from_torch(child)
         if weights == "numbers":
             layer.init(**{name: _exact(p, where, f"init.{name}")
                           for name, p in child.named_parameters(recurse=False) if p is not None})
+        if layer.buffers:
+            layer.init(**{name: _exact(b, where, f"init.{name}")
+                          for name, b in child.named_buffers(recurse=False) if b is not None})
     except OptionError as error:
         raise error.relabel(where) from None
     return layer

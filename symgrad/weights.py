@@ -2,9 +2,9 @@
 
 A network like LeNet has 61,706 parameters: nobody writes them into a spec. The
 spec's `[weights]` table either draws them (`seed = 0`) from the distribution of
-torch's default initialisation -- U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and
-biases of Conv2d and Linear (kaiming_uniform with a = sqrt(5)) -- with NumPy's
-generator, so the numbers are reproducible without torch (they are not the numbers
+torch's default initialisation, as each layer declares it (`initial_values`: for
+Conv2d and Linear U(-1/sqrt(fan_in), 1/sqrt(fan_in)), kaiming_uniform with a = sqrt(5)),
+with NumPy's generator, so the numbers are reproducible without torch (they are not the numbers
 torch.manual_seed would give); or reads them from `file = "weights.npz"`, keyed by
 torch's parameter names ("0.weight", ...), as `np.savez(f, **{k: v.detach().numpy()
 for k, v in model.state_dict().items()})` writes them. Files are read with
@@ -14,7 +14,6 @@ with `init` keep those values.
 
 from __future__ import annotations
 
-import math
 import os
 import zipfile
 
@@ -56,23 +55,15 @@ def _wanted(network) -> dict[str, tuple[int, ...]]:
             for name, shape in layer.parameter_shapes().items() if name not in layer.initial}
 
 
-def fan_in(weight_shape: tuple[int, ...]) -> int:
-    """torch's fan_in of a layer: input features (Linear) or in_channels/groups * kernel area (Conv2d)."""
-    return int(np.prod(weight_shape[1:]))
-
-
 def seeded(network, seed: int, wanted=None) -> dict[str, np.ndarray]:
-    """Float64 arrays from torch's default-init distribution, drawn layer by layer in parameter order."""
+    """Float64 arrays from each layer's default-init distribution (its `initial_values`), drawn layer by layer."""
     wanted = _wanted(network) if wanted is None else wanted
     rng = np.random.default_rng(seed)
     values = {}
     for i, layer in enumerate(network):
-        shapes = layer.parameter_shapes()
-        if "weight" not in shapes:
+        if not layer.initial_values:
             continue
-        bound = 1 / math.sqrt(fan_in(shapes["weight"]))
-        for name, shape in shapes.items():
-            drawn = rng.uniform(-bound, bound, size=shape)  # drawn even when init overrides it: stable numbers
+        for name, drawn in layer.initial_values(rng).items():  # drawn even when init overrides it: stable numbers
             if f"{i}.{name}" in wanted:
                 values[f"{i}.{name}"] = drawn
     return values

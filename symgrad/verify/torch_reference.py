@@ -56,7 +56,12 @@ def torch_model(network):
 
     modules, owners = [], network.owners()
     for i, layer in enumerate(network):
-        modules.append(modules[owners[i]] if owners[i] != i else layer.torch_module())
+        module = modules[owners[i]] if owners[i] != i else layer.torch_module()
+        if owners[i] == i and layer.buffers:  # running statistics: given with init, or torch's defaults
+            with torch.no_grad():
+                for name, value in layer.buffers().items():
+                    getattr(module, name).copy_(torch.as_tensor(np.asarray(value, dtype=np.float64)))
+        modules.append(module)
     return torch.nn.Sequential(*modules).double()
 
 
