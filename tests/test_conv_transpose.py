@@ -477,3 +477,43 @@ def test_derive_equals_torch_end_to_end():
                                rtol=1e-12)
     np.testing.assert_allclose(np.array(d.gradients["0.bias"].tolist(), dtype=float), module.bias.grad.numpy(),
                                rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- derivation pages: en and zh, and real LaTeX
+
+def _page_derivation():
+    layer = ConvTranspose2d(2, 2, 2, stride=2, padding=1, output_padding=1, groups=2)
+    return sg.derive(sg.Sequential(layer), sg.symbolic("x", (1, 2, 2, 2)), sg.MSELoss(), None, sg.SGD(lr=0.1))
+
+
+def test_derivation_pages_print_the_rules_notes_and_instances():
+    from symgrad.printing.steps import markdown_body
+
+    d = _page_derivation()
+    layer = d.network.layers[0]
+    en, zh = markdown_body(d, "en"), markdown_body(d, "zh")
+    for page, language in ((en, "en"), (zh, "zh")):
+        assert layer.words[language]["note:forward"] in page
+        for key in ("forward", "input", "weight", "bias"):
+            assert ConvTranspose2d.index_form[key] in page, (language, key)
+        assert layer.index_instance("forward", (1, 2, 2, 2)) in page
+    assert "转置卷积" in zh and "转置卷积" not in en
+
+
+def test_derivation_page_compiles_with_pdflatex(tmp_path):
+    """The index forms are real LaTeX: the page (en) compiles as a standalone document."""
+    import shutil
+    import subprocess
+
+    from symgrad.printing import latex
+    from symgrad.printing.steps import latex_body
+
+    if shutil.which("latexmk") is None or shutil.which("pdflatex") is None:
+        pytest.fail("latexmk and pdflatex are needed (tests/test_latex_compile.py says how to install TeX Live)")
+    source = tmp_path / "conv_transpose.tex"
+    source.write_text(latex.document(latex_body(_page_derivation(), "en")), encoding="utf-8")
+    result = subprocess.run(["latexmk", "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error", source.name],
+                            cwd=tmp_path, capture_output=True, stdin=subprocess.DEVNULL, timeout=600)
+    log = source.with_suffix(".log").read_text(errors="replace") if source.with_suffix(".log").exists() else "no log"
+    assert result.returncode == 0, [line for line in log.splitlines() if line.startswith("!")][:3]
+    assert source.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
