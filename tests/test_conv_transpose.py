@@ -517,3 +517,13 @@ def test_derivation_page_compiles_with_pdflatex(tmp_path):
     log = source.with_suffix(".log").read_text(errors="replace") if source.with_suffix(".log").exists() else "no log"
     assert result.returncode == 0, [line for line in log.splitlines() if line.startswith("!")][:3]
     assert source.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.torch
+def test_first_refusal_is_torchs_first():
+    """Several bad options at once: torch's constructor checks groups and padding_mode before any size."""
+    for kwargs, option in (({"groups": 0, "stride": 0}, "groups"), ({"padding_mode": "reflect", "stride": 0},
+                                                                     "padding_mode")):
+        with pytest.raises(ValueError):
+            torch.nn.ConvTranspose2d(2, 2, 2, **kwargs)
+        assert _symgrad_refusal((2, 2, 2), kwargs, None).option == option

@@ -76,24 +76,25 @@ class ConvTranspose2d(Layer):
                  bias=True, dilation=1, padding_mode="zeros"):
         super().__init__()
         w = self.type_name
+        # torch's order: its constructor checks groups and padding_mode, its forward the sizes
         self.in_channels = opt.integer(w, "in_channels", in_channels, 1, bits=64)
         self.out_channels = opt.integer(w, "out_channels", out_channels, 1, bits=64)
+        self.groups = opt.integer(w, "groups", groups, 1, bits=64)
+        if self.in_channels % self.groups:
+            raise OptionError(w, "groups", f"in_channels ({self.in_channels}) must be divisible by groups ({self.groups})")
+        if self.out_channels % self.groups:
+            raise OptionError(w, "groups", f"out_channels ({self.out_channels}) must be divisible by groups ({self.groups})")
+        if padding_mode != "zeros":
+            raise OptionError(w, "padding_mode", 'Only "zeros" padding mode is supported for ConvTranspose2d')
+        self.padding_mode = padding_mode
         if isinstance(kernel_size, (list, tuple)) and len(kernel_size) != 2:  # torch would build a 1-D or 3-D weight
             raise OptionError(w, "kernel_size", f"expected an int or a pair [h, w], got {shown(list(kernel_size))}")
         self.kernel_size = opt.pair(w, "kernel_size", kernel_size, 1, bits=64)
         self.stride = opt.pair(w, "stride", stride, 1, bits=64)
         self.padding = opt.pair(w, "padding", padding, 0, bits=64)
         self.output_padding = opt.pair(w, "output_padding", output_padding, 0, bits=64)
-        self.groups = opt.integer(w, "groups", groups, 1, bits=64)
         self.bias = opt.boolean(w, "bias", bias)
         self.dilation = opt.pair(w, "dilation", dilation, 1, bits=64)
-        if padding_mode != "zeros":
-            raise OptionError(w, "padding_mode", 'Only "zeros" padding mode is supported for ConvTranspose2d')
-        self.padding_mode = padding_mode
-        if self.in_channels % self.groups:
-            raise OptionError(w, "groups", f"in_channels ({self.in_channels}) must be divisible by groups ({self.groups})")
-        if self.out_channels % self.groups:
-            raise OptionError(w, "groups", f"out_channels ({self.out_channels}) must be divisible by groups ({self.groups})")
         (oph, opw), (sh, sw), (dh, dw) = self.output_padding, self.stride, self.dilation
         if not ((oph < sh or oph < dh) and (opw < sw or opw < dw)):
             raise OptionError(w, "output_padding",
