@@ -267,6 +267,23 @@ def test_index_forms_equal_the_engine():
     assert checked == 40
 
 
+@pytest.mark.parametrize("options", [{}, {"stride": 2, "padding": 1}, {"dilation": 2, "padding": 2},
+                                     {"stride": (1, 2), "padding": (0, 2), "output_padding": (0, 1)}])
+def test_picture_marks_exactly_the_entries_in_dL_dK11(options):
+    """The grid figure's highlighted cells are the input entries the engine's dL/dK_11 contains."""
+    layer = ConvTranspose2d(1, 1, 2, bias=False, **options)
+    x = np.empty((1, 1, 4, 4), dtype=object)
+    for idx in np.ndindex(*x.shape):
+        x[idx] = sp.Symbol(f"x_{idx[2]}_{idx[3]}")
+    weight = {"weight": _numbers(random.Random(1), (1, 1, 2, 2), 1, 3)}
+    out = layer.forward(x, weight)
+    delta = np.full(out.shape, sp.Integer(1), dtype=object)
+    grad = layer.backward(delta, x, out, weight).params["weight"][0, 0, 0, 0]
+    engine = {(int(s.name.split("_")[1]), int(s.name.split("_")[2])) for s in grad.free_symbols}
+    assert set(layer.figure(x.shape, x)) == engine
+    assert options.get("padding", 0) == 0 or len(engine) < 16  # the padding does crop some out
+
+
 def test_a_wrong_index_rule_would_be_caught():
     """Not vacuous: a rule reading the kernel turned by 180 degrees (Conv2d's dL/dX form) differs from the engine."""
     layer = ConvTranspose2d(1, 1, 2, stride=2, padding=1, bias=False)
@@ -298,10 +315,11 @@ def test_declared_pieces():
     assert set(layer.symbol_bases) == set(layer.parameter_letters) == set(layer.parameter_shapes())
     assert set(layer.words) == {"en", "zh"}
     for language in ("en", "zh"):
-        assert set(layer.words[language]) == {"note:forward"}
+        assert set(layer.words[language]) == {"note:forward", "figure"}
+        assert "{weight}" in layer.words[language]["figure"]
         assert all(key.split(":", 1)[1] in layer.index_form for key in layer.words[language] if key.startswith("note:"))
     assert "转置卷积" in layer.words["zh"]["note:forward"]
-    for piece in (layer.figure, layer.buffers, layer.modes):
+    for piece in (layer.buffers, layer.modes):
         assert not piece and piece.reason
     assert layer.shape_formula((1, 2, 3, 4)) == "H: (3-1)*1 - 2*0 + 1*(2-1) + 0 + 1 = 4; " \
                                                 "W: (4-1)*1 - 2*0 + 1*(2-1) + 0 + 1 = 5"

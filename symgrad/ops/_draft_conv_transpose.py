@@ -58,6 +58,8 @@ class ConvTranspose2d(Layer):
                             "Conv2d's $\\partial L/\\partial X$, so its own $\\partial L/\\partial X$ is that "
                             "Conv2d's forward applied to $\\delta$. `output_padding` only lengthens the output at "
                             "the bottom and right.",
+            "figure": "Which input entries multiply into $\\frac{\\partial L}{\\partial {weight}_{1,1}}$ "
+                      "(highlighted): those whose tap $(1, 1)$ lands inside the output, not in the cropped padding.",
         },
         "zh": {
             "note:forward": "转置卷积把输入的每个元素 $X_{n,c,i,j}$ 经卷积核散布到输出上: 偏移 $(a, b)$ 落在输出的第 "
@@ -66,9 +68,10 @@ class ConvTranspose2d(Layer):
                             "它是卷积核、步幅、填充、膨胀和分组都相同的 Conv2d 的转置: 它的前向就是那个 "
                             "Conv2d 的 $\\partial L/\\partial X$, 所以它自己的 $\\partial L/\\partial X$ 就是对 "
                             "$\\delta$ 做那个 Conv2d 的前向卷积。`output_padding` 只在输出的下方和右方加长。",
+            "figure": "参与 $\\frac{\\partial L}{\\partial {weight}_{1,1}}$ 的输入元素(高亮): "
+                      "偏移 $(1, 1)$ 落在输出之内(而不是被裁掉的填充中)的那些元素。",
         },
     }
-    figure = missing("no picture yet: the scatter of one input entry would need its own marks")
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
 
@@ -84,7 +87,7 @@ class ConvTranspose2d(Layer):
             raise OptionError(w, "groups", f"in_channels ({self.in_channels}) must be divisible by groups ({self.groups})")
         if self.out_channels % self.groups:
             raise OptionError(w, "groups", f"out_channels ({self.out_channels}) must be divisible by groups ({self.groups})")
-        if padding_mode != "zeros":
+        if not (isinstance(padding_mode, str) and padding_mode == "zeros"):
             raise OptionError(w, "padding_mode", 'Only "zeros" padding mode is supported for ConvTranspose2d')
         self.padding_mode = padding_mode
         if isinstance(kernel_size, (list, tuple)) and len(kernel_size) != 2:  # torch would build a 1-D or 3-D weight
@@ -201,6 +204,13 @@ class ConvTranspose2d(Layer):
         """torch's init, as Conv2d's: fan_in = weight.size(1) * kh * kw reads out_channels/groups here (dim 1 of
         the transposed layout), exactly what torch's kaiming_uniform(a=sqrt(5)) reads."""
         return uniform_fan_in(rng, self.parameter_shapes())
+
+    def figure(self, in_shape, x):
+        """Marks for the printer's grid: the input entries (i, j) in dL/dK_{1,1}, whose tap (1, 1) lands inside."""
+        _, _, ho, wo = self.output_shape(tuple(in_shape))
+        (sh, sw), (dh, dw), (ph, pw) = self.stride, self.dilation, self.padding
+        return {(i, j): "" for i in range(in_shape[2]) for j in range(in_shape[3])
+                if 1 <= tap(sh, dh, ph, i + 1, 1) <= ho and 1 <= tap(sw, dw, pw, j + 1, 1) <= wo}
 
     # ---------------------------------------------------------------- index forms with this layer's numbers
 
