@@ -2,14 +2,15 @@
 
 A network like LeNet has 61,706 parameters: nobody writes them into a spec. The
 spec's `[weights]` table either draws them (`seed = 0`) from the distribution of
-torch's default initialisation, as each layer declares it (`initial_values`: for
+torch's default initialisation, as each layer declares it (`initial_values`; for
 Conv2d and Linear U(-1/sqrt(fan_in), 1/sqrt(fan_in)), kaiming_uniform with a = sqrt(5)),
-with NumPy's generator, so the numbers are reproducible without torch (they are not the numbers
-torch.manual_seed would give); or reads them from `file = "weights.npz"`, keyed by
-torch's parameter names ("0.weight", ...), as `np.savez(f, **{k: v.detach().numpy()
-for k, v in model.state_dict().items()})` writes them. Files are read with
-allow_pickle=False: no code in a weights file ever runs. Parameters a layer gives
-with `init` keep those values.
+with NumPy's generator, so the numbers are reproducible without torch (they are not
+the numbers torch.manual_seed would give); or reads them from `file = "weights.npz"`,
+keyed by torch's parameter names ("0.weight", ...), as `np.savez(f, **{k: v.detach().numpy()
+for k, v in model.state_dict().items()})` writes them; buffers (running statistics) may
+be in it too, by their state_dict names ("1.running_mean"), else they keep the layer's
+defaults. Files are read with allow_pickle=False: no code in a weights file ever runs.
+Parameters a layer gives with `init` keep those values.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def apply(network, table, base_dir: str | None = None) -> None:
         path = table["file"]
         if not isinstance(path, str) or not path:
             raise OptionError(WHERE, "file", "expected a file name, e.g. \"weights.npz\"")
-        values = from_file(os.path.join(base_dir or ".", path), wanted)
+        values = from_file(os.path.join(base_dir or ".", path), wanted, _buffers(network))
     for name, array in values.items():
         index, attr = name.split(".")
         network.layers[int(index)].init(**{attr: array})
@@ -53,6 +54,12 @@ def _wanted(network) -> dict[str, tuple[int, ...]]:
     """{parameter name: shape} of the parameters that have no `init` values."""
     return {f"{i}.{name}": tuple(shape) for i, layer in enumerate(network)
             for name, shape in layer.parameter_shapes().items() if name not in layer.initial}
+
+
+def _buffers(network) -> dict[str, tuple[int, ...]]:
+    """{buffer name: shape} of the buffers without `init` values: a file may give them (state_dict names)."""
+    return {f"{i}.{name}": tuple(shape) for i, layer in enumerate(network) if layer.buffers
+            for name, shape in layer.buffer_shapes().items() if name not in layer.given_buffers}
 
 
 def seeded(network, seed: int, wanted=None) -> dict[str, np.ndarray]:
@@ -69,15 +76,17 @@ def seeded(network, seed: int, wanted=None) -> dict[str, np.ndarray]:
     return values
 
 
-def from_file(path: str, wanted) -> dict[str, np.ndarray]:
-    """The arrays of a .npz file, checked against the parameters' names and shapes.
+def from_file(path: str, wanted, buffers=None) -> dict[str, np.ndarray]:
+    """The arrays of a .npz file, checked against the parameters' names and shapes; `buffers` ({name: shape})
+    may be in it too (running statistics, as torch's state_dict holds them), or take the layer's defaults.
 
     Every member's header is read first (limits.py: the file's size, the number of arrays,
     each array's claimed size, name, dtype and shape), so a file that claims gigabytes is
     refused, naming the array, before any data is read.
     """
     try:
-        _check_headers(path, wanted)
+        known = {**wanted, **(buffers or {})}
+        _check_headers(path, wanted, known)
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise OptionError(WHERE, "file", f"{path} holds a single array, not a .npz keyed by parameter names")
@@ -94,11 +103,11 @@ def from_file(path: str, wanted) -> dict[str, np.ndarray]:
     for name, array in arrays.items():
         if array.dtype.kind not in "iuf":
             raise OptionError(WHERE, "file", f"{name}: expected real numbers, got dtype {array.dtype}")
-        if tuple(array.shape) != wanted[name]:
-            raise OptionError(WHERE, "file", f"{name}: expected shape {list(wanted[name])}, got {list(array.shape)}")
+        if tuple(array.shape) != known[name]:
+            raise OptionError(WHERE, "file", f"{name}: expected shape {list(known[name])}, got {list(array.shape)}")
         if not np.all(np.isfinite(array)):
             raise OptionError(WHERE, "file", f"{name}: values must be finite")
-    return {name: _as_float64(name, arrays[name]) for name in wanted}
+    return {name: _as_float64(name, arrays[name]) for name in known if name in arrays}
 
 
 def _as_float64(name: str, array: np.ndarray) -> np.ndarray:
@@ -113,7 +122,7 @@ def _as_float64(name: str, array: np.ndarray) -> np.ndarray:
     return converted
 
 
-def _check_headers(path: str, wanted) -> None:
+def _check_headers(path: str, wanted, known) -> None:
     """The file's size, its member count and every member's .npy header, before any array is read."""
     size = os.stat(path).st_size  # FileNotFoundError: the caller's message
     if size > limits.MAX_WEIGHTS_FILE_BYTES:
@@ -133,7 +142,7 @@ def _check_headers(path: str, wanted) -> None:
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
-            if name not in wanted:
+            if name not in known:
                 raise OptionError(WHERE, "file", f"unknown parameter {name!r} (the network's parameters without "
                                                  f"init: {', '.join(wanted) or 'none'})")
             with archive.open(info) as member:
@@ -141,8 +150,8 @@ def _check_headers(path: str, wanted) -> None:
             limits.check_weights_array(path, name, shape, dtype.itemsize)
             if dtype.kind not in "iuf" and not dtype.hasobject:  # objects: np.load refuses them, unpickled
                 raise OptionError(WHERE, "file", f"{name}: expected real numbers, got dtype {dtype}")
-            if tuple(shape) != wanted[name]:
-                raise OptionError(WHERE, "file", f"{name}: expected shape {list(wanted[name])}, got {list(shape)}")
+            if tuple(shape) != known[name]:
+                raise OptionError(WHERE, "file", f"{name}: expected shape {list(known[name])}, got {list(shape)}")
 
 
 def _header(member) -> tuple[tuple[int, ...], np.dtype]:

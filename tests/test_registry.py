@@ -179,3 +179,33 @@ def test_the_registry_is_discovered_and_exposed_by_name():
     assert all(getattr(symgrad, name) is cls is getattr(symgrad.ops, name) for name, cls in OPS.items())
     with pytest.raises(AttributeError):
         symgrad.NoSuchLayer
+
+
+class _Buffered(LAYERS["ReLU"]):
+    """A throwaway layer with one buffer, to see buffers go through init, a weights file and buffers()."""
+
+    buffers = BaseLayer.buffers
+
+    def buffer_shapes(self):
+        return {"running_mean": (2,)}
+
+    def initial_buffers(self):
+        return {"running_mean": np.zeros(2)}
+
+    def updated_buffers(self, x, params, buffers):
+        return buffers
+
+
+def test_buffers_come_from_init_a_weights_file_or_their_defaults(tmp_path):
+    from symgrad import OptionError, Sequential, weights
+
+    layer = _Buffered()
+    assert undeclared(_Buffered) == []
+    assert np.array_equal(layer.buffers()["running_mean"], [0, 0])
+    assert layer.init(running_mean=[1, 2]).buffers()["running_mean"] == [1, 2]
+    filed = _Buffered()
+    np.savez(tmp_path / "w.npz", **{"0.running_mean": np.array([3.0, 4.0])})
+    weights.apply(Sequential(filed), {"file": "w.npz"}, str(tmp_path))
+    assert np.array_equal(filed.buffers()["running_mean"], [3, 4]) and filed.initial == {}
+    with pytest.raises(OptionError, match="not a parameter"):
+        _Buffered().init(running_var=[1, 2])
