@@ -132,3 +132,25 @@ def test_bad_weights_option_and_shape_mismatch():
         sg.from_torch(nn.Sequential(nn.ReLU()), weights="floats")
     with pytest.raises(sg.OptionError, match=r"layers\[0\] Conv2d: in_channels"):
         sg.from_torch(nn.Sequential(nn.Conv2d(3, 1, 2)), example_input=np.zeros((1, 1, 4, 4)))
+
+
+def test_every_declared_converter_is_used_and_listed():
+    """from_torch knows no layer by name: each registered layer with a `from_torch` converts (options from the
+    layer's converter, parameters copied by torch's names), and the refusal lists exactly those layers."""
+    import inspect
+
+    from symgrad.from_torch import converters
+    from symgrad.ops import LAYERS
+
+    assert list(converters()) == [name for name, cls in LAYERS.items() if cls.from_torch]
+    for name, cls in converters().items():
+        required = [p for p in inspect.signature(cls).parameters.values() if p.default is inspect.Parameter.empty]
+        layer = cls(**{p.name: 2 if "kernel" in p.name else 1 for p in required})
+        twin = layer.torch_module().double()
+        back, = sg.from_torch(nn.Sequential(twin))
+        assert type(back) is cls and back.options() == layer.options()
+        for parameter, value in twin.named_parameters():
+            np.testing.assert_array_equal(np.asarray(back.initial[parameter], dtype=float), value.detach().numpy())
+    with pytest.raises(sg.OptionError) as refused:
+        sg.from_torch(nn.Sequential(nn.Dropout()))
+    assert f"(supported: {', '.join(converters())})" in str(refused.value)
