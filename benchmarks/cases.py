@@ -53,7 +53,7 @@ def main(argv=None) -> None:
         start, cpu = time.perf_counter(), time.process_time()
         d = symgrad_case(args.n, args.k, args.pool, args.channels, args.bias, expand=True if args.explicit else "auto")
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        entries = sum(a.size for key, a in d.arrays.items() if key.startswith("grad:"))
+        entries = sum(a.size for a in d.tensors.gradients().values())
         expanded = d.expanded
     else:
         from benchmarks.naive import kernel_gradient

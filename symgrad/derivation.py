@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import sympy as sp
@@ -40,10 +40,67 @@ DIGITS = 30
 
 
 @dataclass
+class ParameterTensors:
+    """One parameter's tensors, NumPy object arrays in torch's shape."""
+
+    value: np.ndarray
+    #: dL/d(parameter), summed over the backward passes.
+    gradient: np.ndarray
+    #: The value after the optimizer step; None without an optimizer.
+    updated: np.ndarray | None = None
+
+
+@dataclass
+class LayerTensors:
+    """One layer of the chain: its output and dL/d(its output)."""
+
+    output: np.ndarray
+    #: None for method="diff", which differentiates the whole loss and has no deltas.
+    delta: np.ndarray | None = None
+
+
+@dataclass
+class Tensors:
+    """Every tensor of a derivation as NumPy object arrays, for printers and numeric code
+    (the public SymPy fields of a Record are made from these)."""
+
+    input: np.ndarray
+    #: dL/d(input), summed over the backward passes.
+    input_gradient: np.ndarray
+    output: np.ndarray
+    target: np.ndarray | None
+    #: By state_dict name ("0.weight"), in the network's order.
+    parameters: dict[str, ParameterTensors]
+    layers: list[LayerTensors]
+
+    def gradient(self, name: str) -> np.ndarray:
+        """dL/d(`name`): a parameter's state_dict name or "input"."""
+        return self.input_gradient if name == INPUT else self.parameters[name].gradient
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        """Every gradient by name, the parameters' then the input's (the order of `Record.gradients`)."""
+        return {**{name: p.gradient for name, p in self.parameters.items()}, INPUT: self.input_gradient}
+
+    def updated(self) -> dict[str, np.ndarray]:
+        """Every parameter after the optimizer step (empty without an optimizer)."""
+        return {name: p.updated for name, p in self.parameters.items() if p.updated is not None}
+
+    def leaves(self) -> list[np.ndarray]:
+        """The tensors a derivation starts from: the input, the target (when given) and the parameters."""
+        given = [self.input] + ([self.target] if self.target is not None else [])
+        return given + [p.value for p in self.parameters.values()]
+
+    def results(self) -> list[np.ndarray]:
+        """The tensors a derivation computes (the deltas aside): outputs, gradients and updated parameters."""
+        return [self.output, *(layer.output for layer in self.layers), *self.gradients().values(),
+                *self.updated().values()]
+
+
+@dataclass
 class Record:
     """A finished derivation. Every public field holds SymPy objects (Array or Expr).
 
-    `arrays` keeps the same tensors as NumPy object arrays, for printers and numeric code.
+    `tensors` keeps the same tensors as NumPy object arrays, for printers and numeric code.
     """
 
     network: Sequential
@@ -65,7 +122,7 @@ class Record:
     backward_passes: int = 1
     #: False when the fields are kept in named intermediates (a large network): see docs/python-api.md.
     expanded: bool = True
-    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    tensors: Tensors | None = field(default=None, repr=False)
 
     @property
     def free_symbols(self) -> set[sp.Symbol]:
@@ -73,26 +130,42 @@ class Record:
         parameters and target; the names themselves are not free)."""
         if self.expanded:
             found = set(self.loss.free_symbols)
-            arrays = self.arrays.values()
+            arrays = self.tensors.leaves() + self.tensors.results()
         else:
             found = set()
-            arrays = [a for k, a in self.arrays.items() if k in (INPUT, "target") or k.startswith("param:")]
+            arrays = self.tensors.leaves()
         for array in arrays:
             for value in array.reshape(-1):
                 found |= value.free_symbols
         return found
 
-    def matrix(self, name: str, n: int = 0, c: int = 0) -> sp.Matrix:
+    def matrix(self, name, n: int = 0, c: int = 0) -> sp.Matrix:
         """The H x W slice (sample n, channel c) of a 4-D tensor as a SymPy Matrix.
 
-        `name` is a key of `arrays`: "input", "output", "grad:0.weight", "updated:0.weight", ...
+        `name` is a tensor (an array of `tensors`) or one of the names of docs/python-api.md:
+        "input", "output", "target", "grad:0.weight", "grad:input", "updated:0.weight", "forward:0", ...
         """
-        array = self.arrays[name]
+        array = name if isinstance(name, np.ndarray) else self._named_tensor(name)
         if array.ndim == 4:
             array = array[n, c]
         elif array.ndim == 3:
             array = array[c]
         return sp.Matrix(np.atleast_2d(array).tolist())
+
+    def _named_tensor(self, name: str) -> np.ndarray:
+        """The tensor `matrix` names in its documented words (the only place they are read)."""
+        kind, _, rest = name.partition(":")
+        t = self.tensors
+        found = {"input": lambda: t.input, "output": lambda: t.output, "target": lambda: t.target,
+                 "param": lambda: t.parameters[rest].value, "grad": lambda: t.gradient(rest),
+                 "updated": lambda: t.parameters[rest].updated, "forward": lambda: t.layers[int(rest)].output}
+        try:
+            array = found[kind]()
+        except (KeyError, IndexError, ValueError):
+            array = None
+        if array is None:
+            raise KeyError(name)
+        return array
 
 
 def as_input(values) -> np.ndarray:
@@ -156,24 +229,18 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
                 named.gradients = {name: tensor.apply(lambda g: passes * g, grad)
                                    for name, grad in named.gradients.items()}
         updated = {name: optimizer.step(params[name], grads[name]) for name in params} if optimizer else {}
-        arrays = {INPUT: x, "output": activations[-1]}
-        arrays.update({f"param:{k}": v for k, v in params.items()})
-        arrays.update({f"grad:{k}": v for k, v in grads.items()})
-        arrays.update({f"updated:{k}": v for k, v in updated.items()})
-        arrays.update({f"forward:{i}": a for i, a in enumerate(activations[1:])})
-        if target_array is not None:
-            arrays["target"] = np.asarray(target_array, dtype=object)
+        target_tensor = np.asarray(target_array, dtype=object) if target_array is not None else None
+        tensors = _tensors(x, target_tensor, params, grads, updated, activations, deltas)
         derivation = Record(
             network=network, loss_fn=loss, optimizer=optimizer, method=method, input=None, target=None,
             parameters={}, forward=[], output=None, loss=loss_value, deltas=[], gradients={}, named=named,
             backward_passes=passes, expanded=expanded,
         )
-        _set_fields(derivation, arrays, deltas)
+        _set_fields(derivation, tensors)
         if not expanded and not derivation.free_symbols:  # every input is a number: show numbers
-            evaluated = _float_values(derivation, deltas)
-            arrays.update(evaluated.arrays)
-            derivation.loss = evaluated.loss
-            _set_fields(derivation, arrays, evaluated.deltas)
+            loss_value, tensors = _float_values(derivation)
+            derivation.loss = loss_value
+            _set_fields(derivation, tensors)
         bar.step()
     return derivation
 
@@ -208,18 +275,28 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def _set_fields(derivation, arrays, deltas):
-    """The public SymPy fields from the object arrays (the same tensors)."""
+def _tensors(x, target, params, grads, updated, activations, deltas) -> Tensors:
+    """The engine's results as typed tensors: `activations` from the input on, `deltas` one per layer or none."""
+    layers = [LayerTensors(output=a, delta=deltas[i][1] if deltas else None) for i, a in enumerate(activations[1:])]
+    parameters = {name: ParameterTensors(value=value, gradient=grads[name], updated=updated.get(name))
+                  for name, value in params.items()}
+    return Tensors(input=x, input_gradient=grads[INPUT], output=activations[-1], target=target,
+                   parameters=parameters, layers=layers)
+
+
+def _set_fields(derivation, tensors: Tensors):
+    """The public SymPy fields from the typed tensors (the same values)."""
     labels = [derivation.network.label(i) for i in range(len(derivation.network))]
-    derivation.arrays = arrays
-    derivation.input = tensor.to_sympy(arrays[INPUT])
-    derivation.target = tensor.to_sympy(arrays["target"]) if "target" in arrays else None
-    derivation.parameters = {k[6:]: tensor.to_sympy(v) for k, v in arrays.items() if k.startswith("param:")}
-    derivation.forward = [(label, tensor.to_sympy(arrays[f"forward:{i}"])) for i, label in enumerate(labels)]
-    derivation.output = tensor.to_sympy(arrays["output"])
-    derivation.deltas = [(label, tensor.to_sympy(d)) for label, d in deltas]
-    derivation.gradients = {k[5:]: tensor.to_sympy(v) for k, v in arrays.items() if k.startswith("grad:")}
-    derivation.updated = {k[8:]: tensor.to_sympy(v) for k, v in arrays.items() if k.startswith("updated:")}
+    derivation.tensors = tensors
+    derivation.input = tensor.to_sympy(tensors.input)
+    derivation.target = tensor.to_sympy(tensors.target) if tensors.target is not None else None
+    derivation.parameters = {k: tensor.to_sympy(p.value) for k, p in tensors.parameters.items()}
+    derivation.forward = [(label, tensor.to_sympy(layer.output)) for label, layer in zip(labels, tensors.layers)]
+    derivation.output = tensor.to_sympy(tensors.output)
+    derivation.deltas = [(label, tensor.to_sympy(layer.delta)) for label, layer in zip(labels, tensors.layers)
+                         if layer.delta is not None]
+    derivation.gradients = {k: tensor.to_sympy(g) for k, g in tensors.gradients().items()}
+    derivation.updated = {k: tensor.to_sympy(u) for k, u in tensors.updated().items()}
 
 
 def _expanded(network, x, named, bar, numbers=False):
@@ -321,15 +398,9 @@ def _in_names(network, x, named):
     return activations, named.loss, deltas, dict(named.gradients)
 
 
-@dataclass
-class _Evaluated:
-    arrays: dict[str, np.ndarray]
-    deltas: list[tuple[str, np.ndarray]]
-    loss: sp.Expr
-
-
-def _float_values(derivation, deltas) -> _Evaluated:
-    """Every field of an all-numeric derivation kept in names, as float64 numbers (sympy Floats).
+def _float_values(derivation) -> tuple[sp.Expr, Tensors]:
+    """The loss and every tensor of an all-numeric derivation kept in names, as float64 numbers
+    (sympy Floats); the input, target and parameters stay as given.
 
     The exact values would be the explosion `expand` avoids; the named program is
     evaluated in float64 instead, layer by layer (symgrad.numeric.bulk).
@@ -341,12 +412,17 @@ def _float_values(derivation, deltas) -> _Evaluated:
     named = derivation.named
     named.shown_values = value
     floats = lambda array: tensor.apply(lambda e: sp.Float(e), np.asarray(array, dtype=np.float64))  # noqa: E731
-    arrays = {"output": floats(result["output"])}
-    arrays.update({f"forward:{i}": tensor.apply(value.__getitem__, a) for i, (_, a) in enumerate(named.activations)})
-    arrays.update({f"grad:{k}": floats(v) for k, v in result["gradients"].items()})
-    arrays.update({f"updated:{k}": floats(v) for k, v in result["updated"].items()})
-    deltas = [(label, tensor.apply(value.__getitem__, a)) for (label, _), (_, a) in zip(deltas, named.deltas)]
-    return _Evaluated(arrays=arrays, deltas=deltas, loss=sp.Float(result["loss"]))
+    given = derivation.tensors
+    layers = [LayerTensors(output=tensor.apply(value.__getitem__, a),
+                           delta=tensor.apply(value.__getitem__, d) if layer.delta is not None else None)
+              for layer, (_, a), (_, d) in zip(given.layers, named.activations, named.deltas)]
+    gradients, updated = result["gradients"], result["updated"]
+    parameters = {name: replace(p, gradient=floats(gradients[name]),
+                                updated=floats(updated[name]) if name in updated else None)
+                  for name, p in given.parameters.items()}
+    tensors = replace(given, output=floats(result["output"]), input_gradient=floats(gradients[INPUT]),
+                      parameters=parameters, layers=layers)
+    return sp.Float(result["loss"]), tensors
 
 
 def _check_user_names(network, x, params, loss, target, target_array):

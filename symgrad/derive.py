@@ -25,7 +25,7 @@ from .hessian import hessian as hessian_of
 class Derivation(Record):
     """A finished derivation. Every public field holds SymPy objects (Array or Expr).
 
-    `arrays` keeps the same tensors as NumPy object arrays, for printers and numeric code.
+    `tensors` keeps the same tensors as NumPy object arrays, for printers and numeric code.
     The fields are the engine's (`symgrad.derivation.Record`); the methods below add what
     the layers above the engine give.
     """

@@ -24,22 +24,23 @@ import numpy as np
 import sympy as sp
 
 from . import derivation as engine
+from .backprop import INPUT
 from .errors import OptionError
 
 
 def hessian(derivation, name: str) -> sp.Matrix:
     """The n x n Matrix of d^2 L / d theta_i d theta_j for parameter `name` ("0.weight", or "input")."""
-    key = "grad:" + name
-    if key not in derivation.arrays:
-        known = ", ".join(k[5:] for k in derivation.arrays if k.startswith("grad:"))
+    t = derivation.tensors
+    if name != INPUT and name not in t.parameters:
+        known = ", ".join(t.gradients())
         raise OptionError("hessian", "name", f"no gradient named {name!r} (known: {known})")
-    values = derivation.arrays["input" if name == "input" else "param:" + name].reshape(-1)
+    values = (t.input if name == INPUT else t.parameters[name].value).reshape(-1)
     if _distinct_symbols(values):
-        gradient = derivation.arrays[key].reshape(-1) / derivation.backward_passes  # the loss's, not the sum's
+        gradient = t.gradient(name).reshape(-1) / derivation.backward_passes  # the loss's, not the sum's
         return _second(gradient, list(values))
     placeholders = [sp.Dummy("theta", real=True) for _ in values]
     again = _rederive(derivation, name, np.array(placeholders, dtype=object))
-    matrix = _second(again.arrays[key].reshape(-1), placeholders)
+    matrix = _second(again.tensors.gradient(name).reshape(-1), placeholders)
     return matrix.xreplace(dict(zip(placeholders, values)))
 
 
@@ -54,12 +55,12 @@ def _second(gradient, wrt) -> sp.Matrix:
 def _rederive(derivation, name, placeholders):
     """The same derivation with `name` replaced by placeholders (the original is not touched)."""
     network = copy.deepcopy(derivation.network)
-    x = derivation.arrays["input"]
-    if name == "input":
+    x = derivation.tensors.input
+    if name == INPUT:
         x = placeholders.reshape(x.shape)
     else:
         index, attr = name.split(".")
         layer = network.layers[int(index)]
         layer.initial[attr] = placeholders.reshape(layer.parameter_shapes()[attr])
-    target = derivation.arrays.get("target") if derivation.loss_fn is not None else None
+    target = derivation.tensors.target if derivation.loss_fn is not None else None
     return engine.derive(network, x, derivation.loss_fn, target, None, method=derivation.method)

@@ -68,12 +68,12 @@ def torch_network(network, parameters: dict):
 
 def torch_conv_answers(d) -> dict:
     """sigma, S, L, dL/dK and K after one SGD step, from torch autograd, for a conv-first network."""
-    weight = np.asarray(d.arrays["param:0.weight"], dtype=float)
+    weight = np.asarray(d.tensors.parameters["0.weight"].value, dtype=float)
     model = torch_network(d.network, {"0.weight": weight})
-    x = torch.tensor(np.asarray(d.arrays["input"], dtype=float))
+    x = torch.tensor(np.asarray(d.tensors.input, dtype=float))
     sigma = model[0](x)
     out = model(x)
-    target = torch.tensor(np.asarray(d.arrays["target"], dtype=float)).reshape(out.shape)
+    target = torch.tensor(np.asarray(d.tensors.target, dtype=float)).reshape(out.shape)
     loss = torch.nn.functional.mse_loss(out, target)
     loss.backward()
     grad = model[0].weight.grad.numpy().copy()
@@ -85,7 +85,7 @@ def torch_conv_answers(d) -> dict:
 
 def torch_input_grad(d, seed: int = 0) -> np.ndarray:
     """x.grad of y.sum() for a parameter-free network; symbols get random values (the grad is linear)."""
-    array = np.asarray(d.arrays["input"], dtype=object)
+    array = np.asarray(d.tensors.input, dtype=object)
     rng = np.random.default_rng(seed)
     values = np.array([float(v) if v.is_number else rng.normal() for v in array.reshape(-1)]).reshape(array.shape)
     x = torch.tensor(values, requires_grad=True)

@@ -43,9 +43,9 @@ def test_matches_torch_without_zero_grad(passes):
     grads, updated = _torch(passes, optimizer)
     assert d.backward_passes == passes
     for name, grad in grads.items():
-        np.testing.assert_allclose(d.arrays["grad:" + name].astype(float), grad, rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(d.tensors.gradient(name).astype(float), grad, rtol=1e-12, err_msg=name)
     for name, value in updated.items():
-        np.testing.assert_allclose(d.arrays["updated:" + name].astype(float), value, rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(d.tensors.parameters[name].updated.astype(float), value, rtol=1e-12, err_msg=name)
     single, _ = _torch(1, optimizer)
     if passes > 1:  # really summed, not one pass
         assert not np.allclose(grads["0.weight"], single["0.weight"])

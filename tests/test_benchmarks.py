@@ -16,9 +16,9 @@ from benchmarks import cases, gradients, handnumpy, naive, run, torchref
 
 def _kernel_gradient_both(n, k, pool):
     d = cases.symgrad_case(n, k, pool)
-    x = d.arrays["input"][0, 0].tolist()
-    kernel = d.arrays["param:0.weight"][0, 0].tolist()
-    ours = list(d.arrays["grad:0.weight"].reshape(-1))
+    x = d.tensors.input[0, 0].tolist()
+    kernel = d.tensors.parameters["0.weight"].value[0, 0].tolist()
+    ours = list(d.tensors.gradient("0.weight").reshape(-1))
     theirs = naive.kernel_gradient(n, k, pool, x=x, kernel=kernel)
     return ours, theirs, sorted(d.free_symbols, key=str)
 
@@ -45,8 +45,8 @@ def test_naive_equals_symgrad_max_pool_at_tie_free_points(n, k):
 
 def test_naive_loss_is_the_symgrad_loss():
     d = cases.symgrad_case(6, 3, "avg")
-    x = d.arrays["input"][0, 0].tolist()
-    kernel = d.arrays["param:0.weight"][0, 0].tolist()
+    x = d.tensors.input[0, 0].tolist()
+    kernel = d.tensors.parameters["0.weight"].value[0, 0].tolist()
     assert sp.expand(naive.loss_expression(x, kernel, "avg") - d.loss) == 0
 
 

@@ -83,7 +83,9 @@ def _numeric_matrices(document: str) -> list[np.ndarray]:
 
 def _engine_tensors(d) -> list[np.ndarray]:
     """Every tensor the engine holds, squeezed as printed, with each channel slice of a 4-D tensor."""
-    arrays = list(d.arrays.values())
+    t = d.tensors
+    arrays = [t.input, t.output, *t.gradients().values(), *t.updated().values(), *(layer.output for layer in t.layers)]
+    arrays += [p.value for p in t.parameters.values()] + ([t.target] if t.target is not None else [])
     arrays += [np.array(value.tolist(), dtype=object) if hasattr(value, "tolist") else np.array(value, dtype=object)
                for _, value in d.deltas]
     out = []

@@ -184,6 +184,12 @@ def test_symbolic_example_becomes_the_article_numbers(capsys):
     assert d.matrix("grad:input").xreplace(values) == sp.Matrix([[0, 0, 0], [0, 120, 80], [0, 40, 200]])
     assert d.matrix("updated:0.weight").xreplace(values) == \
         sp.Matrix([[1, sp.Rational(-2, 5)], [sp.Rational(-11, 5), sp.Rational(7, 5)]])
+    kernel = d.tensors.parameters["0.weight"]  # the same tensors, typed
+    assert d.matrix(kernel.gradient) == d.matrix("grad:0.weight") and d.matrix(kernel.updated) == d.matrix(
+        "updated:0.weight") and d.matrix(d.tensors.input_gradient) == d.matrix("grad:input")
+    assert [layer.output.shape for layer in d.tensors.layers] == [(1, 1, 2, 2), (1, 1, 1, 1)]
+    with pytest.raises(KeyError):
+        d.matrix("grad:9.weight")
 
     # and the CLI shows the symbols as strings
     document = _derive_json("conv_symbolic", capsys)

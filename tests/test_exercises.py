@@ -81,14 +81,14 @@ def test_ties_and_relu_at_zero_are_there(generated):
     """Max-pool problems hold a window with two equal maxima; the ReLU one has an entry of sigma at 0."""
     items, _, _ = generated
     for p in items:
-        a = p.derivation.arrays if p.derivation is not None else {}
+        t = p.derivation.tensors if p.derivation is not None else None
         if p.kind in ("conv_max_pool", "conv_relu_max_pool", "max_pool_backward"):
-            pooled = {"conv_max_pool": "forward:0", "conv_relu_max_pool": "forward:1",
-                      "max_pool_backward": "input"}[p.kind]
+            pooled = {"conv_max_pool": lambda: t.layers[0].output, "conv_relu_max_pool": lambda: t.layers[1].output,
+                      "max_pool_backward": lambda: t.input}[p.kind]()
             pool = p.derivation.network.layers[-1 if p.kind != "max_pool_backward" else 0]
-            assert _has_tied_window(np.asarray(a[pooled], dtype=object)[0, 0], pool), p.kind
+            assert _has_tied_window(np.asarray(pooled, dtype=object)[0, 0], pool), p.kind
         if p.kind == "conv_relu_max_pool":
-            assert any(v == 0 for v in np.asarray(a["forward:0"], dtype=object).reshape(-1))
+            assert any(v == 0 for v in np.asarray(t.layers[0].output, dtype=object).reshape(-1))
 
 
 def _has_tied_window(x, pool) -> bool:

@@ -62,11 +62,11 @@ def test_gradient_answers_equal_engine_and_torch(en, n, name):
     printed = dict(equations(body))
     assert list(printed) == [r"\sigma", "S", "L", DL % "K", "K^{(1)}"]
     d = example(name)
-    exact(printed[r"\sigma"], d.arrays["forward:0"], "sigma")
-    exact(printed["S"], d.arrays["output"], "S")
+    exact(printed[r"\sigma"], d.tensors.layers[0].output, "sigma")
+    exact(printed["S"], d.tensors.output, "S")
     exact(printed["L"], [d.loss], "L")
-    exact(printed[DL % "K"], d.arrays["grad:0.weight"], "dL/dK")
-    exact(printed["K^{(1)}"], d.arrays["updated:0.weight"], "K after one step")
+    exact(printed[DL % "K"], d.tensors.gradient("0.weight"), "dL/dK")
+    exact(printed["K^{(1)}"], d.tensors.parameters["0.weight"].updated, "K after one step")
     theirs = torch_conv_answers(d)
     assert_close(printed[r"\sigma"], theirs["sigma"], "sigma vs torch")
     assert_close(printed["S"], theirs["S"], "S vs torch")
@@ -91,9 +91,9 @@ def test_copy_slip_note_names_both_updates(en):
                                                      if t.startswith(f"Question {n}."))]
         note = next(line for line in body.splitlines() if line.startswith("Note:"))
         shown = re.findall(r"K\^\{\(1\)\} = (\\begin\{bmatrix\}.*?\\end\{bmatrix\})", note)
-        assert [numbers(m) for m in shown] == [flat(example("conv_sum").arrays["updated:0.weight"]),
+        assert [numbers(m) for m in shown] == [flat(example("conv_sum").tensors.parameters["0.weight"].updated),
                                               flat(example(["", "", "conv_max_pool", "conv_avg_pool"][n])
-                                                   .arrays["updated:0.weight"])]
+                                                   .tensors.parameters["0.weight"].updated)]
 
 
 @pytest.mark.torch
@@ -102,7 +102,7 @@ def test_avg_pool_backward_answer(en):
     [(left, printed)] = equations(body)
     assert left == DL % "x"
     d = example("avg_pool_backward")
-    exact(printed, d.arrays["grad:input"], "dL/dx")
+    exact(printed, d.tensors.input_gradient, "dL/dx")
     assert set(printed) == {sp.Rational(1, 4)}
     assert_close(printed, torch_input_grad(d), "dL/dx vs torch")
 
@@ -117,13 +117,13 @@ def test_pool_shape_answers(en):
     for name, printed_shape, (left, printed) in zip(names, shapes_printed, values):
         d = example(name)
         assert left == "S"
-        assert printed_shape == list(d.arrays["output"].shape)
-        exact(printed, d.arrays["output"], name)
-        [(torch_shape, _)] = torch_shapes(d.network, d.arrays["input"].shape)
+        assert printed_shape == list(d.tensors.output.shape)
+        exact(printed, d.tensors.output, name)
+        [(torch_shape, _)] = torch_shapes(d.network, d.tensors.input.shape)
         assert printed_shape == torch_shape
         import torch
 
-        x = torch.tensor(np.asarray(d.arrays["input"], dtype=float))
+        x = torch.tensor(np.asarray(d.tensors.input, dtype=float))
         assert_close(printed, d.network.layers[0].torch_module()(x).numpy(), f"{name} vs torch")
 
 
@@ -142,6 +142,15 @@ def test_layer_shape_answers(en, n, name):
 
 # --- the questions are the bundled examples; the solutions are the step printer's ------
 
+def _compared(d) -> dict:
+    """The tensors a question shares with its bundled example, by what they are."""
+    t = d.tensors
+    found = {"input": t.input, "output": t.output, **({"target": t.target} if t.target is not None else {})}
+    found.update({f"{k} value": p.value for k, p in t.parameters.items()})
+    found.update({f"dL/d{k}": g for k, g in t.gradients().items()})
+    return found
+
+
 def test_questions_are_the_bundled_examples():
     ours = [p.derivation for p in questions.seed_problems("en")[:4]]
     ours += [d for d, _ in questions.pool_derivations()]
@@ -151,10 +160,10 @@ def test_questions_are_the_bundled_examples():
         theirs = example(name)
         assert repr(d.network.layers) == repr(theirs.network.layers), name
         assert repr(d.loss_fn) == repr(theirs.loss_fn) and repr(d.optimizer) == repr(theirs.optimizer), name
-        for key in ("input", "output", "target", *[k for k in theirs.arrays if k.startswith(("param:", "grad:"))]):
-            assert key in d.arrays or key not in theirs.arrays
-            if key in theirs.arrays:
-                assert flat(d.arrays[key]) == flat(theirs.arrays[key]), (name, key)
+        ours_given, theirs_given = _compared(d), _compared(theirs)
+        for key in theirs_given:
+            assert key in ours_given
+            assert flat(ours_given[key]) == flat(theirs_given[key]), (name, key)
     for build, name in ((questions.lenet, "lenet_shapes"), (questions.tutorial_net, "tutorial_net_shapes")):
         network, in_shape = build()
         spec = specs.load(EXAMPLES / f"{name}.toml")

@@ -53,13 +53,13 @@ def test_hessian_matches_torch_at_tie_free_points(layers):
     d = sg.derive(net, X, loss)
     for name in ("0.weight", "0.bias"):
         h = d.hessian(name)
-        size = d.arrays["param:" + name].size
+        size = d.tensors.parameters[name].value.size
         assert h.shape == (size, size)
         for seed in range(2):  # random normal points: ties have probability 0
             numbers = _numbers(d, seed)
-            values = {k[6:]: _fill(v, numbers) for k, v in d.arrays.items() if k.startswith("param:")}
+            values = {k: _fill(p.value, numbers) for k, p in d.tensors.parameters.items()}
             ours = _at(h, d, numbers)
-            theirs = _torch_hessian(net, loss, _fill(d.arrays["input"], numbers), _fill(d.arrays["target"], numbers),
+            theirs = _torch_hessian(net, loss, _fill(d.tensors.input, numbers), _fill(d.tensors.target, numbers),
                                     name, values)
             np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)
             np.testing.assert_allclose(ours, ours.T, rtol=1e-12)
@@ -69,8 +69,8 @@ def test_conv_sum_mse_hessian_is_2_g_gT_so_convex_in_k():
     net = sg.Sequential(sg.Conv2d(1, 1, 2, bias=False), sg.Sum())
     d = sg.derive(net, X, sg.MSELoss())
     h = d.hessian("0.weight")
-    k = list(d.arrays["param:0.weight"].reshape(-1))
-    s = d.arrays["output"][()]
+    k = list(d.tensors.parameters["0.weight"].value.reshape(-1))
+    s = d.tensors.output[()]
     g = sp.Matrix([sp.diff(s, kk) for kk in k])  # dS/dK: sums of the input patches, free of K
     assert all(not (gi.free_symbols & set(k)) for gi in g)
     n = 1  # one output entry
@@ -99,7 +99,7 @@ def test_numeric_parameter_uses_placeholders_and_keeps_values():
     assert net.layers[0].initial["weight"] == kernel  # the network is not changed
     symbolic = sg.derive(sg.Sequential(sg.Conv2d(1, 1, 2, bias=False), sg.Sigmoid(), sg.Sum()), X, sg.MSELoss(),
                          target=1)
-    k = symbolic.arrays["param:0.weight"].reshape(-1)
+    k = symbolic.tensors.parameters["0.weight"].value.reshape(-1)
     expected = symbolic.hessian("0.weight").xreplace(dict(zip(k, [sp.Rational(1, 2), sp.Rational(-5, 4), 2,
                                                                     sp.Rational(3, 4)])))
     numbers = _numbers(d, 0)
@@ -111,7 +111,7 @@ def test_hessian_with_respect_to_the_input():
     net = sg.Sequential(sg.Conv2d(1, 1, 2, bias=False), sg.Sum())
     d = sg.derive(net, [[1, 2, 3], [4, 5, 6], [7, 8, 9]], sg.MSELoss(), target=3)
     h = d.hessian("input")
-    k = d.arrays["param:0.weight"]
+    k = d.tensors.parameters["0.weight"].value
     assert h.shape == (9, 9)
     assert sp.expand(h[4, 4] - 2 * k.sum() ** 2) == 0  # the centre pixel meets every kernel entry once
 

@@ -165,10 +165,10 @@ def torch_inputs(d, values: dict) -> dict:
         array = np.asarray(array, dtype=object)
         return np.array([float(e.xreplace(values)) for e in array.reshape(-1)], dtype=np.float64).reshape(array.shape)
 
-    numbers = {"input": floats(d.arrays["input"]),
-               "parameters": {k[6:]: floats(v) for k, v in d.arrays.items() if k.startswith("param:")}}
-    if "target" in d.arrays:
-        numbers["target"] = floats(d.arrays["target"])
+    numbers = {"input": floats(d.tensors.input),
+               "parameters": {k: floats(p.value) for k, p in d.tensors.parameters.items()}}
+    if d.tensors.target is not None:
+        numbers["target"] = floats(d.tensors.target)
     return numbers
 
 
@@ -318,7 +318,7 @@ def _values(d, net: rn.Net, mode: str) -> dict:
         fill = 0 if mode == "zeros" else 1
         return {s: sp.Integer(fill) for s in d.free_symbols}
     values = {}
-    arrays = [(d.arrays["input"], net.x)] + [(d.arrays[f"param:{k}"], v) for k, v in net.params.items()]
+    arrays = [(d.tensors.input, net.x)] + [(d.tensors.parameters[k].value, v) for k, v in net.params.items()]
     for symbols, numbers in arrays:
         for s, n in zip(symbols.reshape(-1), np.asarray(numbers).reshape(-1)):
             values[s] = sp.Integer(int(n))
@@ -460,7 +460,7 @@ lr = 0.5
 @pytest.mark.torch
 def test_all_number_softmax_with_an_exactly_zero_gradient_prints_numbers_only(reader):
     d = specs.parse(SOFTMAX).derive("rules")
-    zero = d.arrays["grad:input"].reshape(-1)[0]
+    zero = d.tensors.input_gradient.reshape(-1)[0]
     assert not zero.free_symbols and zero != 0  # SymPy does not see that it is 0
     document = document_of(d)
     assert json_numbers_only(document), document

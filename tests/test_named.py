@@ -19,7 +19,7 @@ def test_expanded_named_gradients_equal_explicit(name):
     net = sg.Sequential(*CASES[name]())
     d = sg.derive(net, sg.symbolic("x", (1, 1, 4, 4)), sg.MSELoss() if net.layers[-1].type_name != "Sum" else None)
     for grad_name, named in d.named.gradients.items():
-        explicit = d.arrays[f"grad:{grad_name}"]
+        explicit = d.tensors.gradient(grad_name)
         for a, b in zip(named.reshape(-1), explicit.reshape(-1)):
             assert sp.expand(d.named.expand(a) - b) == 0, grad_name
 
@@ -42,10 +42,10 @@ def test_max_pool_routes_with_first_argmax_indicator_not_heaviside():
     d = sg.derive(net, sg.symbolic("x", (1, 1, 3, 3)), sg.MSELoss(), 60)
     text = " ".join(str(v) for v in d.named.definitions.values())
     assert "FirstArgmax" in text and "Heaviside" not in text
-    explicit = " ".join(str(v) for v in d.arrays["grad:0.weight"].reshape(-1))
+    explicit = " ".join(str(v) for v in d.tensors.gradient("0.weight").reshape(-1))
     assert "Heaviside" not in explicit
     # the named definitions, evaluated at a tie, give the whole delta to the first maximum like torch
     values = {s: sp.Integer(1) for s in d.free_symbols}
     grads = np.vectorize(lambda e: d.named.expand(e).xreplace(values), otypes=[object])(d.named.gradients["input"])
-    numeric = np.vectorize(lambda e: e.xreplace(values), otypes=[object])(d.arrays["grad:input"])
+    numeric = np.vectorize(lambda e: e.xreplace(values), otypes=[object])(d.tensors.input_gradient)
     assert grads.tolist() == numeric.tolist()

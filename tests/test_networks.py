@@ -76,7 +76,7 @@ def test_first_stage_at_full_size_is_kept_in_names_and_agrees_with_torch():
     assert d.gradients["0.weight"].shape == (6, 1, 5, 5) and d.gradients["input"].shape == (1, 1, 32, 32)
     k = d.gradients["0.weight"][0, 0, 0, 0]  # dL/dk_111 = sum over 28x28 positions of delta^sigma * x
     assert len(k.args) == 28 * 28
-    assert k.free_symbols <= set(d.named.definitions) | set(d.arrays["input"].reshape(-1))
+    assert k.free_symbols <= set(d.named.definitions) | set(d.tensors.input.reshape(-1))
     _check_against_torch(d, seed=1)
     _generated_code_agrees_with_torch(d)
 
@@ -122,7 +122,7 @@ def test_expansion_of_the_named_form_is_the_explicit_backprop(name):
         assert [sp.srepr(e) for e in np.asarray(ours.tolist() if hasattr(ours, "tolist") else ours, dtype=object).reshape(-1)] \
             == [sp.srepr(e) for e in theirs.reshape(-1)]
     for key, grad in grads.items():
-        assert [sp.srepr(e) for e in d.arrays[f"grad:{key}"].reshape(-1)] == [sp.srepr(e) for e in grad.reshape(-1)], key
+        assert [sp.srepr(e) for e in d.tensors.gradient(key).reshape(-1)] == [sp.srepr(e) for e in grad.reshape(-1)], key
 
 
 @pytest.mark.torch
@@ -165,8 +165,11 @@ def test_all_numeric_derivation_kept_in_names_shows_float64_numbers(capsys, tmp_
     exact, floats = sg.derive(*args), sg.derive(*args, expand=False)
     assert exact.expanded and not floats.expanded
     assert float(floats.loss) == 400 and isinstance(floats.loss, sp.Float)
-    for key in ["output", "grad:0.weight", "grad:input", "updated:0.weight", "forward:0"]:
-        np.testing.assert_allclose(np.asarray(floats.arrays[key], dtype=float), np.asarray(exact.arrays[key], dtype=float))
+    def compared(t):
+        weight = t.parameters["0.weight"]
+        return [t.output, weight.gradient, t.input_gradient, weight.updated, t.layers[0].output]
+    for ours, theirs in zip(compared(floats.tensors), compared(exact.tensors), strict=True):
+        np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float))
     spec = tmp_path / "s.toml"
     spec.write_text('expand = false\n[input]\nvalues = [[1,2,3],[4,5,6],[7,8,9]]\n[[layers]]\ntype = "Conv2d"\n'
                     'in_channels = 1\nout_channels = 1\nkernel_size = 2\nbias = false\ninit.weight = [[3,2],[1,5]]\n'
@@ -182,8 +185,8 @@ def test_all_numeric_derivation_kept_in_names_shows_float64_numbers(capsys, tmp_
 def test_size_estimate_tells_small_from_large():
     net = sg.Sequential(sg.Conv2d(1, 2, 2), sg.Sigmoid(), sg.AvgPool2d(2), sg.Flatten(), sg.Linear(8, 2))
     d = sg.derive(net, sg.symbolic("x", (1, 1, 5, 5)), sg.CrossEntropyLoss(), [1], expand=True)
-    actual = sum(_tree_size(e, {}) for key, a in d.arrays.items() if key.startswith(("grad:", "forward:"))
-                 for e in a.reshape(-1)) + sum(_tree_size(e, {}) for _, a in d.deltas for e in np.asarray(
+    computed = [*d.tensors.gradients().values(), *(layer.output for layer in d.tensors.layers)]
+    actual = sum(_tree_size(e, {}) for a in computed for e in a.reshape(-1)) + sum(_tree_size(e, {}) for _, a in d.deltas for e in np.asarray(
                      a.tolist() if hasattr(a, "tolist") else a, dtype=object).reshape(-1)) + _tree_size(d.loss, {})
     estimate = d.named.expanded_size()
     assert actual / 3 < estimate < actual * 3

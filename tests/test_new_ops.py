@@ -185,11 +185,11 @@ def test_parity_with_torch_reference_helper(case):
 def test_parity_with_independent_torch(case):
     d, x, target, params = derive_case(case)
     out, loss, grads = independent_torch(case, x, target, params)
-    np.testing.assert_allclose(floats(d.arrays["output"]), out, rtol=TOL, atol=TOL, err_msg="output")
+    np.testing.assert_allclose(floats(d.tensors.output), out, rtol=TOL, atol=TOL, err_msg="output")
     assert float(d.loss) == pytest.approx(loss, rel=TOL, abs=TOL)
     assert set(d.gradients) == set(grads)
     for name in grads:
-        np.testing.assert_allclose(floats(d.arrays[f"grad:{name}"]), grads[name], rtol=TOL, atol=TOL,
+        np.testing.assert_allclose(floats(d.tensors.gradient(name)), grads[name], rtol=TOL, atol=TOL,
                                    err_msg=f"dL/d{name}")
 
 

@@ -52,12 +52,13 @@ def random_arguments(f, seed, batch=(), low=-2, high=2):
 
 def torch_numbers(d, arguments):
     """What torch_reference needs, from the arrays given to the generated function."""
-    def value(key, name):
-        return arguments[name] if name in arguments else np.asarray(d.arrays[key], dtype=np.float64)
-    numbers = {"input": value("input", "input"),
-               "parameters": {k: value(f"param:{k}", k) for k in d.parameters}}
-    if "target" in d.arrays:
-        numbers["target"] = value("target", "target")
+    def value(array, name):
+        return arguments[name] if name in arguments else np.asarray(array, dtype=np.float64)
+    t = d.tensors
+    numbers = {"input": value(t.input, "input"),
+               "parameters": {k: value(p.value, k) for k, p in t.parameters.items()}}
+    if t.target is not None:
+        numbers["target"] = value(t.target, "target")
     return numbers
 
 
@@ -104,8 +105,9 @@ def test_agrees_with_exact_substitution():
     arguments = random_arguments(f, 3)
     values = {}
     for name, array in arguments.items():
-        key = name if name in ("input", "target") else f"param:{name}"
-        values.update((s, sp.Integer(int(v))) for s, v in zip(d.arrays[key].reshape(-1), array.reshape(-1)))
+        given = {"input": d.tensors.input, "target": d.tensors.target}.get(name)
+        given = d.tensors.parameters[name].value if given is None else given
+        values.update((s, sp.Integer(int(v))) for s, v in zip(given.reshape(-1), array.reshape(-1)))
     exact = evaluate(d, values)  # SymPy's exact rationals, rounded once
     ours = f(arguments)
     for name in d.gradients:
@@ -123,7 +125,7 @@ def test_batch_of_eight_equals_eight_evaluations_and_torch(name):
     batch = random_arguments(f, 7, batch=(8,))
     together = f(batch)
     assert together["loss"].shape == (8,)
-    assert together["output"].shape == (8, *d.arrays["output"].shape)
+    assert together["output"].shape == (8, *d.tensors.output.shape)
     for b in range(8):
         one = {k: v[b] for k, v in batch.items()}
         alone = f(one)
@@ -233,8 +235,8 @@ def test_names_are_sanitised_and_unique():
     for name in ("output_2 = ", "batch_2 = ", "np_2 = ", "loss_2 = "):
         assert name in f.source
     values = np.arange(8.0).reshape(1, 1, 4, 2)
-    numbers = evaluate(d, dict(zip(d.arrays["input"].reshape(-1)[:7], map(sp.Integer, range(7))))
-                       | {s: sp.Integer(1) for s in d.arrays["param:0.weight"].reshape(-1)})
+    numbers = evaluate(d, dict(zip(d.tensors.input.reshape(-1)[:7], map(sp.Integer, range(7))))
+                       | {s: sp.Integer(1) for s in d.tensors.parameters["0.weight"].value.reshape(-1)})
     result = f(input=values, **{"0.weight": np.ones((1, 1, 2, 2))})
     assert_agree(result, numbers)
 

@@ -100,7 +100,7 @@ def test_batches_equal_problem_by_problem_and_torch(batch):
     arguments = random_arguments(f, 3, batch=batch)
     together = f(arguments)
     assert together["loss"].shape == batch
-    assert together["gradients"]["0.weight"].shape == (*batch, *d.arrays["param:0.weight"].shape)
+    assert together["gradients"]["0.weight"].shape == (*batch, *d.tensors.parameters["0.weight"].value.shape)
     for index in np.ndindex(*batch):
         one = {k: v[index] for k, v in arguments.items()}
         alone = f(one)

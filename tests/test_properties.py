@@ -119,7 +119,7 @@ def _as_float(value) -> float:
 def has_ties(d) -> bool:
     """A ReLU input of exactly 0 or a max-pool window with two equal maxima: there the rules follow
     torch (ReLU'(0) = 0, first maximum) while sympy.diff gives Heaviside(0) = 1/2 (docs/semantics.md)."""
-    activations = [d.arrays["input"]] + [d.arrays[f"forward:{i}"] for i in range(len(d.network))]
+    activations = [d.tensors.input] + [d.tensors.layers[i].output for i in range(len(d.network))]
     for layer, x, out in zip(d.network, activations, activations[1:]):
         if isinstance(layer, sg.ReLU) and any(_as_float(v) == 0 for v in x.reshape(-1)):
             return True
@@ -150,15 +150,16 @@ def check_rules_equal_diff(net: rn.Net, counts: Counter) -> None:
         counts["skipped: tie (rules follow torch, diff gives 1/2)"] += 1
         assume(False)
     diff = net.derive("diff")
-    quantities = [("output", "output"), *((f"grad:{k}", f"dL/d{k}") for k in rules.gradients),
-                  *((f"updated:{k}", f"updated {k}") for k in rules.updated)]
+    def quantities(t):
+        return [("output", t.output), *((f"dL/d{k}", g) for k, g in t.gradients().items()),
+                *((f"updated {k}", u) for k, u in t.updated().items())]
     assert same(rules.loss, diff.loss), f"loss: rules {rules.loss} vs diff {diff.loss}"
-    for key, label in quantities:
-        ours, theirs = _entries(rules.arrays[key]), _entries(diff.arrays[key])
+    for (label, ours), (_, theirs) in zip(quantities(rules.tensors), quantities(diff.tensors), strict=True):
+        ours, theirs = _entries(ours), _entries(theirs)
         assert len(ours) == len(theirs), label
         for i, (a, b) in enumerate(zip(ours, theirs)):
             assert same(a, b), f"{label}[{i}]: rules {a} vs diff {b} for {net}"
-    counts["exact" if all(e.is_Rational for e in _entries(rules.arrays["grad:input"])) else "to 25 digits"] += 1
+    counts["exact" if all(e.is_Rational for e in _entries(rules.tensors.input_gradient)) else "to 25 digits"] += 1
 
 
 PRIMES = list(sp.primerange(11, 10_000))

@@ -62,7 +62,7 @@ def test_conv_sum_mse_target_230():
     assert_exact(flat2d(d.gradients["0.weight"]), [[48, 64], [96, 112]])
     assert_exact(flat2d(d.updated["0.weight"]), [["2.52", "1.36"], ["0.04", "3.88"]])
     # conv output [[36, 47], [69, 80]], S = 232, L = (232 - 230)^2
-    assert_exact(flat2d(d.arrays["forward:0"]), [[36, 47], [69, 80]])
+    assert_exact(flat2d(d.tensors.layers[0].output), [[36, 47], [69, 80]])
     assert d.output == 232
     assert d.loss == 4
     grad, updated, _ = torch_conv_case(lambda t: t.sum(), 230)

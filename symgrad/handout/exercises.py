@@ -102,8 +102,9 @@ def _wanted(d, pool_type, relu) -> bool:
     """Max pooling: a tied window; with ReLU: also an entry of sigma at exactly 0."""
     if pool_type is not ops.MaxPool2d:
         return True
-    sigma = np.asarray(d.arrays["forward:0"], dtype=object)[0, 0]
-    pooled = np.asarray(d.arrays["forward:1" if relu else "forward:0"], dtype=object)[0, 0]
+    layers = d.tensors.layers
+    sigma = np.asarray(layers[0].output, dtype=object)[0, 0]
+    pooled = np.asarray(layers[1 if relu else 0].output, dtype=object)[0, 0]
     return _tied(d.network.layers[-1], pooled) and (not relu or any(v == 0 for v in sigma.reshape(-1)))
 
 

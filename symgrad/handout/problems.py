@@ -2,7 +2,7 @@
 
 The seed questions (questions.py) and the random exercises (exercises.py) are the
 same kinds of problem with different numbers, so both are built here. Every number
-shown comes from a Derivation's arrays or from the shape table; prose comes from
+shown comes from a Derivation's tensors or from the shape table; prose comes from
 words.py.
 """
 
@@ -35,7 +35,7 @@ def _lr(d) -> str:
 
 def _target(d) -> str:
     """The (broadcast) scalar target as given."""
-    return number(np.asarray(d.arrays["target"], dtype=object).reshape(-1)[0])
+    return number(np.asarray(d.tensors.target, dtype=object).reshape(-1)[0])
 
 
 def _equation(label: str, array) -> Math:
@@ -47,24 +47,24 @@ def gradient(kind: str, w: dict, d, solution_extra=()) -> Problem:
     layers = list(d.network)
     fields = {"conv": shapes.describe(layers[0]), "pool": shapes.describe(layers[-1]),
               "target": _target(d), "lr": _lr(d)}
-    a = d.arrays
+    t, kernel = d.tensors, d.tensors.parameters["0.weight"]
     prompt = (Text(w[f"{kind}_prompt"].format(**fields)),
-              Math(f"X = {matrix(a['input'])},\\qquad K = {matrix(a['param:0.weight'])}"))
-    answers = [_equation(r"\sigma", a["forward:0"]), _equation("S", a["output"]),
-               Math(f"L = {number(d.loss)}"), _equation(DL % "K", a["grad:0.weight"]),
-               _equation("K^{(1)}", a["updated:0.weight"])]
+              Math(f"X = {matrix(t.input)},\\qquad K = {matrix(kernel.value)}"))
+    answers = [_equation(r"\sigma", t.layers[0].output), _equation("S", t.output),
+               Math(f"L = {number(d.loss)}"), _equation(DL % "K", kernel.gradient),
+               _equation("K^{(1)}", kernel.updated)]
     return Problem(kind, w[f"{kind}_title"], prompt, (Solution(d), *solution_extra), tuple(answers), d)
 
 
 def pool_backward(kind: str, w: dict, d, symbolic_input: bool) -> Problem:
     """A pooling layer and y.sum(): find dL/dX (torch's divisor, or its first-argmax routing)."""
     pool = list(d.network)[0]
-    x = d.arrays["input"]
+    x = d.tensors.input
     fields = {"pool": shapes.describe(pool), "shape": "`" + shape(x.shape) + "`"}
     prompt = [Text(w[f"{kind}_prompt"].format(**fields))]
     if not symbolic_input:
         prompt.append(Math(f"X = {matrix(x)}"))
-    answers = (_equation(DL % ("x" if symbolic_input else "X"), d.arrays["grad:input"]),)
+    answers = (_equation(DL % ("x" if symbolic_input else "X"), d.tensors.input_gradient),)
     return Problem(kind, w[f"{kind}_title"], tuple(prompt), (Solution(d),), answers, d)
 
 
@@ -92,11 +92,11 @@ def layer_shapes(kind: str, w: dict, title: str, prompt_key: str, network, in_sh
 def pool_forward(w: dict, letter: str, d, on_two_channels: bool):
     """One part of the pooling-shapes question: (prompt line, solution blocks, answer blocks)."""
     pool = list(d.network)[0]
-    in_shape = d.arrays["input"].shape
+    in_shape = d.tensors.input.shape
     row = shapes.table(d.network, in_shape)[0]
     what = w["pool_on_two"] if on_two_channels else w["pool_on_x"]
     part = w["pool_part"].format(letter=letter, layer=shapes.describe(pool), what=what)
-    output = squeeze(d.arrays["output"])
+    output = squeeze(d.tensors.output)
     solution = (Strong(part), Text(w["pool_formula"].format(formula=row.formula)), _equation("S", output))
     answers = (Text(w["pool_shape_answer"].format(letter=letter, shape=shape(row.output_shape))),
                _equation("S", output))

@@ -71,10 +71,10 @@ def tutorial_net():
 def seed_problems(lang: str) -> list[problems.Problem]:
     w = words(lang)
     conv = conv_derivations()
-    summed = conv["conv_sum"].arrays["updated:0.weight"]
+    summed = conv["conv_sum"].tensors.parameters["0.weight"].updated
     out = [problems.gradient("conv_sum", w, conv["conv_sum"])]
     for kind in ("conv_max_pool", "conv_avg_pool"):  # the articles print question 1's update here by mistake
-        ours = conv[kind].arrays["updated:0.weight"]
+        ours = conv[kind].tensors.parameters["0.weight"].updated
         slip = Text(w["copy_slip"].format(theirs=matrix(summed), ours=matrix(ours), n=1))
         out.append(problems.gradient(kind, w, conv[kind], solution_extra=(slip,)))
     out.append(problems.pool_backward("avg_pool_backward", w, avg_pool_backward_derivation(), symbolic_input=True))

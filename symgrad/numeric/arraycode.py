@@ -83,10 +83,10 @@ def _array_form_unavailable(derivation) -> str:
 
 def tensors_of(derivation) -> dict[str, np.ndarray]:
     """The tensors a module may read, by argument name: input, every parameter, the target."""
-    arrays = derivation.arrays
-    tensors = {"input": arrays["input"], **{k: arrays[f"param:{k}"] for k in derivation.parameters}}
-    if "target" in arrays:
-        tensors["target"] = arrays["target"]
+    t = derivation.tensors
+    tensors = {"input": t.input, **{k: p.value for k, p in t.parameters.items()}}
+    if t.target is not None:
+        tensors["target"] = t.target
     return tensors
 
 
@@ -141,7 +141,7 @@ def _results(derivation, chosen, tensors, variables, out, loss_variable, gradien
     """The returned dict: every result gets the batch axes; gradients scaled by backward_passes; the step."""
     lines = ["    # results",
              f"    loss = _batched(batch, (), {loss_variable})",
-             f"    output = _batched(batch, {tuple(derivation.arrays['output'].shape)!r}, {out})",
+             f"    output = _batched(batch, {tuple(derivation.tensors.output.shape)!r}, {out})",
              "    gradients = {}"]
     passes = derivation.backward_passes
     owners = derivation.network.owners()
@@ -172,7 +172,7 @@ def _tensor_names(derivation) -> dict[str, str]:
         for name in layer.parameter_shapes():
             base = layer.symbol_bases.get(name, name)
             wanted[f"{i}.{name}"] = base + (str(i) if len(parametric) > 1 else "")
-    if "target" in derivation.arrays:
+    if derivation.tensors.target is not None:
         wanted["target"] = "y"
     return wanted
 

@@ -32,8 +32,8 @@ def evaluate_named(derivation, values: dict) -> dict:
     named = derivation.named
     slots = _Slots()
     leaves: dict = {}
-    for key in ["input", "target", *(k for k in derivation.arrays if k.startswith("param:"))]:
-        for entry in derivation.arrays.get(key, np.empty(0, dtype=object)).reshape(-1):
+    for array in derivation.tensors.leaves():
+        for entry in array.reshape(-1):
             if entry.is_Symbol and entry not in leaves:
                 if entry not in values:
                     raise SymgradError(f"cannot evaluate numerically: no value for {entry}")
@@ -44,7 +44,7 @@ def evaluate_named(derivation, values: dict) -> dict:
     for names in groups:
         slots.set(list(names), _evaluate([named.definitions[s] for s in names], slots))
     result = {"names": {str(s): slots.value(s) for s in named.definitions}}
-    last = named.activations[-1][1] if named.activations else derivation.arrays["input"]
+    last = named.activations[-1][1] if named.activations else derivation.tensors.input
     result["output"] = np.array([slots.value(s) for s in last.reshape(-1)]).reshape(last.shape)
     result["loss"] = float(_evaluate([sp.sympify(named.loss)], slots)[0])
     result["gradients"] = {}
@@ -59,7 +59,7 @@ def evaluate_named(derivation, values: dict) -> dict:
 
 def _updated(derivation, name, gradient, values) -> np.ndarray:
     """The optimizer step at numbers: the step's own formula applied to float arrays."""
-    parameter = derivation.arrays["param:" + name]
+    parameter = derivation.tensors.parameters[name].value
     numbers = np.array([float(e.xreplace(values)) if e.free_symbols else float(e) for e in parameter.reshape(-1)])
     step = derivation.optimizer.step(numbers.reshape(parameter.shape).astype(object), gradient.astype(object))
     return np.asarray(step, dtype=np.float64)

@@ -102,11 +102,10 @@ def _chosen(derivation, wrt) -> list[str]:
 
 def _program(derivation, wrt) -> _Program:
     chosen = _chosen(derivation, wrt)
-    arrays = derivation.arrays
     tensors = tensors_of(derivation)
     arguments = {k: tensors[k] for k in with_symbols(tensors)}
     program = _Program(arguments=arguments, reads=[], definitions=[], loss=derivation.loss,
-                       output=arrays["output"], gradients={}, updated={})
+                       output=derivation.tensors.output, gradients={}, updated={})
     for entry, (tensor_name, flat) in first_positions(tensors, arguments).items():
         program.names.add(entry)
         index = tuple(int(i) for i in np.unravel_index(flat, arguments[tensor_name].shape))
@@ -120,7 +119,7 @@ def _program(derivation, wrt) -> _Program:
             program.output = named.activations[-1][1]
         gradients = {k: named.gradients[k] for k in chosen}
     else:
-        gradients = {k: arrays[f"grad:{k}"] for k in chosen}
+        gradients = {k: derivation.tensors.gradient(k) for k in chosen}
     for name, grad in gradients.items():
         program.gradients[name] = _gradient_lines(program, name, tensors[name], grad)
         if derivation.optimizer is not None and name in derivation.parameters:

@@ -11,7 +11,8 @@ from ..errors import OptionError
 
 @dataclass
 class View:
-    """The parts of a derivation a printer shows, as NumPy object arrays."""
+    """The parts of a derivation a printer shows, as NumPy object arrays (from its typed `tensors`);
+    `derivation` for what is not a tensor (network, loss, optimizer)."""
 
     title: str | None
     derivation: object
@@ -42,25 +43,26 @@ def _shows_names(derivation) -> bool:
 
 def select(derivation, wrt=None, title=None) -> View:
     """The view of `derivation`, keeping only the gradients named in `wrt` (all by default)."""
-    arrays = derivation.arrays
-    names = list(derivation.gradients)
+    t = derivation.tensors
+    gradients = t.gradients()
+    names = list(gradients)
     if wrt:
         for name in wrt:
             if name not in names:
                 raise OptionError("derive", "--wrt", f"unknown name {name!r} (choose from {', '.join(names)})")
         names = [n for n in names if n in wrt]
-    labels = [label for label, _ in derivation.forward]
+    updated = t.updated()
     return View(
         title=title,
         derivation=derivation,
-        input=arrays["input"],
-        parameters={k: arrays[f"param:{k}"] for k in derivation.parameters},
-        forward=[(label, arrays[f"forward:{i}"]) for i, label in enumerate(labels)],
-        output=arrays["output"],
-        target=arrays.get("target"),
+        input=t.input,
+        parameters={k: p.value for k, p in t.parameters.items()},
+        forward=[(label, layer.output) for (label, _), layer in zip(derivation.forward, t.layers)],
+        output=t.output,
+        target=t.target,
         loss=derivation.loss,
-        gradients={k: arrays[f"grad:{k}"] for k in names},
-        updated={k: arrays[f"updated:{k}"] for k in names if f"updated:{k}" in arrays},
+        gradients={k: gradients[k] for k in names},
+        updated={k: updated[k] for k in names if k in updated},
         named=derivation.named if _shows_names(derivation) else None,
     )
 

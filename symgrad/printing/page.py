@@ -4,7 +4,7 @@
 the layer table, the forward pass (formulas in the entries, then numbers), the loss,
 the backward recursion layer by layer (each op's general index form, the instance
 with this spec's numbers, the entries in named intermediates, the values) and the
-optimizer step. It only reads: numbers come from `d.arrays` and `d.deltas`, named
+optimizer step. It only reads: numbers come from `d.tensors` and `d.deltas`, named
 forms from `d.named`, general formulas from each op's `index_form` declaration.
 Rendering the blocks is latex.py's and markdown.py's; steps.py joins the two.
 """
@@ -50,6 +50,7 @@ class _Page:
 
     def __init__(self, d, w, wrt):
         self.d, self.w, self.wrt = d, w, wrt
+        self.t = d.tensors
         self.network = d.network
         self.names = [name for name, _ in d.named.activations] if d.named else \
             [layer.output_letter for layer in d.network]
@@ -109,16 +110,17 @@ class _Page:
     def param(self, name: str) -> str:
         return parameter_symbol(name, self.network)
 
-    def array(self, key: str) -> np.ndarray:
-        return self.d.arrays[key]
+    def layer_input(self, i: int) -> np.ndarray:
+        """What layer i reads: the input, or the output of the layer before."""
+        return self.t.input if i == 0 else self.t.layers[i - 1].output
 
     def delta_values(self, i: int) -> np.ndarray | None:
         """dL/d(output of layer i), the engine's values; None when too many to print (not converted)."""
-        if self.array(f"forward:{i}").size > SMALL:
+        if self.t.layers[i].output.size > SMALL:
             return None
         value = self.d.deltas[i][1]
         return np.array(value.tolist() if hasattr(value, "tolist") else value, dtype=object).reshape(
-            np.shape(self.array(f"forward:{i}")))
+            np.shape(self.t.layers[i].output))
 
     def rule(self, op, key: str, in_shape=None) -> list:
         """The op's general index form and, when it declares one, the instance with this layer's numbers."""
@@ -136,30 +138,30 @@ class _Page:
     def setup(self) -> list:
         d, w = self.d, self.w
         blocks = [Heading(w["setup"]), Para(w["setup_intro"])]
-        blocks += self.tensor("X", self.array("input"), size_note="shape_only")
-        for name in d.parameters:
-            blocks += self.tensor(self.param(name), self.array(f"param:{name}"), size_note="shape_only")
-        if "target" in d.arrays:
-            blocks += self.tensor("y", self.array("target"), size_note="shape_only")
+        blocks += self.tensor("X", self.t.input, size_note="shape_only")
+        for name, parameter in self.t.parameters.items():
+            blocks += self.tensor(self.param(name), parameter.value, size_note="shape_only")
+        if self.t.target is not None:
+            blocks += self.tensor("y", self.t.target, size_note="shape_only")
         return blocks
 
     def layers(self) -> list:
         w = self.w
-        rows = shape_table(self.network, self.array("input").shape)
+        rows = shape_table(self.network, self.t.input.shape)
         header = (w["col_index"], w["col_layer"], w["col_shape"], w["col_params"], w["col_formula"])
         cells = tuple((str(r.index), f"`{r.layer}`", str(tuple(r.output_shape)), str(r.parameters), f"`{r.formula}`")
                       for r in rows)
-        cells = (("", "`input`", str(tuple(self.array("input").shape)), "", ""),) + cells
+        cells = (("", "`input`", str(tuple(self.t.input.shape)), "", ""),) + cells
         return [Heading(w["layers"]), Para(w["layers_intro"]), Table(header, cells)]
 
     def forward(self) -> list:
         d, w = self.d, self.w
         blocks = [Heading(w["forward"])]
         for i, layer in enumerate(self.network):
-            x = self.array("input") if i == 0 else self.array(f"forward:{i - 1}")
+            x = self.layer_input(i)
             blocks.append(Heading(w["layer"].format(index=i, layer=describe(layer)), 3))
             blocks += self.rule(layer, "forward", x.shape)
-            out = self.array(f"forward:{i}")
+            out = self.t.layers[i].output
             letter = name_latex(self.names[i])
             formulas = self.formulas(i, layer, x.shape, out.size)
             if formulas is None:
@@ -172,7 +174,7 @@ class _Page:
                 blocks += self.tensor(letter, out, w["numbers"])
         if d.loss_fn is not None:
             blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3)]
-            blocks += self.rule(d.loss_fn, "forward", self.array("output").shape)
+            blocks += self.rule(d.loss_fn, "forward", self.t.output.shape)
             blocks += self.loss_value()
         return blocks
 
@@ -190,7 +192,7 @@ class _Page:
         if out_size > SMALL or int(np.prod(in_shape)) > MAX_FORMULA_INPUTS:
             return None
         if i == 0:
-            x = self.array("input") if not tensor.is_numeric(self.array("input")) else tensor.image_symbols("x", in_shape)
+            x = self.t.input if not tensor.is_numeric(self.t.input) else tensor.image_symbols("x", in_shape)
         elif self.d.named:
             x = self.d.named.activations[i - 1][1]
         else:
@@ -199,14 +201,14 @@ class _Page:
         owners = self.network.owners()  # a layer used twice shows the parameters of its first place
         several = sum(1 for j, other in enumerate(self.network) if other.parameter_shapes() and owners[j] == j) > 1
         for name, shape in layer.parameter_shapes().items():
-            given = self.array(f"param:{owners[i]}.{name}")
+            given = self.t.parameters[f"{owners[i]}.{name}"].value
             # the symbols a spec without values would get (as Sequential.parameters names them): k_11, w7_1,2
             base = layer.symbol_bases[name] + (str(owners[i]) if several else "")
             keep = (shape[0] > 1, shape[1] > 1, True, True) if len(shape) == 4 else None
             params[name] = given if not tensor.is_numeric(given) else tensor.symbols(base, shape, keep)
             self.arithmetic.remember(params[name], given)
         if i == 0:
-            self.arithmetic.remember(x, self.array("input"))
+            self.arithmetic.remember(x, self.t.input)
         return layer.forward(x, params)  # the forward expressions only: no derivative is taken here
 
     def closed(self, value) -> str | None:
@@ -221,12 +223,12 @@ class _Page:
         last = len(self.network) - 1
         if d.loss_fn is not None:
             blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3), Para(w["delta_loss"])]
-            blocks += self.rule(d.loss_fn, "input", self.array("output").shape)
+            blocks += self.rule(d.loss_fn, "input", self.t.output.shape)
             blocks += self.delta(last)
         for i in reversed(range(len(self.network))):
             layer = self.network.layers[i]
             blocks.append(Heading(w["layer"].format(index=i, layer=describe(layer)), 3))
-            x = self.array("input") if i == 0 else self.array(f"forward:{i - 1}")
+            x = self.layer_input(i)
             for name in layer.parameter_shapes():
                 if f"{i}.{name}" in self.wrt:
                     blocks += self.gradient(i, layer, name, x.shape)
@@ -262,7 +264,7 @@ class _Page:
         letter = r"\delta^{%s}" % name_latex(self.names[i])
         values = self.delta_values(i)
         if values is None:
-            return [Para(f"${letter}$: " + self.too_big(self.array(f"forward:{i}")))]
+            return [Para(f"${letter}$: " + self.too_big(self.t.layers[i].output))]
         blocks = []
         if d.named:
             named = dict(d.named.deltas)[self.names[i]]
@@ -288,7 +290,7 @@ class _Page:
         """dL/dtheta: in names (small tensors), then its values or closed form."""
         d, w = self.d, self.w
         left = r"\frac{\partial L}{\partial %s}" % symbol
-        values = self.array(f"grad:{full}")
+        values = self.t.gradient(full)
         if values.size > SMALL:
             return [Para(f"${left}$: " + self.too_big(values))]
         blocks = []
@@ -327,22 +329,23 @@ class _Page:
         blocks = [Heading(w["step"]), Para(w["step_intro"].format(lr=sp.latex(lr))), Math(d.optimizer.index_form["step"])]
         plain = not any(d.optimizer.options()[k] for k in ("momentum", "weight_decay", "nesterov", "maximize"))
         for name in self.wrt:
-            if f"updated:{name}" not in d.arrays:
+            parameter = self.t.parameters.get(name)
+            if parameter is None or parameter.updated is None:
                 continue
             symbol = self.param(name)
             left = r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s}" % (symbol, symbol, sp.latex(lr), symbol) \
                 if plain else r"%s \leftarrow \operatorname{SGD}\left(%s\right)" % (symbol, _options(d.optimizer))
-            new, grad = matrix(self.array(f"updated:{name}")), self.array(f"grad:{name}")
+            new, grad = matrix(parameter.updated), parameter.gradient
             middle = None
             if plain and tensor.is_numeric(grad) and new is not None:
-                middle = f"{matrix(self.array(f'param:{name}'))} - {sp.latex(lr)}\\,{matrix(grad)}"
+                middle = f"{matrix(parameter.value)} - {sp.latex(lr)}\\,{matrix(grad)}"
             for rights in ((middle, new), (new,)):
                 shown = self.equation(left, *rights)
                 if new is not None and all(width(m.latex) <= MAX_WIDTH for m in shown):
                     blocks += shown
                     break
             else:
-                blocks += [Math(left)] + self.tensor("{%s}^{(1)}" % symbol, self.array(f"updated:{name}"))
+                blocks += [Math(left)] + self.tensor("{%s}^{(1)}" % symbol, parameter.updated)
         return blocks
 
 

@@ -35,35 +35,35 @@ def evaluate(derivation, values: dict | None = None) -> dict:
     layer by layer (symgrad.numeric.bulk).
     """
     values = values or {}
-    arrays = derivation.arrays
+    t = derivation.tensors
     if not getattr(derivation, "expanded", True):
         return _evaluate_named(derivation, values)
     result = {
-        "input": _floats(arrays["input"], values),
-        "output": _floats(arrays["output"], values),
+        "input": _floats(t.input, values),
+        "output": _floats(t.output, values),
         "loss": float(_floats(np.asarray(derivation.loss, dtype=object), values)),
-        "parameters": {k[6:]: _floats(v, values) for k, v in arrays.items() if k.startswith("param:")},
-        "gradients": {k[5:]: _floats(v, values) for k, v in arrays.items() if k.startswith("grad:")},
-        "updated": {k[8:]: _floats(v, values) for k, v in arrays.items() if k.startswith("updated:")},
+        "parameters": {k: _floats(p.value, values) for k, p in t.parameters.items()},
+        "gradients": {k: _floats(g, values) for k, g in t.gradients().items()},
+        "updated": {k: _floats(u, values) for k, u in t.updated().items()},
     }
-    if "target" in arrays:
-        result["target"] = _floats(arrays["target"], values)
+    if t.target is not None:
+        result["target"] = _floats(t.target, values)
     return result
 
 
 def _evaluate_named(derivation, values: dict) -> dict:
     from ..numeric.bulk import evaluate_named
 
-    arrays = derivation.arrays
+    t = derivation.tensors
     numbers = evaluate_named(derivation, values)
     result = {
-        "input": _floats(arrays["input"], values),
+        "input": _floats(t.input, values),
         "output": numbers["output"],
         "loss": numbers["loss"],
-        "parameters": {k[6:]: _floats(v, values) for k, v in arrays.items() if k.startswith("param:")},
+        "parameters": {k: _floats(p.value, values) for k, p in t.parameters.items()},
         "gradients": numbers["gradients"],
         "updated": numbers["updated"],
     }
-    if "target" in arrays:
-        result["target"] = _floats(arrays["target"], values)
+    if t.target is not None:
+        result["target"] = _floats(t.target, values)
     return result
