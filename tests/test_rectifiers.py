@@ -328,3 +328,43 @@ def test_derive_equals_torch_end_to_end(make):
     loss.backward()
     assert float(d.loss) == pytest.approx(loss.item(), rel=1e-12)
     np.testing.assert_allclose(np.array(d.gradients["input"].tolist(), dtype=float), xt.grad.numpy(), **TOL)
+
+
+# ---------------------------------------------------------------- generated code (docs/numeric.md): both forms
+
+def _generated(make, form):
+    """The loss and dL/dx of the generated module on an input with a 0 in it, and the engine's at the same numbers."""
+    from symgrad.numeric.codegen import generate_source
+
+    d = sg.derive(sg.Sequential(make()), sg.symbolic("x", (1, 1, 1, 5)), sg.MSELoss(), None, sg.SGD(lr=0.1))
+    namespace = {}
+    exec(compile(generate_source(d, form=form), "<generated>", "exec"), namespace)
+    values = {k: np.linspace(-1, 1, int(np.prod(s))).reshape(s) * (1 if k == "input" else -0.5)
+              for k, s in namespace["ARGUMENTS"].items()}
+    got = namespace["evaluate"](**values)
+    engine = sg.derive(sg.Sequential(make()), values["input"].tolist(), sg.MSELoss(), values["target"].tolist())
+    return got, engine
+
+
+@pytest.mark.parametrize("make", [m for _, m in LAYERS], ids=IDS)
+def test_generated_array_form_equals_the_engine(make):
+    got, engine = _generated(make, "array")
+    assert got["loss"] == pytest.approx(float(engine.loss), rel=1e-12)
+    np.testing.assert_allclose(got["gradients"]["input"], np.array(engine.gradients["input"].tolist(), dtype=float),
+                               **TOL)
+
+
+@pytest.mark.parametrize("make", [m for name, m in LAYERS if name != "gelu"], ids=[n for n in IDS if n != "gelu"])
+def test_generated_scalar_form_equals_the_engine(make):
+    got, engine = _generated(make, "scalar")
+    assert got["loss"] == pytest.approx(float(engine.loss), rel=1e-12)
+    np.testing.assert_allclose(got["gradients"]["input"], np.array(engine.gradients["input"].tolist(), dtype=float),
+                               **TOL)
+
+
+@pytest.mark.xfail(strict=True, raises=NameError,
+                   reason="symgrad/numeric/printer.py prints SymPy's erf as math.erf, and the scalar module has no "
+                          "math (nor would math.erf take arrays): the printer needs a NumPy-only erf (lead, at rename)")
+def test_generated_scalar_form_of_gelu_runs():
+    got, engine = _generated(lambda: GELU(), "scalar")
+    assert got["loss"] == pytest.approx(float(engine.loss), rel=1e-12)
