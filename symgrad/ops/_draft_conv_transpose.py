@@ -84,9 +84,11 @@ class ConvTranspose2d(Layer):
         self.out_channels = opt.integer(w, "out_channels", out_channels, 1, bits=64)
         self.groups = opt.integer(w, "groups", groups, 1, bits=64)
         if self.in_channels % self.groups:
-            raise OptionError(w, "groups", f"in_channels ({self.in_channels}) must be divisible by groups ({self.groups})")
+            raise OptionError(w, "groups",
+                              f"in_channels ({self.in_channels}) must be divisible by groups ({self.groups})")
         if self.out_channels % self.groups:
-            raise OptionError(w, "groups", f"out_channels ({self.out_channels}) must be divisible by groups ({self.groups})")
+            raise OptionError(w, "groups",
+                              f"out_channels ({self.out_channels}) must be divisible by groups ({self.groups})")
         if not (isinstance(padding_mode, str) and padding_mode == "zeros"):
             raise OptionError(w, "padding_mode", 'Only "zeros" padding mode is supported for ConvTranspose2d')
         self.padding_mode = padding_mode
@@ -235,8 +237,8 @@ class ConvTranspose2d(Layer):
             return (r"\sigma_{n,o,h,w} = %s\sum_{c=1}^{%d} %s%sK_{%s,a,b}\, X_{n,%s,i,j}\, [\,h = %s\,]\, "
                     r"[\,w = %s\,]%s") % (bias, per_in, taps, inputs, kernel, image, rows, cols, where)
         if key == "input":
-            return r"\frac{\partial L}{\partial X_{n,c,i,j}} = \sum_{o=1}^{%d} %sK_{c,o,a,b}\, \delta_{n,%s,\; %s,\; %s}%s" % (
-                per_out, taps, star, rows, cols, where)
+            return (r"\frac{\partial L}{\partial X_{n,c,i,j}} = \sum_{o=1}^{%d} %sK_{c,o,a,b}\, "
+                    r"\delta_{n,%s,\; %s,\; %s}%s") % (per_out, taps, star, rows, cols, where)
         if key == "weight":
             return r"\frac{\partial L}{\partial K_{c,o,a,b}} = \sum_{n} %sX_{n,c,i,j}\, \delta_{n,%s,\; %s,\; %s}%s" % (
                 inputs, star, rows, cols, where)
