@@ -368,3 +368,49 @@ def test_generated_scalar_form_equals_the_engine(make):
 def test_generated_scalar_form_of_gelu_runs():
     got, engine = _generated(lambda: GELU(), "scalar")
     assert got["loss"] == pytest.approx(float(engine.loss), rel=1e-12)
+
+
+# ---------------------------------------------------------------- derivation pages: en and zh, and real LaTeX
+
+def _page_derivation():
+    from symgrad.ops._draft_identity import Identity
+
+    return sg.derive(sg.Sequential(Identity(), *_page_layers()), sg.symbolic("x", (1, 2, 1, 2)), sg.MSELoss(), None,
+                     sg.SGD(lr=0.1))
+
+
+def test_derivation_pages_print_the_rules_notes_and_instances():
+    from symgrad.printing.steps import markdown_body
+
+    d = _page_derivation()
+    pages = {language: markdown_body(d, language).replace("\\_", "_") for language in LANGUAGES}  # prose escapes _
+    for layer in d.network.layers[1:]:
+        for language, page in pages.items():
+            for key in ("forward", "input"):
+                assert type(layer).index_form[key] in page, (layer, language, key)
+                assert layer.index_instance(key, (1, 2, 1, 2)) in page
+                note = layer.words[language].get(f"note:{key}")
+                assert note is None or note in page, (layer, language, key)
+
+
+def test_derivation_page_compiles_with_pdflatex(tmp_path):
+    """The index forms and instances are real LaTeX: the page (en) compiles as a standalone document."""
+    import shutil
+    import subprocess
+
+    from symgrad.printing import latex
+    from symgrad.printing.steps import latex_body
+
+    if shutil.which("latexmk") is None or shutil.which("pdflatex") is None:
+        pytest.fail("latexmk and pdflatex are needed (tests/test_latex_compile.py says how to install TeX Live)")
+    source = tmp_path / "page.tex"
+    source.write_text(latex.document(latex_body(_page_derivation(), "en")), encoding="utf-8")
+    result = subprocess.run(["latexmk", "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error", source.name],
+                            cwd=tmp_path, capture_output=True, stdin=subprocess.DEVNULL, timeout=600)
+    log = source.with_suffix(".log").read_text(errors="replace") if source.with_suffix(".log").exists() else "no log"
+    assert result.returncode == 0, [line for line in log.splitlines() if line.startswith("!")][:3]
+
+
+def _page_layers():
+    """the layers the pages print, after an Identity (a first layer's input rule is printed only for dL/dx)."""
+    return [LeakyReLU(0.2), ELU(0.5), GELU(), GELU("tanh")]
