@@ -63,7 +63,7 @@ def test_forward_and_gradient_match_torch_at_zeros_and_ties(make):
     delta[0, 2] = 1.0  # a nonzero delta at an x = 0: the derivative there shows
     out, dx = _engine(layer, X, delta)
     xt = torch.tensor(X, requires_grad=True)
-    module = layer.torch_module().double()
+    module = getattr(torch.nn, layer.type_name)(**layer.options())  # inplace as given: torch's in-place kernels too
     tout = module(xt * 1)  # a non-leaf: torch runs an in-place module on it
     tout.backward(torch.from_numpy(delta))
     np.testing.assert_allclose(_floats(out), tout.detach().numpy(), **TOL)
@@ -85,12 +85,28 @@ def test_derivative_at_zero_is_torchs_left_branch():
 @pytest.mark.torch
 @pytest.mark.parametrize("make", [m for _, m in LAYERS], ids=IDS)
 def test_torch_module_and_from_torch_round_trip(make):
+    """The twin is out of place (as ReLU's); from_torch reads inplace from torch's module."""
     layer = make()
     module = layer.torch_module()
-    assert type(module).__name__ == layer.type_name
+    assert type(module).__name__ == layer.type_name and not getattr(module, "inplace", False)
     back = type(layer).from_torch(module)
-    assert type(back) is type(layer) and back.options() == layer.options()
-    assert repr(back) == repr(layer)
+    assert type(back) is type(layer)
+    assert back.options() == {**layer.options(), **({"inplace": False} if "inplace" in layer.options() else {})}
+    options = layer.options()
+    if "inplace" in options:
+        read = type(layer).from_torch(getattr(torch.nn, layer.type_name)(**options))
+        assert read.options() == options and repr(read) == repr(layer)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make", [m for _, m in LAYERS], ids=IDS)
+def test_symgrad_checks_torch_model_takes_a_leaf_input(make):
+    """`symgrad check` runs the network's twins on a leaf that requires grad: an in-place twin would be refused."""
+    from symgrad.verify.torch_reference import torch_model
+
+    xt = torch.tensor(X, requires_grad=True)
+    torch_model(sg.Sequential(make(), make())).forward(xt).sum().backward()
+    assert xt.grad is not None
 
 
 # ---------------------------------------------------------------- symbolic: rules vs sympy.diff
@@ -412,5 +428,5 @@ def test_derivation_page_compiles_with_pdflatex(tmp_path):
 
 
 def _page_layers():
-    """the layers the pages print, after an Identity (a first layer's input rule is printed only for dL/dx)."""
+    """The layers the pages print, after an Identity (a first layer's input rule is printed only for dL/dx)."""
     return [LeakyReLU(0.2), ELU(0.5), GELU(), GELU("tanh")]

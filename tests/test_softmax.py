@@ -357,5 +357,5 @@ def test_derivation_page_compiles_with_pdflatex(tmp_path):
 
 
 def _page_layers():
-    """the layers the pages print, after an Identity (a first layer's input rule is printed only for dL/dx)."""
+    """The layers the pages print, after an Identity (a first layer's input rule is printed only for dL/dx)."""
     return [Softmax(1), LogSoftmax(-1), Softmax()]

@@ -132,9 +132,11 @@ class LeakyReLU(_Rectifier):
         return {"negative_slope": float(self.negative_slope)}
 
     def torch_module(self):
+        """Out of place, as ReLU's twin: the same values and gradients, and torch refuses an in-place op on a
+        leaf input that requires grad (what `symgrad check` feeds the first layer)."""
         import torch
 
-        return torch.nn.LeakyReLU(self.negative_slope, self.inplace)
+        return torch.nn.LeakyReLU(self.negative_slope)
 
     @classmethod
     def from_torch(cls, module):
@@ -179,9 +181,10 @@ class ELU(_Rectifier):
         return {"alpha": float(self.alpha)}
 
     def torch_module(self):
+        """Out of place, as LeakyReLU's."""
         import torch
 
-        return torch.nn.ELU(self.alpha, self.inplace)
+        return torch.nn.ELU(self.alpha)
 
     @classmethod
     def from_torch(cls, module):
