@@ -183,3 +183,24 @@ def test_generated_code_equals_the_engine(form):
     assert got["loss"] == pytest.approx(float(engine.loss), rel=1e-12)
     np.testing.assert_allclose(got["gradients"]["input"], np.array(engine.gradients["input"].tolist(), dtype=float),
                                rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- `symgrad check`: the library's own torch comparison
+
+
+CHECKED = [lambda: sg.Sequential(Identity(), sg.Conv2d(1, 2, 2), Identity(), sg.Flatten(), sg.Linear(8, 2), Identity())]
+CHECKED_IDS = ["identities"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make", CHECKED, ids=CHECKED_IDS)
+def test_symgrad_check_agrees_with_torch(make):
+    """Identities around Conv2d and Linear, symbolic, evaluated at random small integers, vs torch."""
+    from symgrad.verify.numeric import evaluate, random_values
+    from symgrad.verify.torch_reference import compare, torch_reference
+
+    d = sg.derive(make(), sg.symbolic("x", (1, 1, 3, 3)), sg.MSELoss(), None, sg.SGD(lr=0.1))
+    for seed in range(3):
+        numbers = evaluate(d, random_values(d.free_symbols, seed, -2, 2))  # as `symgrad check --seed`
+        rows = compare(numbers, torch_reference(d, numbers))
+        assert rows and all(row["ok"] for row in rows), [(r["quantity"], r["reason"]) for r in rows if not r["ok"]]

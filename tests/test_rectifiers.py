@@ -430,3 +430,29 @@ def test_derivation_page_compiles_with_pdflatex(tmp_path):
 def _page_layers():
     """The layers the pages print, after an Identity (a first layer's input rule is printed only for dL/dx)."""
     return [LeakyReLU(0.2), ELU(0.5), GELU(), GELU("tanh")]
+
+
+# ---------------------------------------------------------------- `symgrad check`: the library's own torch comparison
+
+
+def _checked(layer):
+    return lambda: sg.Sequential(sg.Conv2d(1, 2, 2), layer, sg.Flatten(), sg.Linear(8, 2))
+
+
+CHECKED = [_checked(LeakyReLU(0.2)), _checked(ELU(0.7)), _checked(GELU()), _checked(GELU("tanh")),
+           _checked(LeakyReLU(-0.5))]
+CHECKED_IDS = ["leaky", "elu", "gelu", "gelu_tanh", "leaky_negative"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make", CHECKED, ids=CHECKED_IDS)
+def test_symgrad_check_agrees_with_torch(make):
+    """Conv2d -> the layer -> Linear, symbolic, evaluated at random small integers, vs torch."""
+    from symgrad.verify.numeric import evaluate, random_values
+    from symgrad.verify.torch_reference import compare, torch_reference
+
+    d = sg.derive(make(), sg.symbolic("x", (1, 1, 3, 3)), sg.MSELoss(), None, sg.SGD(lr=0.1))
+    for seed in range(3):
+        numbers = evaluate(d, random_values(d.free_symbols, seed, -2, 2))  # as `symgrad check --seed`
+        rows = compare(numbers, torch_reference(d, numbers))
+        assert rows and all(row["ok"] for row in rows), [(r["quantity"], r["reason"]) for r in rows if not r["ok"]]

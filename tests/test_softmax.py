@@ -359,3 +359,28 @@ def test_derivation_page_compiles_with_pdflatex(tmp_path):
 def _page_layers():
     """The layers the pages print, after an Identity (a first layer's input rule is printed only for dL/dx)."""
     return [Softmax(1), LogSoftmax(-1), Softmax()]
+
+
+# ---------------------------------------------------------------- `symgrad check`: the library's own torch comparison
+
+
+CHECKED = [lambda: sg.Sequential(sg.Conv2d(1, 2, 2), sg.Flatten(), sg.Linear(8, 3), Softmax(1)),
+           lambda: sg.Sequential(sg.Conv2d(1, 2, 2), sg.Flatten(), sg.Linear(8, 3), LogSoftmax()),
+           lambda: sg.Sequential(sg.Conv2d(1, 3, 2), Softmax(), sg.Flatten(), sg.Linear(12, 2)),
+           lambda: sg.Sequential(sg.Conv2d(1, 2, 2), LogSoftmax(-2), Softmax(-1))]
+CHECKED_IDS = ["linear_softmax", "linear_logsoftmax_implicit", "channel_softmax", "rows_then_columns"]
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice")  # torch's twin of dim=None warns, as torch does
+@pytest.mark.parametrize("make", CHECKED, ids=CHECKED_IDS)
+def test_symgrad_check_agrees_with_torch(make):
+    """Networks with parameters, symbolic, evaluated at random small integers, vs torch."""
+    from symgrad.verify.numeric import evaluate, random_values
+    from symgrad.verify.torch_reference import compare, torch_reference
+
+    d = sg.derive(make(), sg.symbolic("x", (1, 1, 3, 3)), sg.MSELoss(), None, sg.SGD(lr=0.1))
+    for seed in range(3):
+        numbers = evaluate(d, random_values(d.free_symbols, seed, -2, 2))  # as `symgrad check --seed`
+        rows = compare(numbers, torch_reference(d, numbers))
+        assert rows and all(row["ok"] for row in rows), [(r["quantity"], r["reason"]) for r in rows if not r["ok"]]
