@@ -16,8 +16,8 @@ import symgrad.ops
 from symgrad import spec as specs
 from symgrad.errors import OptionError
 from symgrad.ops._draft_identity import Identity
-from symgrad.ops._draft_rectifiers import LeakyReLU
-from symgrad.ops._draft_softmax import Softmax
+from symgrad.ops._draft_rectifiers import ELU, GELU, LeakyReLU
+from symgrad.ops._draft_softmax import LogSoftmax, Softmax
 from symgrad.ops.base import undeclared
 from symgrad.printing.words import LANGUAGES
 from twins import rebuilt
@@ -134,7 +134,7 @@ target = [[[[1.0, 0.0], [0.0, 1.0]]]]
 @pytest.fixture
 def registered(monkeypatch):
     """The drafts in the registry, as after their rename (the spec reads layer types from it)."""
-    for cls in (Identity, LeakyReLU, Softmax):
+    for cls in (Identity, LeakyReLU, ELU, GELU, Softmax, LogSoftmax):
         monkeypatch.setitem(symgrad.ops.LAYERS, cls.type_name, cls)
 
 
@@ -145,6 +145,29 @@ def test_a_spec_identity_takes_no_options(registered):
     with pytest.raises(OptionError, match="unknown option") as info:
         specs.parse(SPEC.format(extra="scale = 2\n"))
     assert info.value.option == "scale" and "Identity takes no options" in info.value.message
+
+
+@pytest.mark.torch
+def test_from_torch_reads_the_drafts_and_derive_matches_torch(registered):
+    """symgrad.from_torch as after the rename: each draft's from_torch reads torch's options."""
+    module = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 2), torch.nn.Identity(7, mode="ignored"),
+                                 torch.nn.LeakyReLU(0.2, inplace=True), torch.nn.ELU(0.5), torch.nn.GELU("tanh"),
+                                 torch.nn.Flatten(), torch.nn.Linear(8, 3), torch.nn.LogSoftmax(1),
+                                 torch.nn.Softmax(dim=-1)).double()
+    x = torch.linspace(-2, 2, 9, dtype=torch.float64).reshape(1, 1, 3, 3)
+    net = sg.from_torch(module, example_input=x)
+    assert [layer.type_name for layer in net] == [type(m).__name__ for m in module]
+    assert net.layers[2].options() == {"negative_slope": 0.2, "inplace": True}
+    assert net.layers[3].alpha == 0.5 and net.layers[4].approximate == "tanh"
+    assert net.layers[7].dim == 1 and net.layers[8].dim == -1
+    target = [[1.0, 0.0, 0.5]]
+    d = sg.derive(net, x.tolist(), sg.MSELoss(), target)
+    xt = x.clone().requires_grad_(True)
+    torch.nn.MSELoss()(module(xt), torch.tensor(target, dtype=torch.float64)).backward()
+    np.testing.assert_allclose(np.array(d.gradients["input"].tolist(), dtype=float), xt.grad.numpy(), rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(np.array(d.gradients["0.weight"].tolist(), dtype=float),
+                               module[0].weight.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_derive_through_a_sequential_with_identities():
