@@ -1,7 +1,9 @@
 """The derivation engine: forward expressions, backprop by each op's rule, one SGD step.
 
 `derive` here returns a plain `Record`; the public `symgrad.derive` (derive.py, above the
-engine, printing and numeric) returns it as a `Derivation`, with its conveniences.
+engine, printing and numeric) returns it as a `Derivation`, with its conveniences, and
+gives an all-numeric derivation kept in names its float64 values (`in_float64`, fed by
+numeric's evaluation of the named program: the engine imports neither).
 
 Two ways to differentiate, both kept:
 - "rules" (default): each op's vector-Jacobian product applied to the upstream
@@ -189,21 +191,33 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
     "auto" (default) expands when the estimated expansion has at most EXPAND_LIMIT nodes.
     `progress`: a bar on stderr for runs over a second (None: when stderr is a terminal).
     """
+    return _derive(network, input, loss, target, optimizer, method, backward_passes, expand, progress, checked=False)
+
+
+def derive_checked(network: Sequential, input, loss: Loss | None = None, target=None,
+                   optimizer: SGD | None = None, method: str = "rules", backward_passes: int = 1, expand="auto",
+                   progress: bool | None = None) -> Record:
+    """`derive` of an input and target whose entries are already checked (a Spec's, by spec.py: the
+    input as `as_input` gives it, the target as tensor.to_array or tensor.entry): not checked again."""
+    return _derive(network, input, loss, target, optimizer, method, backward_passes, expand, progress, checked=True)
+
+
+def _derive(network, input, loss, target, optimizer, method, backward_passes, expand, progress, checked) -> Record:
     _check_arguments(network, loss, optimizer, progress)
     if not isinstance(method, str) or method not in ("rules", "diff"):
         raise OptionError("derive", "method", f"must be 'rules' or 'diff', got {shown(method)}")
     if not (isinstance(expand, bool) or (isinstance(expand, str) and expand == "auto")):
         raise OptionError("derive", "expand", f"must be True, False or 'auto', got {shown(expand)}")
     passes = limits.check_backward_passes("derive", opt.integer("derive", "backward_passes", backward_passes, 1))
-    x = as_input(input)
+    x = input if checked else as_input(input)
     shapes = network.shapes(x.shape)
     limits.check_derivation(network, x, shapes, loss, target)  # from the shapes, before anything is built
     params = network.parameters()  # one per layer object: a layer used twice shares its parameters (as torch)
     uses = network.uses(params)  # by place, for each layer's rules; backprop's per-place gradients are merged
-    target_array = _target(loss, target, shapes[-1] if shapes else x.shape)
+    target_array = _target(loss, target, shapes[-1] if shapes else x.shape, checked)
     _check_user_names(network, x, uses, loss, target, target_array)
 
-    with Progress(3 * len(network) + 1, progress) as bar, _cyclic_gc_paused():
+    with Progress(3 * len(network) + 1, progress) as bar, cyclic_gc_paused():
         if method == "rules":
             named = named_backprop(network, x, uses, loss, target_array, _LossNamed(bar, len(network)))
             named.gradients = network.merge(named.gradients)
@@ -237,10 +251,6 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
             backward_passes=passes, expanded=expanded,
         )
         _set_fields(derivation, tensors)
-        if not expanded and not derivation.free_symbols:  # every input is a number: show numbers
-            loss_value, tensors = _float_values(derivation)
-            derivation.loss = loss_value
-            _set_fields(derivation, tensors)
         bar.step()
     return derivation
 
@@ -263,7 +273,7 @@ class _LossNamed:
 
 
 @contextmanager
-def _cyclic_gc_paused():
+def cyclic_gc_paused():
     """Expression trees hold no reference cycles, but Python's cyclic collector re-scans all of
     them again and again as they grow: about 40% of a LeNet derivation. Paused, then restored."""
     enabled = gc.isenabled()
@@ -398,17 +408,15 @@ def _in_names(network, x, named):
     return activations, named.loss, deltas, dict(named.gradients)
 
 
-def _float_values(derivation) -> tuple[sp.Expr, Tensors]:
-    """The loss and every tensor of an all-numeric derivation kept in names, as float64 numbers
-    (sympy Floats); the input, target and parameters stay as given.
+def in_float64(derivation: Record, numbers: dict) -> None:
+    """An all-numeric derivation kept in names given its float64 values (sympy Floats): the loss and
+    every computed tensor; the input, target and parameters stay as given.
 
-    The exact values would be the explosion `expand` avoids; the named program is
-    evaluated in float64 instead, layer by layer (symgrad.numeric.bulk).
+    The exact values would be the explosion `expand` avoids; `numbers` are its named program
+    evaluated in float64 ({"names", "output", "loss", "gradients", "updated"}, as
+    symgrad.numeric.bulk's evaluate_named gives them: derive.py, above both, joins the two).
     """
-    from .numeric.bulk import evaluate_named
-
-    result = evaluate_named(derivation, {})
-    value = {name: sp.Float(result["names"][str(name)]) for name in derivation.named.definitions}
+    value = {name: sp.Float(numbers["names"][str(name)]) for name in derivation.named.definitions}
     named = derivation.named
     named.shown_values = value
     floats = lambda array: tensor.apply(lambda e: sp.Float(e), np.asarray(array, dtype=np.float64))  # noqa: E731
@@ -416,13 +424,13 @@ def _float_values(derivation) -> tuple[sp.Expr, Tensors]:
     layers = [LayerTensors(output=tensor.apply(value.__getitem__, a),
                            delta=tensor.apply(value.__getitem__, d) if layer.delta is not None else None)
               for layer, (_, a), (_, d) in zip(given.layers, named.activations, named.deltas)]
-    gradients, updated = result["gradients"], result["updated"]
+    gradients, updated = numbers["gradients"], numbers["updated"]
     parameters = {name: replace(p, gradient=floats(gradients[name]),
                                 updated=floats(updated[name]) if name in updated else None)
                   for name, p in given.parameters.items()}
-    tensors = replace(given, output=floats(result["output"]), input_gradient=floats(gradients[INPUT]),
-                      parameters=parameters, layers=layers)
-    return sp.Float(result["loss"]), tensors
+    derivation.loss = sp.Float(numbers["loss"])
+    _set_fields(derivation, replace(given, output=floats(numbers["output"]), input_gradient=floats(gradients[INPUT]),
+                                    parameters=parameters, layers=layers))
 
 
 def _check_user_names(network, x, params, loss, target, target_array):
@@ -460,7 +468,9 @@ def _is_array(value) -> bool:
     return isinstance(value, (list, tuple, np.ndarray, sp.NDimArray, sp.MatrixBase))
 
 
-def _target(loss, target, out_shape):
+def _target(loss, target, out_shape, checked: bool = False):
+    """The target checked against the loss and broadcast to the output's shape; its entries are checked
+    here unless `checked` (a Spec's, checked when it was read)."""
     if loss is None:
         if target is not None:
             raise OptionError("loss", "target", "a target needs a loss")
@@ -470,8 +480,11 @@ def _target(loss, target, out_shape):
         return None
     if target is None:
         return loss.check_target(out_shape, loss.symbolic_target(out_shape))
-    array = np.asarray(tensor.to_array(target, loss.where, "target") if _is_array(target)
-                       else tensor.entry(target, loss.where, "target"), dtype=object)
+    if checked:
+        array = np.asarray(target, dtype=object)
+    else:
+        array = np.asarray(tensor.to_array(target, loss.where, "target") if _is_array(target)
+                           else tensor.entry(target, loss.where, "target"), dtype=object)
     return loss.check_target(out_shape, array)
 
 

@@ -5,7 +5,8 @@ conveniences of a finished derivation read the layers above the engine: `hessian
 (hessian.py re-derives through the engine), `lambdify` (numeric) and Jupyter's
 `_repr_markdown_` / `_repr_latex_` (printing.steps). So they live here, in a module
 above all of them, and `derive()` returns its record as a `Derivation`: every arrow
-points down.
+points down. An all-numeric derivation kept in names (too large to expand) gets its
+float64 numbers here too, from numeric's evaluation of its named program.
 """
 
 from __future__ import annotations
@@ -64,7 +65,23 @@ class Derivation(Record):
 
 @functools.wraps(engine.derive, assigned=("__name__", "__qualname__", "__doc__"))
 def derive(*args, **kwargs) -> Derivation:
-    return Derivation.of(engine.derive(*args, **kwargs))
+    return _finished(engine.derive(*args, **kwargs))
 
 
 derive.__signature__ = inspect.signature(engine.derive).replace(return_annotation="Derivation")
+
+
+def derive_checked(*args, **kwargs) -> Derivation:
+    """`derive` of a Spec's input and target, whose entries spec.py checked when it read them."""
+    return _finished(engine.derive_checked(*args, **kwargs))
+
+
+def _finished(record: Record) -> Derivation:
+    """The record as a Derivation; kept in names with every input a number, its fields hold the
+    named program's float64 values (the exact ones would be the explosion expand avoids)."""
+    if not record.expanded and not record.free_symbols:
+        from .numeric.bulk import evaluate_named
+
+        with engine.cyclic_gc_paused():
+            engine.in_float64(record, evaluate_named(record, {}))
+    return Derivation.of(record)

@@ -44,13 +44,13 @@ class Spec:
 
     def derive(self, method: str = "rules", progress: bool | None = None):
         """The derivation of this spec; input errors name the option the spec actually used."""
-        from .derive import derive
+        from .derive import derive_checked
 
         try:
             if self.refused is not None:
                 raise self.refused
-            return derive(self.network, self.input, self.loss, self.target, self.optimizer, method=method,
-                          backward_passes=self.backward_passes, expand=self.expand, progress=progress)
+            return derive_checked(self.network, self.input, self.loss, self.target, self.optimizer, method=method,
+                                  backward_passes=self.backward_passes, expand=self.expand, progress=progress)
         except OptionError as error:
             if error.where == "input" and error.option == "values" and self.input_option != "values":
                 raise OptionError("input", self.input_option, error.message) from None
@@ -164,7 +164,7 @@ def _input(section, network=None, loss=None, target=None) -> tuple[np.ndarray, O
             raise OptionError("input", "symbol", "applies to shape only; name symbols inside values instead")
         from .derive import as_input
 
-        return as_input(tensor.to_array(section["values"], "input", "values")), None
+        return as_input(section["values"]), None
     else:
         shape = section.get("shape")
         if not isinstance(shape, list) or not 2 <= len(shape) <= 4:

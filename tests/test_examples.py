@@ -223,3 +223,17 @@ def test_check_through_python_dash_m():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "5 of 5 quantities agree" in result.stdout
     assert "MISMATCH" not in result.stdout
+
+
+def test_a_spec_is_cleaned_once(monkeypatch):
+    """spec.py checks the input and target entries when it reads them; deriving does not check them again
+    (the Python API's derive() still checks its arguments: test_bad_inputs)."""
+    from symgrad import spec as specs
+    from symgrad import tensor
+
+    calls = []
+    real = tensor.to_array
+    monkeypatch.setattr(tensor, "to_array", lambda values, *args: calls.append(args) or real(values, *args))
+    spec = specs.load(_spec("conv_max_pool"))
+    spec.derive()
+    assert [c for c in calls if c[1] in ("values", "target")] == [("input", "values")]  # (init.weight: once, too)
