@@ -184,6 +184,8 @@ def test_instances_fill_in_the_numbers():
     assert r"\frac{1}{5}\, \mathbb{1}" in LeakyReLU(0.2).index_instance("input", (2,))
     assert "s" not in LeakyReLU(0.2).index_instance("input", (2,)).replace("partial", "")
     assert r"\frac{7}{10}\, e^{x_{i}}" in ELU(0.7).index_instance("input", (2,))
+    assert r"+ \left(- \frac{1}{2}\right) \min" in LeakyReLU(-0.5).index_instance("forward", (2,))
+    assert r"+ \left(-1\right)\, e^{x_{i}}" in ELU(-1).index_instance("input", (2,))
     assert GELU().index_instance("forward", (2,)) == ""
     assert r"\tanh u_{i}" in GELU("tanh").index_instance("forward", (2,)) and "0.044715" in \
         GELU("tanh").index_instance("input", (2,))

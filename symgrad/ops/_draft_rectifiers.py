@@ -76,6 +76,11 @@ def _inplace(where: str, inplace, slope: float, name: str, option: str) -> bool:
     return inplace
 
 
+def _coefficient(number: sp.Expr) -> str:
+    """A number as a factor in an instance: in parentheses when negative (+ (-1/2) min, not + -1/2 min)."""
+    return r"\left(%s\right)" % sp.latex(number) if number < 0 else sp.latex(number)
+
+
 def _leaky_relu_forms(s: str) -> dict[str, str]:
     """LeakyReLU's forward and input forms with the slope written as `s` (a letter or a number)."""
     return {
@@ -126,7 +131,7 @@ class LeakyReLU(_Rectifier):
         return up + self.slope * (1 - up)
 
     def index_instance(self, key, in_shape):
-        return _leaky_relu_forms(sp.latex(self.slope))[key]
+        return _leaky_relu_forms(_coefficient(self.slope))[key]
 
     def array_options(self, in_shape):
         return {"negative_slope": float(self.negative_slope)}
@@ -175,7 +180,7 @@ class ELU(_Rectifier):
         return up + self.exact_alpha * sp.exp(x) * (1 - up)
 
     def index_instance(self, key, in_shape):
-        return _elu_forms(sp.latex(self.exact_alpha))[key]
+        return _elu_forms(_coefficient(self.exact_alpha))[key]
 
     def array_options(self, in_shape):
         return {"alpha": float(self.alpha)}
