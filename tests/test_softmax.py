@@ -384,3 +384,26 @@ def test_symgrad_check_agrees_with_torch(make):
         numbers = evaluate(d, random_values(d.free_symbols, seed, -2, 2))  # as `symgrad check --seed`
         rows = compare(numbers, torch_reference(d, numbers))
         assert rows and all(row["ok"] for row in rows), [(r["quantity"], r["reason"]) for r in rows if not r["ok"]]
+
+
+# ---------------------------------------------------------------- second derivatives (symgrad.hessian) vs torch
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make", [lambda: Softmax(1), lambda: LogSoftmax(1), lambda: Softmax(-1)],
+                         ids=["softmax_channels", "logsoftmax_channels", "softmax_rows"])
+def test_hessian_matches_torch(make):
+    """d^2 L / dK^2 through the layer (conv -> layer -> MSELoss), against torch.autograd.functional.hessian."""
+    weight = np.array([[[[0.5, -1.0], [0.25, 1.5]]], [[[1.0, 0.5], [-0.5, 0.0]]]])
+    x = np.array([[[[1.0, -0.5, 0.0], [0.0, 2.0, -1.0], [0.5, 0.5, 1.0]]]])
+    target = np.array([[[[1.0, 0.0], [0.5, -1.0]], [[0.0, 0.25], [0.0, 1.0]]]])
+    conv = sg.Conv2d(1, 2, 2, bias=False).init(weight=weight.tolist())
+    d = sg.derive(sg.Sequential(conv, make()), x.tolist(), sg.MSELoss(), target.tolist())
+    ours = np.array(d.hessian("0.weight").evalf().tolist(), dtype=float)
+    module = make().torch_module()
+
+    def loss(w):
+        out = module(torch.nn.functional.conv2d(torch.from_numpy(x), w))
+        return torch.nn.functional.mse_loss(out, torch.from_numpy(target))
+
+    theirs = torch.autograd.functional.hessian(loss, torch.from_numpy(weight)).reshape(8, 8).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
