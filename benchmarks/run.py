@@ -219,7 +219,7 @@ def section_table(result: dict) -> list[str]:
 
 TORCH_PROBE = """
 import contextlib, io, sys
-from symgrad.cli import main
+from symgrad.cli.commands import main
 with contextlib.redirect_stdout(io.StringIO()):
     main(["derive", %r, "--format", "latex"])
 print(sum(1 for m in sys.modules if m == "torch" or m.startswith("torch.")))

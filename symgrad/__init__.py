@@ -4,15 +4,14 @@ Every registered op (symgrad.ops.OPS: Conv2d, MaxPool2d, ..., MSELoss) is an att
 this package too, looked up in the registry, so a new op module needs no edit here.
 """
 
+from .core.errors import OptionError, SymgradError
+from .core.tensor import symbolic
+from .core.version import __version__
 from .derive import Derivation, derive
-from .errors import OptionError, SymgradError
+from .engine.network import Sequential
+from .engine.optim import SGD
 from .from_torch import from_torch
-from .network import Sequential
 from .ops import OPS
-from .optim import SGD
-from .tensor import symbolic
-
-__version__ = "0.1.0"
 
 __all__ = sorted(["Derivation", "OptionError", "SGD", "Sequential", "SymgradError", "derive", "from_torch", "symbolic",
                   "__version__", *OPS])

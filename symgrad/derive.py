@@ -17,17 +17,17 @@ from dataclasses import fields
 
 import sympy as sp
 
-from . import derivation as engine
-from .derivation import EXPAND_LIMIT, INPUT, Record, as_input  # noqa: F401 (their documented home)
-from .errors import OptionError
-from .hessian import hessian as hessian_of
+from .engine import derivation as engine
+from .engine.derivation import EXPAND_LIMIT, INPUT, Record, as_input  # noqa: F401 (their documented home)
+from .core.errors import OptionError
+from .engine.hessian import hessian as hessian_of
 
 
 class Derivation(Record):
     """A finished derivation. Every public field holds SymPy objects (Array or Expr).
 
     `tensors` keeps the same tensors as NumPy object arrays, for printers and numeric code.
-    The fields are the engine's (`symgrad.derivation.Record`); the methods below add what
+    The fields are the engine's (`symgrad.engine.derivation.Record`); the methods below add what
     the layers above the engine give.
     """
 
@@ -37,7 +37,7 @@ class Derivation(Record):
         return cls(**{f.name: getattr(record, f.name) for f in fields(Record)})
 
     def hessian(self, name: str) -> sp.Matrix:
-        """d^2 L / d theta_i d theta_j for parameter `name` flattened row-major: see `symgrad.hessian`."""
+        """d^2 L / d theta_i d theta_j for parameter `name` flattened row-major: see `symgrad.engine.hessian`."""
         if not self.expanded:
             raise OptionError("hessian", "name", "needs the explicit gradient, and this derivation is kept in "
                                                  "named intermediates (too large): derive with expand=True")

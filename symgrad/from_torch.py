@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import tensor
-from .errors import OptionError
-from .network import Sequential
-from .values import shown
+from .core import tensor
+from .core.errors import OptionError
+from .engine.network import Sequential
+from .core.values import shown
 from .ops import LAYERS, Layer
 
 WEIGHTS = ("numbers", "symbols")

@@ -15,13 +15,14 @@ from math import prod
 
 import numpy as np
 
-from . import limits, tensor, values, weights
-from .errors import OptionError
-from .network import Sequential
+from .core import limits, tensor, values
+from .engine import weights
+from .core.errors import OptionError
+from .engine.network import Sequential
 from .ops import LAYERS, LOSSES, Loss
 from .ops import options as opt
-from .optim import SGD
-from .suggest import did_you_mean
+from .engine.optim import SGD
+from .core.suggest import did_you_mean
 
 OPTIMIZERS = {"SGD": SGD}
 TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer", "backward_passes", "weights", "expand")
@@ -183,7 +184,7 @@ def _input(section, network=None, loss=None, target=None) -> tuple[np.ndarray, O
 
 
 def _refused(network, shape, loss, target) -> OptionError | None:
-    """The limit (symgrad/limits.py) a derivation of `network` on a symbolic input of `shape` would pass."""
+    """The limit (symgrad/core/limits.py) a derivation of `network` on a symbolic input of `shape` would pass."""
     if network is None:
         return None
     try:

@@ -1,11 +1,11 @@
-"""The fast builders in symgrad.algebra give exactly SymPy's own Add and Mul (same args, order, hash)."""
+"""The fast builders in symgrad.core.algebra give exactly SymPy's own Add and Mul (same args, order, hash)."""
 
 import random
 
 import pytest
 import sympy as sp
 
-from symgrad import algebra
+from symgrad.core import algebra
 from symgrad.ops.activation import Positive
 from symgrad.ops.argmax import FirstArgmax
 

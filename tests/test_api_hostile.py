@@ -3,7 +3,7 @@
 The Python API validates exactly as the spec reader does: the spec reader builds the same
 layers, losses and optimizers through the same constructors, and `derive` checks every
 argument (the network, loss, optimizer and progress by kind, every entry of the input,
-the init values and the target through `symgrad.values`, also in an object array), so a
+the init values and the target through `symgrad.core.values`, also in an object array), so a
 call never ends in AttributeError, MemoryError, TypeError or a number torch cannot hold.
 
 Each row of the table is one call, the place (`where`) and the option its OptionError must

@@ -15,8 +15,7 @@ from lazy_torch import torch
 
 from symgrad.ops import Conv2d
 from twins import copied_sources, rebuilt
-from symgrad.ops.conv import (_conv2d_backward, _conv2d_chunks, _conv2d_forward, _conv2d_input_planes,
-                              _conv2d_input_rows)
+from symgrad.ops.conv import (_conv2d_backward, _conv2d_chunks, _conv2d_forward, _conv2d_input_planes, _conv2d_input_rows)
 
 TOLERANCE = {"rtol": 1e-12, "atol": 1e-12}
 

@@ -19,7 +19,7 @@ import sympy as sp
 from lazy_torch import torch, F
 
 import symgrad.ops
-from symgrad.errors import OptionError
+from symgrad.core.errors import OptionError
 from symgrad.numeric.arraycode import copied_functions
 from symgrad.ops import AvgPool2d, MaxPool2d
 from twins import standalone

@@ -9,7 +9,7 @@ from lazy_torch import torch
 
 import symgrad as sg
 from symgrad import spec
-from symgrad.cli import main
+from symgrad.cli.commands import main
 
 X = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
 KERNEL = [[0.25, -0.5], [0.125, -0.0625]]  # small: the sigmoid must not saturate

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from npz_headers import npz_claiming
 
-from symgrad.cli import main
+from symgrad.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "bad_specs"
@@ -377,7 +377,7 @@ def no_string_evaluation(monkeypatch):
 def warmed_up(capsys):
     """Import every lazily imported module first (dataclass creation itself execs generated source)."""
     import symgrad.derive  # noqa: F401
-    import symgrad.named  # noqa: F401
+    import symgrad.engine.named  # noqa: F401
     import symgrad.printing  # noqa: F401
     import symgrad.spec  # noqa: F401
 

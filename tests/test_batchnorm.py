@@ -16,7 +16,7 @@ import sympy as sp
 from lazy_torch import torch
 
 import symgrad as sg
-from symgrad.errors import OptionError
+from symgrad.core.errors import OptionError
 from symgrad.ops._draft_batchnorm import BatchNorm2d
 from twins import rebuilt
 
@@ -48,8 +48,8 @@ def _layer(options, channels, training, buffers=None):
 
 
 def _exact(array):
-    return sg.tensor.to_array(np.asarray(array).tolist()) if np.ndim(array) else \
-        np.array(sg.tensor.number(float(array)), dtype=object)
+    return sg.core.tensor.to_array(np.asarray(array).tolist()) if np.ndim(array) else \
+        np.array(sg.core.tensor.number(float(array)), dtype=object)
 
 
 def _floats(array):
@@ -264,7 +264,7 @@ def test_buffers_are_not_taken_without_running_stats():
 # ---------------------------------------------------------------- the rules against sympy.diff (no torch)
 
 def _symbols(base, shape):
-    return sg.tensor.symbols(base, shape)
+    return sg.core.tensor.symbols(base, shape)
 
 
 def _close(a, b, digits=30) -> bool:
@@ -303,7 +303,7 @@ def test_constant_channel_is_exact():
     params = {"weight": np.array([sp.Integer(2)], dtype=object), "bias": np.array([sp.Rational(1, 4)], dtype=object)}
     out = layer.forward(x, params)
     assert all(v == sp.Rational(1, 4) for v in out.reshape(-1))
-    delta = sg.tensor.to_array([[[[1, 2]]], [[[3, 6]]]])
+    delta = sg.core.tensor.to_array([[[[1, 2]]], [[[3, 6]]]])
     grads = layer.backward(delta, x, out, params)
     scale = 2 / sp.sqrt(sp.Rational(1, 100000))
     assert list(grads.input.reshape(-1)) == [scale * (d - 3) for d in (1, 2, 3, 6)]
@@ -314,7 +314,7 @@ def test_constant_channel_is_exact():
 
 def test_momentum_none_is_the_cumulative_average():
     layer = BatchNorm2d(1, momentum=None).init(running_mean=[4], running_var=[2], num_batches_tracked=3)
-    x = sg.tensor.to_array([[[[0, 2]]], [[[2, 4]]]])
+    x = sg.core.tensor.to_array([[[[0, 2]]], [[[2, 4]]]])
     buffers = layer.updated_buffers(x, {"weight": np.array([1]), "bias": np.array([0])}, layer.buffers())
     assert buffers["num_batches_tracked"][()] == 4
     assert buffers["running_mean"][0] == sp.Rational(3, 4) * 4 + sp.Rational(1, 4) * 2
@@ -384,7 +384,7 @@ def test_words_have_the_same_keys_in_every_language():
     assert set(words) == {"en", "zh"} and set(words["en"]) == set(words["zh"])
     assert all(key.split(":", 1)[1] in BatchNorm2d.index_form for key in words["en"])
     assert set(BatchNorm2d.parameter_letters) == set(BatchNorm2d.symbol_bases) == {"weight", "bias"}
-    from symgrad.names import parser_reading
+    from symgrad.core.names import parser_reading
     assert parser_reading(BatchNorm2d.output_letter) is None and BatchNorm2d.output_letter != "y"
     assert all(parser_reading(base + "_1") is None and parser_reading(base + "1") is None
                for base in BatchNorm2d.symbol_bases.values())
@@ -452,7 +452,7 @@ def test_symbolic_running_stats_are_refused_by_the_array_twin():
 def test_updated_buffers_take_raw_values():
     """The engine may pass torch's defaults (float64 and int64 arrays) as they are: the result stays exact."""
     layer = BatchNorm2d(1)
-    x = sg.tensor.to_array([[[[0, 2]]]])
+    x = sg.core.tensor.to_array([[[[0, 2]]]])
     buffers = layer.updated_buffers(x, {}, layer.initial_buffers())
     assert buffers["running_mean"][0] == sp.Rational(1, 10) and buffers["running_var"][0] == sp.Rational(11, 10)
     assert buffers["num_batches_tracked"][()] == 1 and isinstance(buffers["num_batches_tracked"][()], sp.Integer)
@@ -480,7 +480,7 @@ def test_from_torch_with_generic_copies_is_the_torch_module(training):
         module.running_var.copy_(torch.tensor([2.0, 0.25]))
         module.num_batches_tracked.fill_(4)
     layer = BatchNorm2d.from_torch(module)
-    exact = {name: sg.tensor.apply(lambda v: sg.tensor.number(float(v)), t.detach().numpy())
+    exact = {name: sg.core.tensor.apply(lambda v: sg.core.tensor.number(float(v)), t.detach().numpy())
              for name, t in [*module.named_parameters(), *module.named_buffers()]}
     layer.init(**exact)
     rng = np.random.default_rng(4)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import symgrad.verify
-from symgrad.cli import main
+from symgrad.cli.commands import main
 
 MAX_POOL = str(Path(__file__).resolve().parent.parent / "symgrad" / "examples" / "conv_max_pool.toml")
 

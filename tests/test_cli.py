@@ -1,6 +1,6 @@
 """The command line contract (docs/cli.md, /work/shared/contract.md): every command and option.
 
-Most tests call `symgrad.cli.main(argv)` in-process (fast); subprocesses are used
+Most tests call `symgrad.cli.commands.main(argv)` in-process (fast); subprocesses are used
 where the process matters: `python -m symgrad`, --version, hash-seed determinism,
 and that deriving never imports torch.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import symgrad
-from symgrad.cli import main
+from symgrad.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "symgrad" / "examples"
@@ -458,7 +458,7 @@ def test_help_lists_the_options():
 
 DETERMINISM_SCRIPT = textwrap.dedent("""
     import contextlib, io, json, sys
-    from symgrad.cli import main
+    from symgrad.cli.commands import main
     results = {}
     for spec in sys.argv[1:]:
         for fmt in ("json", "latex", "markdown", "text"):
@@ -513,7 +513,7 @@ NO_TORCH_SCRIPT = textwrap.dedent("""
             return None
 
     sys.meta_path.insert(0, Refuse())
-    from symgrad.cli import main
+    from symgrad.cli.commands import main
 
     examples, out_dir = sys.argv[1], sys.argv[2]
     runs = []

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import symgrad.examples as bundled
-from symgrad.cli import main
+from symgrad.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "symgrad" / "examples"

@@ -16,7 +16,7 @@ import sympy as sp
 from lazy_torch import torch
 
 import symgrad as sg
-from symgrad.errors import OptionError
+from symgrad.core.errors import OptionError
 from symgrad.ops._draft_conv_transpose import ConvTranspose2d
 from twins import rebuilt
 

@@ -20,11 +20,11 @@ import pytest
 import sympy as sp
 
 from symgrad import spec as specs
-from symgrad.network import Sequential
+from symgrad.engine.network import Sequential
 from symgrad.ops import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, MSELoss, ReLU
 from symgrad.derive import derive
 from symgrad.handout.compile import INSTALL
-from symgrad.optim import SGD
+from symgrad.engine.optim import SGD
 from symgrad.printing import latex as latex_printer
 from symgrad.printing.common import squeeze
 from symgrad.printing.steps import latex_body, markdown_body

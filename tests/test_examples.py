@@ -3,7 +3,7 @@
 Each spec in examples/ is one case of a seed article (/work/shared/seeds). The numbers
 below are the articles' own (and, where an article prints none, the hand calculation
 it walks through). They are compared with the JSON of `symgrad derive`, in-process
-via `symgrad.cli.main` and once more through `python -m symgrad` in a subprocess.
+via `symgrad.cli.commands.main` and once more through `python -m symgrad` in a subprocess.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from symgrad.cli import main
+from symgrad.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "symgrad" / "examples"
@@ -229,7 +229,7 @@ def test_a_spec_is_cleaned_once(monkeypatch):
     """spec.py checks the input and target entries when it reads them; deriving does not check them again
     (the Python API's derive() still checks its arguments: test_bad_inputs)."""
     from symgrad import spec as specs
-    from symgrad import tensor
+    from symgrad.core import tensor
 
     calls = []
     real = tensor.to_array

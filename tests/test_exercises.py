@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from answer_key import assert_close, equations, sections, shape_rows, torch_conv_answers, torch_input_grad, torch_shapes
-from symgrad.cli import main
+from symgrad.cli.commands import main
 from symgrad.handout import exercises, sheets, to_latex, to_markdown
 
 DL = r"\frac{\partial L}{\partial %s}"

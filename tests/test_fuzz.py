@@ -30,8 +30,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from symgrad import spec
-from symgrad.cli import main
-from symgrad.errors import SymgradError
+from symgrad.cli.commands import main
+from symgrad.core.errors import SymgradError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "symgrad" / "examples"
 SLOW = {"lenet_shapes.toml", "tutorial_net_shapes.toml", "lenet.toml", "tutorial_net.toml", "lenet_first_stage.toml"}
@@ -183,7 +183,7 @@ def test_seed_corpus_is_the_small_examples(workdir):
 
 # ---------------------------------------------------------------- the TOML reader's pathological inputs
 #
-# Each example is a spec made to be slow or deep for Python's TOML reader (symgrad/limits.py): dotted
+# Each example is a spec made to be slow or deep for Python's TOML reader (symgrad/core/limits.py): dotted
 # keys of up to 50,000 parts (30,000 took tomllib 30 s and 3.6 GB), tables and inline tables by the
 # tens of thousands, arrays of up to 400,000 values, nesting up to 5,000 deep, strings that never end,
 # a few of them mixed, around a valid spec. `spec.parse` must return a spec or raise SymgradError,

@@ -17,11 +17,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from answer_key import (assert_close, equations, flat, numbers, sections, shape_rows, torch_conv_answers,
-                        torch_input_grad, torch_shapes)
-from symgrad import shapes
+from answer_key import (assert_close, equations, flat, numbers, sections, shape_rows, torch_conv_answers, torch_input_grad, torch_shapes)
+from symgrad.printing import shapes
 from symgrad import spec as specs
-from symgrad.cli import main
+from symgrad.cli.commands import main
 from symgrad.handout import handout, questions, render, solutions, to_latex, to_markdown
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "symgrad" / "examples"

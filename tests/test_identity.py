@@ -14,7 +14,7 @@ from lazy_torch import torch
 import symgrad as sg
 import symgrad.ops
 from symgrad import spec as specs
-from symgrad.errors import OptionError
+from symgrad.core.errors import OptionError
 from symgrad.ops._draft_identity import Identity
 from symgrad.ops._draft_rectifiers import ELU, GELU, LeakyReLU
 from symgrad.ops._draft_softmax import LogSoftmax, Softmax
@@ -27,7 +27,7 @@ TARGET = np.array([[[[1.0, 0.0], [0.5, -1.0]], [[0.0, 0.0], [2.0, -0.5]]]])
 
 
 def _exact(array):
-    return sg.tensor.to_array(np.asarray(array).tolist())
+    return sg.core.tensor.to_array(np.asarray(array).tolist())
 
 
 def test_forward_and_backward_pass_entries_through():

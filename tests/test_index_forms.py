@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symgrad.errors import OptionError
+from symgrad.core.errors import OptionError
 from symgrad.ops import LAYERS, LOSSES, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d
 from symgrad.ops.indexing import linear, tap, tap_tex
 

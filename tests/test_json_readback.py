@@ -38,8 +38,9 @@ from hypothesis.extra.numpy import arrays
 
 import random_nets as rn
 import symgrad as sg
-from symgrad import names, spec as specs
-from symgrad.cli import main
+from symgrad.core import names
+from symgrad import spec as specs
+from symgrad.cli.commands import main
 from symgrad.printing import render
 from symgrad.printing.texnames import name_latex
 from symgrad.verify import torch_reference

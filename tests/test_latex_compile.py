@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gallery import build
-from symgrad.cli import main
+from symgrad.cli.commands import main
 from symgrad.handout import files
 from symgrad.handout.compile import INSTALL_ZH
 

@@ -1,4 +1,4 @@
-"""Every limit in symgrad/limits.py, at the limit (accepted) and just past it (refused: one line,
+"""Every limit in symgrad/core/limits.py, at the limit (accepted) and just past it (refused: one line,
 exit status 2, naming the place and the limit), and documented in docs/guarantees.md.
 
 Cheap limits are run at the limit through the CLI or the spec reader; for expensive ones the
@@ -16,9 +16,10 @@ import sympy as sp
 from npz_headers import npz_claiming
 
 import symgrad as sg
-from symgrad import limits, spec, tensor
-from symgrad.cli import main
-from symgrad.errors import OptionError
+from symgrad.core import limits, tensor
+from symgrad import spec
+from symgrad.cli.commands import main
+from symgrad.core.errors import OptionError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +60,7 @@ def test_every_limit_is_in_the_guarantees_table():
         expected = {str(value), f"{value >> 20}MiB" if value >= 1 << 20 else str(value)}
         assert shown in expected, (name, rows[name], value)
     for name in limits.LIMITS:
-        assert f"{name} = " in (ROOT / "symgrad" / "limits.py").read_text(), name
+        assert f"{name} = " in (ROOT / "symgrad" / "core" / "limits.py").read_text(), name
 
 
 # ---------------------------------------------------------------- the spec's text

@@ -12,13 +12,13 @@ from lazy_torch import torch
 
 import symgrad as sg
 from symgrad import spec as specs
-from symgrad.cli import main
-from symgrad.errors import OptionError
-from symgrad.named import _tree_size
+from symgrad.cli.commands import main
+from symgrad.core.errors import OptionError
+from symgrad.engine.named import _tree_size
 from symgrad.verify import compare, evaluate, random_values, torch_reference
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "symgrad" / "examples"
-engine = importlib.import_module("symgrad.derivation")  # the engine: derive() as a plain record
+engine = importlib.import_module("symgrad.engine.derivation")  # the engine: derive() as a plain record
 
 
 def _check_against_torch(d, seed=0):
@@ -117,7 +117,7 @@ def test_expansion_of_the_named_form_is_the_explicit_backprop(name):
     activations, loss_value, deltas, grads = _explicit(net, x, loss, target)
     assert sp.srepr(d.loss) == sp.srepr(loss_value)
     for i, a in enumerate(activations[1:]):
-        assert sp.srepr(d.forward[i][1]) == sp.srepr(sg.tensor.to_sympy(a)) if a.shape else True
+        assert sp.srepr(d.forward[i][1]) == sp.srepr(sg.core.tensor.to_sympy(a)) if a.shape else True
     for (_, ours), (_, theirs) in zip(d.deltas, deltas):
         assert [sp.srepr(e) for e in np.asarray(ours.tolist() if hasattr(ours, "tolist") else ours, dtype=object).reshape(-1)] \
             == [sp.srepr(e) for e in theirs.reshape(-1)]

@@ -15,7 +15,7 @@ import pytest
 import sympy as sp
 
 import symgrad as sg
-from symgrad.cli import main
+from symgrad.cli.commands import main
 from symgrad.numeric import generate_source, lambdify
 from symgrad.verify import compare, evaluate, torch_reference
 

@@ -242,7 +242,7 @@ def test_generated_array_module_is_standalone_readable_numpy(tmp_path):
 
 
 def test_emit_form_on_the_command_line(tmp_path, capsys):
-    from symgrad.cli import main
+    from symgrad.cli.commands import main
     from test_numeric import SPEC, _import
 
     spec_path = tmp_path / "net.toml"
@@ -285,7 +285,7 @@ def _twin_calling_a_helper(x):
 
 
 def test_copier_refuses_twins_that_read_globals_other_than_np():
-    from symgrad.errors import SymgradError
+    from symgrad.core.errors import SymgradError
     from symgrad.numeric.arraycode import copied_functions
 
     with pytest.raises(SymgradError, match="uses the global 'SCALE'"):

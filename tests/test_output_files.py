@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from symgrad import output
-from symgrad.cli import main
-from symgrad.errors import OptionError
+from symgrad.core import output
+from symgrad.cli.commands import main
+from symgrad.core.errors import OptionError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "symgrad" / "examples"
 MAX_POOL = str(EXAMPLES / "conv_max_pool.toml")

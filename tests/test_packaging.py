@@ -38,11 +38,11 @@ CACHES = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
 
 def _source_version():
-    """The literal of `__version__ = "..."` in symgrad/__init__.py: the one place it is written."""
-    tree = ast.parse((ROOT / "symgrad" / "__init__.py").read_text(encoding="utf-8"))
+    """The literal of `__version__ = "..."` in symgrad/core/version.py: the one place it is written."""
+    tree = ast.parse((ROOT / "symgrad" / "core" / "version.py").read_text(encoding="utf-8"))
     values = [node.value.value for node in tree.body if isinstance(node, ast.Assign)
               and any(isinstance(target, ast.Name) and target.id == "__version__" for target in node.targets)]
-    assert len(values) == 1 and isinstance(values[0], str), "symgrad/__init__.py must set __version__ once, literally"
+    assert len(values) == 1 and isinstance(values[0], str), "symgrad/core/version.py must set __version__ once, literally"
     return values[0]
 
 
@@ -148,7 +148,7 @@ def test_wheel_has_the_entry_point(dists):
         text = wheel.read(f"symgrad-{VERSION}.dist-info/entry_points.txt").decode("utf-8")
     entry_points = configparser.ConfigParser()
     entry_points.read_string(text)
-    assert dict(entry_points["console_scripts"]) == {"symgrad": "symgrad.cli:main"}
+    assert dict(entry_points["console_scripts"]) == {"symgrad": "symgrad.cli.commands:main"}
 
 
 def test_wheel_metadata(wheel_metadata):
@@ -203,7 +203,7 @@ def test_sdist_metadata(dists):
 def test_version_is_written_once():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
-    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "symgrad.__version__"}
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "symgrad.core.version.__version__"}
 
 
 def test_installed_version_agrees_with_the_package_and_the_command():

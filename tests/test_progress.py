@@ -5,8 +5,8 @@ import json
 import pytest
 
 import symgrad as sg
-from symgrad import progress
-from symgrad.cli import main
+from symgrad.core import progress
+from symgrad.cli.commands import main
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 SPEC = ROOT / "symgrad" / "examples" / "conv_symbolic.toml"

@@ -15,7 +15,7 @@ import sympy as sp
 from lazy_torch import torch
 
 import symgrad as sg
-from symgrad.errors import OptionError
+from symgrad.core.errors import OptionError
 from symgrad.ops._draft_rectifiers import ELU, GELU, LeakyReLU
 from symgrad.ops.base import undeclared
 from symgrad.printing.words import LANGUAGES
@@ -37,7 +37,7 @@ X = np.array([[-2.0, -0.5, 0.0, 0.0], [0.5, 0.0, 1.5, -1.0], [3.0, -3.0, 0.0, 0.
 
 
 def _exact(array):
-    return sg.tensor.to_array(np.asarray(array).tolist())
+    return sg.core.tensor.to_array(np.asarray(array).tolist())
 
 
 def _floats(array):
@@ -460,7 +460,7 @@ def test_symgrad_check_agrees_with_torch(make):
         assert rows and all(row["ok"] for row in rows), [(r["quantity"], r["reason"]) for r in rows if not r["ok"]]
 
 
-# ---------------------------------------------------------------- second derivatives (symgrad.hessian) vs torch
+# ---------------------------------------------------------------- second derivatives (symgrad.engine.hessian) vs torch
 
 @pytest.mark.torch
 @pytest.mark.parametrize("make", [lambda: GELU(), lambda: GELU("tanh"), lambda: ELU(0.5), lambda: LeakyReLU(0.2)],

@@ -197,7 +197,8 @@ class _Buffered(LAYERS["ReLU"]):
 
 
 def test_buffers_come_from_init_a_weights_file_or_their_defaults(tmp_path):
-    from symgrad import OptionError, Sequential, weights
+    from symgrad import OptionError, Sequential
+    from symgrad.engine import weights
 
     layer = _Buffered()
     assert undeclared(_Buffered) == []

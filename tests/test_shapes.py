@@ -12,9 +12,9 @@ import pytest
 from lazy_torch import torch
 
 import symgrad as sg
-from symgrad import shapes
+from symgrad.printing import shapes
 from symgrad import spec as specs
-from symgrad.cli import main
+from symgrad.cli.commands import main
 from symgrad.ops import LAYERS, Layer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,10 +148,10 @@ def test_cli_needs_neither_torch_nor_a_derivation():
     """torch blocked and derive() poisoned: the table still comes out, quickly."""
     code = (
         "import sys, time; sys.modules['torch'] = None\n"
-        "import symgrad.derive, symgrad.derivation\n"
+        "import symgrad.derive, symgrad.engine.derivation\n"
         "def boom(*a, **k): raise AssertionError('shapes must not derive')\n"
-        "symgrad.derive.derive = symgrad.derivation.derive = symgrad.derivation.named_backprop = boom\n"
-        "from symgrad.cli import main\n"
+        "symgrad.derive.derive = symgrad.engine.derivation.derive = symgrad.engine.derivation.named_backprop = boom\n"
+        "from symgrad.cli.commands import main\n"
         "start = time.perf_counter()\n"
         f"rc = main(['shapes', {str(LENET)!r}, '--format', 'json'])\n"
         "assert time.perf_counter() - start < 5\n"

@@ -15,7 +15,7 @@ import sympy as sp
 from lazy_torch import torch
 
 import symgrad as sg
-from symgrad.errors import OptionError
+from symgrad.core.errors import OptionError
 from symgrad.ops._draft_softmax import LogSoftmax, Softmax, implicit_dim
 from symgrad.ops.base import undeclared
 from symgrad.printing.words import LANGUAGES
@@ -239,7 +239,7 @@ def test_every_piece_is_declared(cls):
 
 
 def test_output_letters_read_back_as_symbols():
-    from symgrad.names import parser_reading
+    from symgrad.core.names import parser_reading
 
     assert (Softmax.output_letter, LogSoftmax.output_letter) == ("p", "ell")
     assert parser_reading("p") is None and parser_reading("ell") is None
@@ -386,7 +386,7 @@ def test_symgrad_check_agrees_with_torch(make):
         assert rows and all(row["ok"] for row in rows), [(r["quantity"], r["reason"]) for r in rows if not r["ok"]]
 
 
-# ---------------------------------------------------------------- second derivatives (symgrad.hessian) vs torch
+# ---------------------------------------------------------------- second derivatives (symgrad.engine.hessian) vs torch
 
 @pytest.mark.torch
 @pytest.mark.parametrize("make", [lambda: Softmax(1), lambda: LogSoftmax(1), lambda: Softmax(-1)],

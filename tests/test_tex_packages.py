@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pytest
 
-from symgrad.cli import main
+from symgrad.cli.commands import main
 from symgrad.handout import compile as tex
 
 ROOT = Path(__file__).resolve().parent.parent

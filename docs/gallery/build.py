@@ -27,7 +27,7 @@ EXAMPLES = ROOT / "symgrad" / "examples"
 sys.path.insert(0, str(ROOT))
 
 from symgrad import spec as specs  # noqa: E402
-from symgrad.cli import main  # noqa: E402
+from symgrad.cli.commands import main  # noqa: E402
 
 HANDOUTS = ("en", "zh")
 

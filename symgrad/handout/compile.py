@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 
-from ..errors import OptionError
+from ..core.errors import OptionError
 
 INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures lmodern latexmk"
 INSTALL_ZH = INSTALL + " texlive-xetex texlive-lang-chinese"

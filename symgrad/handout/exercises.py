@@ -13,12 +13,12 @@ import random
 
 import numpy as np
 
-from .. import network as net
+from ..engine import network as net
 from .. import ops
 from ..derive import derive
-from ..errors import OptionError
-from ..optim import SGD
-from ..tensor import symbolic
+from ..core.errors import OptionError
+from ..engine.optim import SGD
+from ..core.tensor import symbolic
 from . import problems
 from .document import Document, Heading, NewPage, Text
 from .words import words

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from ..errors import OptionError
-from ..output import check_target, write_atomic
+from ..core.errors import OptionError
+from ..core.output import check_target, write_atomic
 from . import compile as tex
 from .render import to_latex, to_markdown
 

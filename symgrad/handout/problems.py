@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import shapes, tensor
+from ..printing import shapes
+from ..core import tensor
 from .document import Math, Solution, Strong, Table, Text
 from .numbers import matrix, number, shape, squeeze
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import network as net
+from ..engine import network as net
 from .. import ops
 from ..derive import derive
-from ..optim import SGD
-from ..tensor import symbolic
+from ..engine.optim import SGD
+from ..core.tensor import symbolic
 from . import problems
 from .document import Document, Heading, Math, NewPage, Strong, Text
 from .numbers import matrix

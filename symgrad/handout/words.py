@@ -8,7 +8,7 @@ Chinese follows the articles' phrasing (x和卷积核K做卷积运算,得到σ .
 
 from __future__ import annotations
 
-from ..errors import OptionError
+from ..core.errors import OptionError
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from ..errors import OptionError, SymgradError
-from ..names import layer_names
+from ..core.errors import OptionError, SymgradError
+from ..core.names import layer_names
 from .printer import Names, NumericPrinter
 
 #: form="auto" keeps the scalar form up to this many named intermediates (a readable page of sums).

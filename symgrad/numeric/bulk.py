@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..errors import SymgradError
+from ..core.errors import SymgradError
 from . import runtime
 from .printer import Names, NumericPrinter
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from .. import __version__, tensor
-from ..errors import OptionError, SymgradError
+from ..core.version import __version__
+from ..core import tensor
+from ..core.errors import OptionError, SymgradError
 from . import runtime
 from .arraycode import array_program, choose_form, first_positions, tensors_of, with_symbols
 from .printer import Names, NumericPrinter

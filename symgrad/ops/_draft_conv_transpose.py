@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .. import tensor
-from ..errors import OptionError
-from ..values import shown
+from ..core import tensor
+from ..core.errors import OptionError
+from ..core.values import shown
 from . import options as opt
 from .base import Gradients, Layer, missing, uniform_fan_in
 from .conv import Conv2d

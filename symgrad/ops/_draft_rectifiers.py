@@ -15,9 +15,9 @@ from numbers import Real
 import numpy as np
 import sympy as sp
 
-from .. import tensor
-from ..errors import OptionError
-from ..values import shown
+from ..core import tensor
+from ..core.errors import OptionError
+from ..core.values import shown
 from . import options as opt
 from .activation import Positive
 from .base import Gradients, Layer, missing

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .. import tensor
+from ..core import tensor
 from . import options as opt
 from .base import Gradients, Layer, missing
 

@@ -164,7 +164,7 @@ class Layer(Op):
     def init(self, **values) -> "Layer":
         """Give parameters (or buffers) values (numbers, symbol names or SymPy expressions); the rest stay
         symbols (buffers: torch's defaults)."""
-        from ..errors import OptionError
+        from ..core.errors import OptionError
 
         buffers = self.buffer_shapes() if self.buffers else {}
         for name, value in values.items():
@@ -214,7 +214,7 @@ class Loss(Op):
         """The target when the spec gives none: a symbol y_... per output entry."""
         import sympy as sp
 
-        from ..tensor import symbols
+        from ..core.tensor import symbols
 
         if not out_shape:
             return np.array(sp.Symbol("y", real=True), dtype=object)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .. import tensor
-from ..errors import OptionError
+from ..core import tensor
+from ..core.errors import OptionError
 from . import options as opt
 from .base import Loss
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import OptionError
+from ..core.errors import OptionError
 from . import options as opt
 from .base import Gradients, Layer, missing
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tensor
-from ..errors import OptionError
+from ..core import tensor
+from ..core.errors import OptionError
 from . import options as opt
 from .base import Gradients, Layer, missing, uniform_fan_in
 

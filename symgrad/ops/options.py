@@ -7,9 +7,9 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
-from .. import values
-from ..errors import OptionError
-from ..values import shown
+from ..core import values
+from ..core.errors import OptionError
+from ..core.values import shown
 
 
 #: torch passes integer options to C++ as int64_t: a Python int outside this range cannot reach the kernel
@@ -67,7 +67,7 @@ def choice(where: str, option: str, value, allowed: tuple[str, ...]) -> str:
 
 def positive_number(where: str, option: str, value, allow_zero: bool = False) -> float:
     """A float option (SGD's lr, momentum, ...): a real Python or NumPy number that a float64 holds, as
-    `symgrad.values` decides for every number, and >= 0 (> 0 unless allow_zero)."""
+    `symgrad.core.values` decides for every number, and >= 0 (> 0 unless allow_zero)."""
     if isinstance(value, sp.Basic):
         raise OptionError(where, option, f"expected a Python int or float (as torch takes it), got the SymPy "
                                          f"{type(value).__name__} {shown(value)}")

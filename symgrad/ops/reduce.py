@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tensor
+from ..core import tensor
 from .base import Gradients, Layer, missing
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .. import tensor
-from ..shapes import describe
-from ..shapes import table as shape_table
+from ..core import tensor
+from .shapes import describe
+from .shapes import table as shape_table
 from .blocks import Grid, Heading, Math, Para, Table
 from .common import squeeze
 from .texnames import SMALL, matrix, name_latex, parameter_symbol, tex, width

@@ -15,7 +15,7 @@ import re
 import numpy as np
 import sympy as sp
 
-from ..names import DELTA, parser_reading
+from ..core.names import DELTA, parser_reading
 from .common import squeeze
 
 #: Beyond this many entries a tensor is described by its shape, not printed (LeNet stays readable).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..terminal import columns
+from ..core.terminal import columns
 from .common import shape_text, squeeze
 from .plain import plain
 

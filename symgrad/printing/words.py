@@ -9,7 +9,7 @@ caption) is in that op's `words` (symgrad/ops/), in the same languages.
 
 from __future__ import annotations
 
-from ..errors import OptionError
+from ..core.errors import OptionError
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {

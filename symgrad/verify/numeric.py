@@ -7,7 +7,7 @@ import random
 import numpy as np
 import sympy as sp
 
-from ..errors import SymgradError
+from ..core.errors import SymgradError
 
 
 def random_values(symbols, seed: int = 0, low: int = -3, high: int = 3) -> dict[sp.Symbol, sp.Integer]:

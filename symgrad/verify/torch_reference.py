@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..derive import INPUT
+from ..engine.backprop import INPUT
 
 
 def torch_reference(derivation, numbers: dict) -> dict:

@@ -20,9 +20,9 @@ import zipfile
 
 import numpy as np
 
-from . import limits
-from .errors import OptionError
-from .ops import options as opt
+from ..core import limits
+from ..core.errors import OptionError
+from ..ops import options as opt
 
 WHERE = "weights"
 

@@ -4,7 +4,7 @@
 evaluation) here. The bar is tqdm's, written to stderr and never to stdout, so
 `--format json` output stays clean. It is shown when stderr is a terminal, and
 only once a run has lasted a second (tqdm's `delay`), so fast runs print nothing.
-One step can take minutes (one large layer within the limits, symgrad/limits.py):
+One step can take minutes (one large layer within the limits, symgrad/core/limits.py):
 a ticker thread redraws the bar every TICK seconds meanwhile, so the step's name and
 the elapsed time show and move even when no step has finished yet.
 `progress=True` (or SYMGRAD_PROGRESS=1) forces it, e.g. into a log file;

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import tensor
-from .errors import OptionError
-from .ops import options as opt
+from ..core import tensor
+from ..core.errors import OptionError
+from ..ops import options as opt
 
 
 class SGD:

@@ -23,17 +23,17 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy as sp
 
-from . import limits, tensor
+from ..core import limits, tensor
 from .backprop import INPUT, backprop, layer_params
-from .errors import OptionError
+from ..core.errors import OptionError
 from .named import NamedForm, named_backprop
-from .progress import SILENT, Progress
-from .names import check_user_symbols, reserved_bases
+from ..core.progress import SILENT, Progress
+from ..core.names import check_user_symbols, reserved_bases
 from .network import Sequential
-from .ops import Layer, Loss
-from .ops import options as opt
+from ..ops import Layer, Loss
+from ..ops import options as opt
 from .optim import SGD
-from .values import shown
+from ..core.values import shown
 
 #: derive(expand="auto") writes fields out explicitly up to this many (estimated) expression nodes.
 EXPAND_LIMIT = 200_000

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from math import prod
 
-from .terminal import columns
+from ..core.terminal import columns
 
 
 @dataclass

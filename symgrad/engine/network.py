@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import tensor
-from .errors import OptionError
-from .ops import Layer
+from ..core import tensor
+from ..core.errors import OptionError
+from ..ops import Layer
 
 
 class Sequential:

@@ -25,7 +25,7 @@ import sympy as sp
 
 from . import derivation as engine
 from .backprop import INPUT
-from .errors import OptionError
+from ..core.errors import OptionError
 
 
 def hessian(derivation, name: str) -> sp.Matrix:

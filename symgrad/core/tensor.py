@@ -47,7 +47,7 @@ def symbol(name: str, where: str = "input", option: str = "symbol") -> sp.Symbol
 
 
 def number(value, where: str = "input", option: str = "values") -> sp.Expr:
-    """An exact SymPy number (or, from Python, a SymPy expression), as `symgrad.values` decides what a number is:
+    """An exact SymPy number (or, from Python, a SymPy expression), as `symgrad.core.values` decides what a number is:
     finite, real and held by a float64; the symbols of an expression become symgrad's real symbols (`entry`)."""
     if isinstance(value, sp.Basic) and not value.is_number:
         return _expression(value, where, option)
@@ -66,7 +66,7 @@ def user_symbol(value: sp.Symbol, where: str, option: str) -> sp.Symbol:
     entries are float64), so a plain Symbol("a") merges with "a" and Symbol("a", real=True); a Symbol with
     other assumptions (positive, integer, complex, ...) is refused rather than silently changed."""
     if type(value) is sp.Dummy and getattr(value, "_assumptions_orig", None) == _REAL:
-        return value  # a real placeholder (symgrad.hessian's): never equal to another symbol, whatever its name
+        return value  # a real placeholder (symgrad.engine.hessian's): never equal to another symbol, whatever its name
     if type(value) is not sp.Symbol:  # Wild, Dummy without real=True, ...
         raise OptionError(where, option, f"expected a Symbol, a symbol name or a number, got the SymPy "
                                          f"{type(value).__name__} {value}")

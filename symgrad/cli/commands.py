@@ -11,9 +11,9 @@ import os
 import re
 import sys
 
-from . import __version__
-from .errors import SymgradError
-from .suggest import did_you_mean
+from ..core.version import __version__
+from ..core.errors import SymgradError
+from ..core.suggest import did_you_mean
 
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2
@@ -127,9 +127,9 @@ def _tolerance(text: str) -> float:
 
 
 def run_derive(args) -> int:
-    from . import spec as specs
-    from .output import check_target, write_atomic
-    from .printing import render
+    from .. import spec as specs
+    from ..core.output import check_target, write_atomic
+    from ..printing import render
 
     source = specs.locate(args.spec)  # None for standard input; a missing spec fails before any work
     protected = [source] if source else []
@@ -156,7 +156,7 @@ def run_derive(args) -> int:
 
 def _write(out: str, text: str, option: str = "--out") -> None:
     """To standard output for -, else atomically to the file."""
-    from .output import write_atomic
+    from ..core.output import write_atomic
 
     if out == STDOUT:
         sys.stdout.write(text)
@@ -166,7 +166,7 @@ def _write(out: str, text: str, option: str = "--out") -> None:
 
 def _python_module(derivation, spec, args) -> str:
     """The generated NumPy module, its docstring naming the spec and the command that wrote it."""
-    from .numeric import generate_source
+    from ..numeric import generate_source
 
     origin = f"the spec {args.spec}" + (f" ({spec.title})" if spec.title else "")
     form = args.emit_form or "auto"
@@ -176,8 +176,8 @@ def _python_module(derivation, spec, args) -> str:
 
 
 def run_check(args) -> int:
-    from . import spec as specs
-    from .verify import compare, evaluate, random_values, torch_reference
+    from .. import spec as specs
+    from ..verify import compare, evaluate, random_values, torch_reference
 
     spec = specs.load(args.spec)
     derivation = _derivation(spec)
@@ -227,8 +227,8 @@ def _shown_values(values: dict) -> str:
 
 def run_shapes(args) -> int:
     """Shapes only: no derivation and no torch, so it is instant even for LeNet."""
-    from . import shapes
-    from . import spec as specs
+    from ..printing import shapes
+    from .. import spec as specs
 
     spec = specs.load(args.spec)
     rows = shapes.table(spec.network, spec.input.shape)
@@ -238,7 +238,7 @@ def run_shapes(args) -> int:
 
 
 def run_handout(args) -> int:
-    from .handout import files, handout, to_markdown
+    from ..handout import files, handout, to_markdown
 
     if args.out == STDOUT:
         args.out = None  # Markdown on standard output, as without --out
@@ -254,7 +254,7 @@ def run_handout(args) -> int:
 
 def run_examples(args) -> int:
     """The bundled specs: a list of names and titles, or one spec as written."""
-    from . import examples
+    from .. import examples
 
     if args.name is None:
         names = examples.names()
@@ -271,8 +271,8 @@ def run_examples(args) -> int:
 
 
 def run_exercises(args) -> int:
-    from .handout import files, sheets, to_markdown
-    from .handout.exercises import together
+    from ..handout import files, sheets, to_markdown
+    from ..handout.exercises import together
 
     if args.out == STDOUT:
         args.out = None  # sheet and key on standard output, as without --out

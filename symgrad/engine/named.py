@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from . import algebra, tensor
+from ..core import algebra, tensor
 from .backprop import backprop, layer_params
-from .names import DELTA, layer_names
-from .progress import SILENT
+from ..core.names import DELTA, layer_names
+from ..core.progress import SILENT
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The bottom layer: errors, numbers, names, tensors, limits; imports nothing above it."""

@@ -1,0 +1,1 @@
+"""The engine: networks, backprop by each op's rule, named intermediates, derivations."""
