@@ -17,7 +17,7 @@ from lazy_torch import torch
 
 import symgrad as sg
 from symgrad.core.errors import OptionError
-from symgrad.ops._draft_conv_transpose import ConvTranspose2d
+from symgrad.ops.conv_transpose import ConvTranspose2d
 from twins import rebuilt
 
 # (in_channels, out_channels, kernel_size, options, input H, W): every option, alone and mixed

@@ -47,6 +47,13 @@ def _random_layer(name, rng):
         layer = Conv2d(cin, cout, k, stride=s, padding=rng.choice([p, p, "valid"]),
                        dilation=(rng.randint(1, 2), rng.randint(1, 3)), groups=groups, bias=rng.random() < 0.5)
         shape = (n, cin, h, w)
+    elif name == "ConvTranspose2d":
+        groups = rng.choice([1, 1, 2])
+        stride, dilation = (rng.randint(1, 3), rng.randint(1, 3)), (rng.randint(1, 2), rng.randint(1, 3))
+        layer = LAYERS[name](groups * rng.randint(1, 2), groups * rng.randint(1, 2), k, stride=stride, padding=p,
+                             output_padding=tuple(rng.randint(0, max(s, d) - 1) for s, d in zip(stride, dilation)),
+                             groups=groups, bias=rng.random() < 0.5, dilation=dilation)
+        shape = (n, layer.in_channels, h, w)
     elif name == "MaxPool2d":
         layer = MaxPool2d(k, s, p, dilation=(rng.randint(1, 2), rng.randint(1, 2)), ceil_mode=rng.random() < 0.5)
         shape = (n, 2, h, w)
