@@ -2,5 +2,5 @@
 
 Run `python benchmarks/run.py [--quick] [--out docs/performance.md]`; the table it
 writes is docs/performance.md. The modules here are also imported by
-tests/test_benchmarks.py, which checks that the compared implementations agree.
+tests/package/test_benchmarks.py, which checks that the compared implementations agree.
 """

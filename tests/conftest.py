@@ -1,14 +1,25 @@
-"""Hypothesis profiles for the property and fuzz tests (docs/guarantees.md).
+"""Shared test setup: the helpers' folder on sys.path, Hypothesis profiles, torch marks kept honest.
+
+Test files sit in folders mirroring the package (docs/architecture.md, "Where a test goes");
+the helpers they share (lazy_torch, twins, random_nets, answer_key, gallery, npz_headers,
+paths) are in tests/support/, importable by name from any folder (`from paths import ROOT`).
+Test files have no __init__.py, so their basenames must be unique across the tree.
+
+Hypothesis profiles for the property and fuzz tests (docs/guarantees.md):
 
 - "ci" (default): a fixed number of examples per test, derandomized so every CI run
   checks the same examples, and no example database written to disk.
 - "nightly": 20000 examples per test, a fresh random seed each run and the usual
   example database (a failure found once is replayed first next time).
-  Run with: HYPOTHESIS_PROFILE=nightly python -m pytest tests/test_properties.py tests/test_fuzz.py
+  Run with: HYPOTHESIS_PROFILE=nightly python -m pytest tests/engine/test_properties.py tests/cli/test_fuzz.py
 - "dev": a handful of examples, for a quick local run.
 """
 
 import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 from hypothesis import HealthCheck, settings
 
@@ -25,18 +36,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # check`, or uses a helper that does) is marked `torch`; `pytest -m "not torch"` runs the
 # rest on a machine without torch (docs/guarantees.md, "Without torch"). Two guards keep
 # the marks honest on a machine WITH torch, so an unmarked torch test fails in every run:
-# - collecting the tests must not import torch (test files use tests/lazy_torch.py);
+# - collecting the tests must not import torch (test files use tests/support/lazy_torch.py);
 # - while an unmarked test runs (setup, call, teardown), torch is unimportable in the
 #   process (its modules are hidden and a finder refuses them) and in Python
-#   subprocesses (tests/no_torch/sitecustomize.py is put first on PYTHONPATH).
-# tests/test_without_torch.py runs the unmarked tests where torch is not installed at all.
-
-import sys
-from pathlib import Path
+#   subprocesses (tests/support/no_torch/sitecustomize.py is put first on PYTHONPATH).
+# tests/package/test_without_torch.py runs the unmarked tests where torch is not installed at all.
 
 import pytest
 
-NO_TORCH = Path(__file__).resolve().parent / "no_torch"
+NO_TORCH = Path(__file__).resolve().parent / "support" / "no_torch"
 _TORCH = ("torch", "torchvision", "functorch")
 
 

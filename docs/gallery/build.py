@@ -5,7 +5,7 @@
 
 The Markdown pages are exactly what `symgrad derive SPEC --format markdown` prints
 (for the two shape-table specs, what `symgrad shapes SPEC` prints), so the gallery is
-the printer's output; tests/test_gallery.py fails when a committed page differs from
+the printer's output; tests/seeds/test_gallery.py fails when a committed page differs from
 what the printer writes now. The PNGs are the first page of each standalone LaTeX
 document (`derive --format latex --out`, compiled with `latexmk -pdf`) and of the
 handout in both languages, rendered with `pdftoppm -png -r 80`; they need TeX Live and

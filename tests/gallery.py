@@ -1,9 +1,0 @@
-"""docs/gallery/build.py loaded as a module: the seed examples it lists and the pages it writes."""
-
-import importlib.util
-from pathlib import Path
-
-PATH = Path(__file__).resolve().parent.parent / "docs" / "gallery" / "build.py"
-_spec = importlib.util.spec_from_file_location("gallery_build", PATH)
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)

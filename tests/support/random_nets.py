@@ -1,0 +1,349 @@
+"""Random small networks for the property tests (tests/engine/test_properties.py), drawn as data.
+
+A `Net` is what a user would write for torch: (class name, keyword arguments) per layer,
+integer parameter values, a loss and SGD options. symgrad and torch build it from the
+same words. Inputs, weights and targets come from tiny integer ranges (-2..2), so tied
+max-pool windows, ReLU at exactly 0 and L1 residuals of 0 happen on purpose.
+
+The strategies build configurations torch accepts: each layer is drawn from options
+that fit the current input (the kernel, dilation and padding pairs are chosen from the
+ones that fit), and torch itself is asked for the output shape. Sizes stay small
+(sides about 7 at most, at most 3 channels, batch 1 or 2) so one example derives in a
+fraction of a second.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from lazy_torch import torch
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import symgrad as sg
+
+SMALL = st.integers(-2, 2)
+MAX_SIDE = 6  # padding is only drawn while the output stays near this side
+
+
+@dataclass
+class Net:
+    layers: list  # [(torch class name, kwargs)], the same words for symgrad and torch
+    x: np.ndarray
+    params: dict  # "0.weight" -> integer array, torch's parameter names
+    loss: tuple | None  # (class name, kwargs) or None when the network ends with Sum
+    target: object
+    sgd: dict | None
+    passes: int = 1  # backward passes summed into the gradients (torch without zero_grad)
+
+    def derive(self, method: str = "rules"):
+        layers = []
+        for i, (kind, kwargs) in enumerate(self.layers):
+            layer = getattr(sg, kind)(**kwargs)
+            layer.init(**{name: self.params[f"{i}.{name}"] for name in layer.parameter_shapes()})
+            layers.append(layer)
+        loss = None if self.loss is None else getattr(sg, self.loss[0])(**self.loss[1])
+        optimizer = None if self.sgd is None else sg.SGD(**self.sgd)
+        return sg.derive(sg.Sequential(*layers), self.x, loss, self.target, optimizer, method=method,
+                         backward_passes=self.passes)
+
+    def kinds(self) -> set[str]:
+        return {kind for kind, _ in self.layers}
+
+
+def torch_output_shape(kind: str, kwargs: dict, shape: tuple) -> tuple | None:
+    """The output shape torch gives for this layer on an input of `shape`, or None if torch refuses."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # padding="same" with an even kernel warns
+            module = getattr(torch.nn, kind)(**kwargs)
+            with torch.no_grad():
+                return tuple(module(torch.zeros(shape)).shape)
+    except (RuntimeError, ValueError, TypeError):
+        return None
+
+
+def _option(draw, per_axis: tuple):
+    """An int when both axes agree (sometimes still written as a pair), else a pair."""
+    if per_axis[0] == per_axis[1] and draw(st.booleans()):
+        return per_axis[0]
+    return tuple(per_axis)
+
+
+def _pad_limit(size: int) -> int:
+    return min(2, max(0, (MAX_SIDE + 1 - size) // 2))
+
+
+def _drop_some(draw, kwargs: dict, required: tuple) -> dict:
+    """Leave some optional keywords out, so torch's defaults are exercised too."""
+    return {k: v for k, v in kwargs.items() if k in required or not draw(st.booleans())}
+
+
+@st.composite
+def conv2d(draw, shape):
+    _, c, h, w = shape
+    groups = draw(st.sampled_from([g for g in (1, 2, 3) if c % g == 0]))
+    out_channels = groups * draw(st.integers(1, 3 // groups))
+    mode = draw(st.sampled_from(["int", "pair", "same", "valid"]))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    if mode == "same":
+        padding, pads = "same", (None, None)
+    elif mode == "valid":
+        padding, pads = "valid", (0, 0)
+    elif mode == "int":
+        p = draw(st.integers(0, min(_pad_limit(h), _pad_limit(w))))
+        padding, pads = p, (p, p)
+    else:
+        pads = (draw(st.integers(0, _pad_limit(h))), draw(st.integers(0, _pad_limit(w))))
+        padding = pads
+    kernel = []
+    for size, p, d in zip((h, w), pads, dilation):
+        fits = [k for k in (1, 2, 3) if p is None or size + 2 * p >= d * (k - 1) + 1]
+        kernel.append(draw(st.sampled_from(fits)))
+    stride = 1 if mode == "same" else _option(draw, (draw(st.integers(1, 3)), draw(st.integers(1, 3))))
+    kwargs = dict(in_channels=c, out_channels=out_channels, kernel_size=_option(draw, kernel), stride=stride,
+                  padding=padding if isinstance(padding, str) else _option(draw, pads), dilation=_option(draw, dilation),
+                  groups=groups, bias=draw(st.booleans()))
+    return "Conv2d", _drop_some(draw, kwargs, ("in_channels", "out_channels", "kernel_size"))
+
+
+@st.composite
+def pool2d(draw, shape, kind=None):
+    kind = kind or draw(st.sampled_from(["MaxPool2d", "AvgPool2d"]))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if kind == "MaxPool2d" else (1, 1)
+    kernel, pads = [], []
+    for size, d in zip(shape[2:], dilation):
+        # (kernel, padding) pairs torch accepts here: pad <= kernel/2 and the window fits the padded input
+        fits = [(k, p) for k in (1, 2, 3) for p in range(k // 2 + 1) if size + 2 * p >= d * (k - 1) + 1]
+        k, p = draw(st.sampled_from(fits))
+        kernel.append(k)
+        pads.append(p)
+    stride = draw(st.one_of(st.none(), st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    kwargs = dict(kernel_size=_option(draw, kernel), stride=stride, padding=_option(draw, pads),
+                  ceil_mode=draw(st.booleans()))
+    if kind == "MaxPool2d":
+        kwargs["dilation"] = _option(draw, dilation)
+    else:
+        kwargs["count_include_pad"] = draw(st.booleans())
+        kwargs["divisor_override"] = draw(st.sampled_from([None, None, None, 1, 2, 3, -2]))
+    return kind, _drop_some(draw, kwargs, ("kernel_size",))
+
+
+@st.composite
+def activation(draw, shape, previous=None):
+    kind = draw(st.sampled_from(["ReLU", "Sigmoid", "Tanh"]))
+    # torch refuses an in-place ReLU on the input (a leaf) and after Sigmoid/Tanh (their backward needs
+    # the output): only after Conv2d and Linear, whose backward does not read their output
+    if kind == "ReLU" and previous in ("Conv2d", "Linear") and draw(st.booleans()):
+        return kind, {"inplace": True}
+    return kind, {}
+
+
+@st.composite
+def linear(draw, shape):
+    return "Linear", _drop_some(draw, dict(in_features=shape[-1], out_features=draw(st.integers(1, 3)),
+                                           bias=draw(st.booleans())), ("in_features", "out_features"))
+
+
+@st.composite
+def flatten(draw, shape):
+    rank = len(shape)
+    if draw(st.booleans()):
+        return "Flatten", {}
+    start, end = draw(st.integers(-rank, rank - 1)), draw(st.integers(-rank, rank - 1))
+    if start % rank > end % rank:
+        start, end = end, start
+    return "Flatten", {"start_dim": start, "end_dim": end}
+
+
+def input_shape(max_channels: int = 3, max_side: int = 5):
+    return st.tuples(st.integers(1, 2), st.integers(1, max_channels), st.integers(1, max_side),
+                     st.integers(1, max_side))
+
+
+def _fallback(kind: str, shape) -> tuple[str, dict]:
+    """A layer of the same kind that always fits (kernel 1)."""
+    if kind == "Conv2d":
+        return kind, dict(in_channels=shape[1], out_channels=shape[1], kernel_size=1)
+    return kind, dict(kernel_size=1)
+
+
+def add_layer(draw, layers: list, shape: tuple, strategy) -> tuple:
+    """Draw a layer for `shape`, keep it if torch accepts it (else a kernel-1 one); the new shape."""
+    kind, kwargs = draw(strategy)
+    out = torch_output_shape(kind, kwargs, shape)
+    if out is None:
+        assert kind in ("Conv2d", "MaxPool2d", "AvgPool2d"), f"torch refuses {kind}({kwargs}) on {shape}"
+        kind, kwargs = _fallback(kind, shape)
+        out = torch_output_shape(kind, kwargs, shape)
+    layers.append((kind, kwargs))
+    return out
+
+
+@st.composite
+def loss_and_target(draw, out_shape: tuple):
+    """A loss that fits the output (CrossEntropyLoss only on (N, C) logits) and its target."""
+    kinds = ["MSELoss", "L1Loss"] + (["CrossEntropyLoss"] if len(out_shape) == 2 else [])
+    kind = draw(st.sampled_from(kinds))
+    kwargs = {} if draw(st.booleans()) else {"reduction": draw(st.sampled_from(["mean", "sum"]))}
+    if kind == "CrossEntropyLoss":
+        target = draw(arrays(np.int64, (out_shape[0],), elements=st.integers(0, out_shape[1] - 1)))
+    else:
+        # a scalar, the full shape, or a shape that broadcasts (trailing dims, leading ones)
+        choices = [()] + [out_shape[i:] for i in range(len(out_shape))] + [(1,) * len(out_shape)]
+        target_shape = draw(st.sampled_from(choices))
+        target = int(draw(SMALL)) if target_shape == () else draw(arrays(np.int64, target_shape, elements=SMALL))
+    return (kind, kwargs), target
+
+
+def sgd_options():
+    """SGD's options as torch takes them; nesterov only with momentum and no dampening (torch's rule)."""
+
+    @st.composite
+    def options(draw):
+        kwargs = {"lr": draw(st.sampled_from([0.1, 0.5, 1, 0.01, 0.25, 0]))}
+        momentum = draw(st.sampled_from([0, 0, 0.5, 0.9]))
+        if momentum:
+            kwargs["momentum"] = momentum
+            nesterov = draw(st.booleans())
+            if nesterov:
+                kwargs["nesterov"] = True
+            elif draw(st.booleans()):
+                kwargs["dampening"] = draw(st.sampled_from([0.5, 0.1]))
+        for key, values in (("weight_decay", [0.25, 0.01, 1]), ("maximize", [True, False])):
+            if draw(st.booleans()):
+                kwargs[key] = draw(st.sampled_from(values))
+        return kwargs
+
+    return st.one_of(st.none(), options())
+
+
+@st.composite
+def finish(draw, layers: list, shape: tuple, x_shape: tuple, allow_no_loss: bool = True):
+    """Parameter values, a loss and target (none after Sum, sometimes), SGD options, backward passes."""
+    params = {}
+    for i, (kind, kwargs) in enumerate(layers):
+        layer = getattr(sg, kind)(**kwargs)
+        for name, pshape in layer.parameter_shapes().items():
+            params[f"{i}.{name}"] = draw(arrays(np.int64, pshape, elements=SMALL))
+    if shape == () and allow_no_loss and draw(st.booleans()):
+        loss, target = None, None
+    else:
+        loss, target = draw(loss_and_target(shape))
+    x = draw(arrays(np.int64, x_shape, elements=SMALL))
+    return Net(layers, x, params, loss, target, draw(sgd_options()), draw(st.sampled_from([1, 1, 1, 2, 3])))
+
+
+@st.composite
+def conv_nets(draw):
+    """One to three Conv2d layers, optionally summed."""
+    x_shape = shape = draw(input_shape())
+    layers = []
+    for _ in range(draw(st.integers(1, 3))):
+        shape = add_layer(draw, layers, shape, conv2d(shape))
+    if draw(st.booleans()):
+        layers.append(("Sum", {}))
+        shape = ()
+    return draw(finish(layers, shape, x_shape))
+
+
+@st.composite
+def pool_nets(draw, max_side: int = 6):
+    """One or two pooling layers (max and average, every option), optionally summed."""
+    x_shape = shape = draw(input_shape(max_side=max_side))
+    layers = []
+    for _ in range(draw(st.integers(1, 2))):
+        shape = add_layer(draw, layers, shape, pool2d(shape))
+    if draw(st.booleans()):
+        layers.append(("Sum", {}))
+        shape = ()
+    return draw(finish(layers, shape, x_shape))
+
+
+@st.composite
+def mixed_nets(draw, max_image_layers: int = 3, max_side: int = 5, transcendental: bool = True):
+    """Image layers (conv, pools, activations, Linear on the last dim), then Flatten/Linear or Sum."""
+    x_shape = shape = draw(input_shape(max_side=max_side))
+    layers = []
+    smooth = 0  # Sigmoid/Tanh at most once: their exact expressions grow with every layer after them
+    image = ["Conv2d", "MaxPool2d", "AvgPool2d", "activation", "Linear"]
+    for _ in range(draw(st.integers(1, max_image_layers))):
+        choice = draw(st.sampled_from(image))
+        previous = layers[-1][0] if layers else None
+        if choice == "Conv2d":
+            strategy = conv2d(shape)
+        elif choice == "activation":
+            strategy = activation(shape, previous).filter(
+                lambda layer: layer[0] == "ReLU" or (transcendental and smooth < 1))
+        elif choice == "Linear":
+            strategy = linear(shape)
+        else:
+            strategy = pool2d(shape, choice)
+        shape = add_layer(draw, layers, shape, strategy)
+        smooth += layers[-1][0] in ("Sigmoid", "Tanh")
+    tail = draw(st.sampled_from(["none", "flatten", "sum"]))
+    if tail == "flatten":
+        shape = add_layer(draw, layers, shape, flatten(shape))
+        for _ in range(draw(st.integers(0, 2))):
+            previous = layers[-1][0]
+            strategy = linear(shape) if previous != "Linear" or not draw(st.booleans()) else \
+                activation(shape, previous).filter(lambda layer: layer[0] == "ReLU" or transcendental)
+            shape = add_layer(draw, layers, shape, strategy)
+    elif tail == "sum":
+        layers.append(("Sum", {}))
+        shape = ()
+    return draw(finish(layers, shape, x_shape))
+
+
+# --- options drawn with invalid values too (option validation, both directions) -------------
+
+def _raw(draw, good: list, bad: list):
+    """An int or a pair; each entry from `good` three times as often as from `bad` (invalid or risky)."""
+    values = st.sampled_from(good * 3 + bad)
+    return draw(st.one_of(values, st.tuples(values, values)))
+
+
+@st.composite
+def any_layer(draw, channels: int):
+    """Conv2d, MaxPool2d or AvgPool2d with options from ranges that include invalid values: zeros,
+    negatives, padding beyond half the kernel, "same" with a stride, groups not dividing the channels,
+    kernels larger than the input, ceil_mode windows, divisor_override 0."""
+    kind = draw(st.sampled_from(["Conv2d", "MaxPool2d", "AvgPool2d"]))
+    kwargs = {"kernel_size": _raw(draw, [1, 2, 3], [0, -1, 4, 6])}
+    if draw(st.booleans()):
+        kwargs["stride"] = _raw(draw, [1, 2, 3], [0, -1])
+    if draw(st.booleans()):
+        kwargs["padding"] = draw(st.sampled_from(["same", "valid"])) if kind == "Conv2d" and draw(st.booleans()) \
+            else _raw(draw, [0, 1], [-1, 2, 3])
+    if kind != "AvgPool2d" and draw(st.booleans()):
+        kwargs["dilation"] = _raw(draw, [1, 2], [0, -1, 3])
+    if kind == "Conv2d":
+        kwargs["in_channels"] = draw(st.sampled_from([channels] * 6 + [channels + 1, 2 * channels]))
+        kwargs["out_channels"] = draw(st.sampled_from([1, 2, 3, 4] * 2 + [0, -1]))
+        if draw(st.booleans()):
+            kwargs["groups"] = draw(st.sampled_from([1, 2, 3, 4, 0, -1]))
+        if draw(st.booleans()):
+            kwargs["bias"] = draw(st.booleans())
+    else:
+        if draw(st.booleans()):
+            kwargs["ceil_mode"] = draw(st.booleans())
+        if kind == "AvgPool2d":
+            if draw(st.booleans()):
+                kwargs["count_include_pad"] = draw(st.booleans())
+            if draw(st.booleans()):
+                kwargs["divisor_override"] = draw(st.sampled_from([None, 1, 2, 3, -2, 0]))
+    return kind, kwargs
+
+
+@st.composite
+def any_layers(draw):
+    """An input shape and one or two layers drawn by `any_layer` (the second sees the first's channels)."""
+    shape = draw(input_shape(max_side=6))
+    layers = [draw(any_layer(shape[1]))]
+    if draw(st.booleans()):
+        first = layers[0][1]
+        channels = first["out_channels"] if layers[0][0] == "Conv2d" and first["out_channels"] > 0 else shape[1]
+        layers.append(draw(any_layer(channels)))
+    return shape, layers
