@@ -137,11 +137,9 @@ def test_conv_input_form_is_the_full_convolution_with_the_rotated_kernel():
     assert grad[0, 0].tolist() == [[0, 0, 0], [0, 120, 80], [0, 40, 200]]
 
 
-@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("name", ["AvgPool2d", "Conv2d", "MaxPool2d"])
 def test_instances_are_written_for_window_layers(name):
     """Conv and pools print their index form with the spec's numbers; the indices come out simplified."""
-    if name not in ("Conv2d", "MaxPool2d", "AvgPool2d"):
-        return
     layer = {"Conv2d": Conv2d(1, 1, 3, stride=2, padding=1), "MaxPool2d": MaxPool2d(3, stride=2, padding=1),
              "AvgPool2d": AvgPool2d(3, stride=2, padding=1)}[name]
     forward = layer.index_instance("forward", (1, 1, 4, 4))
