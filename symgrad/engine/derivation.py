@@ -62,6 +62,18 @@ class LayerTensors:
 
 
 @dataclass
+class BufferTensors:
+    """One buffer (running statistics) of a layer object, by torch's state_dict name."""
+
+    #: As given (`init`, a weights file) or the layer's default, before the first forward pass.
+    value: np.ndarray
+    #: After the forward passes (every use of a shared layer, every repeated pass), as torch's state_dict.
+    updated: np.ndarray
+    #: Whether torch holds it as an integer (a count: num_batches_tracked), not a float.
+    count: bool = False
+
+
+@dataclass
 class Tensors:
     """Every tensor of a derivation as NumPy object arrays, for printers and numeric code
     (the public SymPy fields of a Record are made from these)."""
@@ -74,6 +86,8 @@ class Tensors:
     #: By state_dict name ("0.weight"), in the network's order.
     parameters: dict[str, ParameterTensors]
     layers: list[LayerTensors]
+    #: By state_dict name ("1.running_mean"), in the network's order; empty for a network without buffers.
+    buffers: dict[str, BufferTensors] = field(default_factory=dict)
 
     def gradient(self, name: str) -> np.ndarray:
         """dL/d(`name`): a parameter's state_dict name or "input"."""
@@ -88,14 +102,22 @@ class Tensors:
         return {name: p.updated for name, p in self.parameters.items() if p.updated is not None}
 
     def leaves(self) -> list[np.ndarray]:
-        """The tensors a derivation starts from: the input, the target (when given) and the parameters."""
+        """The tensors a derivation starts from: the input, the target (when given), the parameters and the
+        given buffers."""
         given = [self.input] + ([self.target] if self.target is not None else [])
-        return given + [p.value for p in self.parameters.values()]
+        return given + [p.value for p in self.parameters.values()] + [b.value for b in self.buffers.values()]
 
     def results(self) -> list[np.ndarray]:
-        """The tensors a derivation computes (the deltas aside): outputs, gradients and updated parameters."""
+        """The tensors a derivation computes (the deltas aside): outputs, gradients, updated parameters and
+        buffers."""
         return [self.output, *(layer.output for layer in self.layers), *self.gradients().values(),
-                *self.updated().values()]
+                *self.updated().values(), *(b.updated for b in self.buffers.values())]
+
+    def buffers_change(self) -> bool:
+        """Whether the forward passes moved some buffer (training mode): printers show them only then."""
+        return any(b.value.shape != b.updated.shape or any(u != v for u, v in zip(b.updated.reshape(-1),
+                                                                                  b.value.reshape(-1)))
+                   for b in self.buffers.values())
 
 
 @dataclass
@@ -125,6 +147,9 @@ class Record:
     #: False when the fields are kept in named intermediates (a large network): see docs/python-api.md.
     expanded: bool = True
     tensors: Tensors | None = field(default=None, repr=False)
+    #: The buffers (running statistics) by state_dict name, as given, and after the forward passes.
+    buffers: dict[str, object] = field(default_factory=dict)
+    updated_buffers: dict[str, object] = field(default_factory=dict)
 
     @property
     def free_symbols(self) -> set[sp.Symbol]:
@@ -214,14 +239,15 @@ def _derive(network, input, loss, target, optimizer, method, backward_passes, ex
     limits.check_derivation(network, x, shapes, loss, target)  # from the shapes, before anything is built
     params = network.parameters()  # one per layer object: a layer used twice shares its parameters (as torch)
     uses = network.uses(params)  # by place, for each layer's rules; backprop's per-place gradients are merged
+    buffers = network.buffers()
     target_array = _target(loss, target, shapes[-1] if shapes else x.shape, checked)
-    _check_user_names(network, x, uses, loss, target, target_array)
+    _check_user_names(network, x, uses, buffers, loss, target, target_array)
 
     with Progress(3 * len(network) + 1, progress) as bar, cyclic_gc_paused():
         if method == "rules":
             named = named_backprop(network, x, uses, loss, target_array, _LossNamed(bar, len(network)))
             named.gradients = network.merge(named.gradients)
-            numbers = _all_numbers(x, params, target_array)  # then values stay short: no depth to bound
+            numbers = _all_numbers(x, {**params, **buffers}, target_array)  # then values stay short
             if expand is True and not numbers:
                 limits.check_expansion(network, named)  # deeper would end in RecursionError
             expanded = expand is True or (expand == "auto" and named.expanded_size() <= EXPAND_LIMIT
@@ -231,11 +257,12 @@ def _derive(network, input, loss, target, optimizer, method, backward_passes, ex
                 bar.skip(len(network))
             fields = _expanded(network, x, named, bar, numbers) if expanded else _in_names(network, x, named)
             activations, loss_value, deltas, grads = fields
+            inputs = activations if expanded else [x] + [a for _, a in named.activations]  # each place's input
         else:
             _check_diff(network, x, params, uses, loss, target_array, shapes)
             named, expanded = None, True
             activations, loss_value, grads = _diff(network, x, params, loss, target_array)
-            deltas = []
+            deltas, inputs = [], activations
 
         if passes > 1:
             grads = {name: tensor.apply(lambda g: passes * g, grad) for name, grad in grads.items()}
@@ -244,7 +271,11 @@ def _derive(network, input, loss, target, optimizer, method, backward_passes, ex
                                    for name, grad in named.gradients.items()}
         updated = {name: optimizer.step(params[name], grads[name]) for name in params} if optimizer else {}
         target_tensor = np.asarray(target_array, dtype=object) if target_array is not None else None
+        moved = network.updated_buffers(inputs, uses, buffers, passes) if buffers else {}
+        counts = network.counted_buffers() if buffers else set()
         tensors = _tensors(x, target_tensor, params, grads, updated, activations, deltas)
+        tensors.buffers = {name: BufferTensors(value=value, updated=moved[name], count=name in counts)
+                           for name, value in buffers.items()}
         derivation = Record(
             network=network, loss_fn=loss, optimizer=optimizer, method=method, input=None, target=None,
             parameters={}, forward=[], output=None, loss=loss_value, deltas=[], gradients={}, named=named,
@@ -307,6 +338,8 @@ def _set_fields(derivation, tensors: Tensors):
                          if layer.delta is not None]
     derivation.gradients = {k: tensor.to_sympy(g) for k, g in tensors.gradients().items()}
     derivation.updated = {k: tensor.to_sympy(u) for k, u in tensors.updated().items()}
+    derivation.buffers = {k: tensor.to_sympy(b.value) for k, b in tensors.buffers.items()}
+    derivation.updated_buffers = {k: tensor.to_sympy(b.updated) for k, b in tensors.buffers.items()}
 
 
 def _expanded(network, x, named, bar, numbers=False):
@@ -428,12 +461,20 @@ def in_float64(derivation: Record, numbers: dict) -> None:
     parameters = {name: replace(p, gradient=floats(gradients[name]),
                                 updated=floats(updated[name]) if name in updated else None)
                   for name, p in given.parameters.items()}
+    buffers = {name: replace(b, updated=tensor.apply(lambda e: _float_or_exact(e, value), b.updated))
+               for name, b in given.buffers.items()}
     derivation.loss = sp.Float(numbers["loss"])
     _set_fields(derivation, replace(given, output=floats(numbers["output"]), input_gradient=floats(gradients[INPUT]),
-                                    parameters=parameters, layers=layers))
+                                    parameters=parameters, layers=layers, buffers=buffers))
 
 
-def _check_user_names(network, x, params, loss, target, target_array):
+def _float_or_exact(entry, value: dict):
+    """An updated buffer's entry in names, at the names' float64 values (an exact number stays: a count)."""
+    entry = sp.sympify(entry)
+    return entry if entry.is_number else sp.Float(entry.xreplace(value))
+
+
+def _check_user_names(network, x, params, buffers, loss, target, target_array):
     """Refuse user symbols that would be merged with names symgrad generates (see names.py)."""
     reserved = reserved_bases(network, network.generated_parameters(), loss is not None and target is None)
     check_user_symbols(x, reserved, INPUT, "values")
@@ -442,6 +483,9 @@ def _check_user_names(network, x, params, loss, target, target_array):
     for i, layer in enumerate(network):
         for name in layer.initial:
             check_user_symbols(params[f"{i}.{name}"], reserved, network.label(i), f"init.{name}")
+        for name in layer.given_buffers:
+            if f"{i}.{name}" in buffers:  # once per layer object
+                check_user_symbols(buffers[f"{i}.{name}"], reserved, network.label(i), f"init.{name}")
 
 
 def _check_arguments(network, loss, optimizer, progress) -> None:

@@ -7,6 +7,7 @@ import numpy as np
 from ..core import tensor
 from ..core.errors import OptionError
 from ..ops import Layer
+from .backprop import layer_params
 
 
 class Sequential:
@@ -107,6 +108,48 @@ class Sequential:
                     keep = (shape[0] > 1, shape[1] > 1, True, True) if len(shape) == 4 else (True,) * len(shape)
                     values[f"{i}.{name}"] = tensor.symbols(generated[f"{i}.{name}"], shape, keep)
         return values
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Every buffer (running statistics) as an object array, once per layer object, by torch's state_dict
+        name ("1.running_mean"): given with `init`, else the layer's defaults."""
+        owners, values = self.owners(), {}
+        for i, layer in enumerate(self.layers):
+            if owners[i] == i and layer.buffers:
+                for name, value in layer.buffers().items():
+                    values[f"{i}.{name}"] = _buffer(value, self.label(i), f"init.{name}")
+        return values
+
+    def counted_buffers(self) -> set[str]:
+        """The buffers torch holds as integers (a count, num_batches_tracked): by their defaults' dtype."""
+        owners = self.owners()
+        return {f"{i}.{name}" for i, layer in enumerate(self.layers) if owners[i] == i and layer.buffers
+                for name, value in layer.initial_buffers().items() if np.asarray(value).dtype.kind in "iu"}
+
+    def updated_buffers(self, inputs, uses: dict, buffers: dict, passes: int = 1) -> dict[str, np.ndarray]:
+        """The buffers after `passes` forward passes, as torch moves them: each use of a layer moves its
+        layer object's buffers once, in order, from the input it sees there (`inputs[i]`, place i's input;
+        `uses` keyed like `uses()`)."""
+        owners, state = self.owners(), dict(buffers)
+        for _ in range(passes):
+            for i, layer in enumerate(self.layers):
+                names = layer.buffer_shapes() if layer.buffers else {}
+                if not names:
+                    continue
+                given = {name: state[f"{owners[i]}.{name}"] for name in names}
+                moved = layer.updated_buffers(inputs[i], layer_params(uses, i, layer), given)
+                state.update({f"{owners[i]}.{name}": _buffer(value, self.label(i), name)
+                              for name, value in moved.items()})
+        return state
+
+
+def _buffer(value, where, option) -> np.ndarray:
+    """A buffer's value as an object array of checked entries (a 0-d one too: num_batches_tracked)."""
+    if np.ndim(value) == 0:
+        array = np.empty((), dtype=object)
+        array[()] = tensor.entry(value.item() if isinstance(value, np.ndarray) and value.dtype != object
+                                 else np.asarray(value, dtype=object)[()], where, option)
+        return array
+    return tensor.to_array(value, where, option)
 
 
 def _given(values, shape, where, option) -> np.ndarray:

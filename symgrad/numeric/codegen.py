@@ -50,7 +50,12 @@ def generate_source(derivation, wrt=None, origin: str | None = None, command: st
     per layer through the ops' array twins (arraycode.py), "auto" the array form for large
     derivations. `origin` (e.g. "the spec net.toml") and `command` (how it was written)
     only go into the docstring, escaped.
+
+    A layer's buffers (running statistics) are constants of the code: it takes no buffer argument and
+    returns no updated buffers (the derivation's `updated_buffers` hold those); a buffer with symbols is
+    refused.
     """
+    _check_buffers(derivation)
     if choose_form(derivation, form) == "array":
         program = array_program(derivation, _chosen(derivation, wrt))
         return _module(program.arguments, program.gradients, origin, command, program.body,
@@ -61,6 +66,14 @@ def generate_source(derivation, wrt=None, origin: str | None = None, command: st
     printer = NumericPrinter(program.names, fast=not getattr(derivation, "expanded", True))
     arguments = {name: tuple(a.shape) for name, a in program.arguments.items()}
     return _module(arguments, list(program.gradients), origin, command, _body(program, printer), [_runtime_source()])
+
+
+def _check_buffers(derivation) -> None:
+    """Buffers are constants of generated code: each must be numbers."""
+    for name, buffer in derivation.tensors.buffers.items():
+        if not tensor.is_numeric(buffer.value):
+            raise OptionError("lambdify", name, "the buffer holds symbols; generated code takes the input, the "
+                                                "parameters and the target only: give the buffer numbers")
 
 
 def _module(arguments, gradients, origin, command, body, functions, constants=()) -> str:

@@ -98,6 +98,13 @@ class BatchNorm2d(Layer):
         """Whether the normalisation uses the batch's statistics (torch's bn_training)."""
         return self.training or not self.track_running_stats
 
+    def terms(self, in_shape, out_shape):
+        """Every output reads its channel's mean and variance: 2 m + 1 terms (m = N H W) per output entry."""
+        return int(np.prod(out_shape, dtype=object)) * (2 * _count(in_shape) + 1)
+
+    def channels(self):
+        return {"num_features": self.num_features}
+
     def options(self):
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
                 "affine": self.affine, "bias": self.use_bias, "track_running_stats": self.track_running_stats,

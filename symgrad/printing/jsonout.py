@@ -57,6 +57,15 @@ def nested(array: np.ndarray, show=readable):
     return [nested(sub, show) for sub in array]
 
 
+def counts(array: np.ndarray, show=readable):
+    """A count's entries (torch's int64, num_batches_tracked) as JSON integers; a symbolic one as its string."""
+    array = np.asarray(array, dtype=object)
+    if array.shape == ():
+        entry = array[()]
+        return int(entry) if getattr(entry, "is_Integer", False) else show(entry)
+    return [counts(sub, show) for sub in array]
+
+
 def to_json(view) -> str:
     show = readable if view.derivation.expanded else plain_readable  # tens of thousands of sums: print them fast
     document = {}
@@ -68,6 +77,10 @@ def to_json(view) -> str:
     if view.derivation.optimizer is not None:
         document["updated"] = {k: nested(v, show) for k, v in view.updated.items()}
     document["parameters"] = {k: nested(v, show) for k, v in view.parameters.items()}
+    buffers = view.derivation.tensors.buffers
+    if buffers:  # as torch's state_dict after the forward passes; a count (num_batches_tracked) an integer
+        document["buffers"] = {k: counts(b.updated, show) if b.count else nested(b.updated, show)
+                               for k, b in buffers.items()}
     if not view.derivation.expanded:
         document["expanded"] = False  # kept in names; `named` only when symbols are left (docs/cli.md)
     if view.named is not None:

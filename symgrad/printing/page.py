@@ -40,7 +40,7 @@ def build(d, lang: str = "en", title: str | None = None, wrt=None) -> list:
     w = words(lang)
     page = _Page(d, w, list(d.gradients) if wrt is None else list(wrt))
     blocks = [Heading(title, 1)] if title else []
-    for part in (page.setup, page.layers, page.forward, page.backward, page.step):
+    for part in (page.setup, page.layers, page.forward, page.buffers, page.backward, page.step):
         blocks += part()
     return blocks
 
@@ -176,6 +176,18 @@ class _Page:
             blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3)]
             blocks += self.rule(d.loss_fn, "forward", self.t.output.shape)
             blocks += self.loss_value()
+        return blocks
+
+    def buffers(self) -> list:
+        """The buffers after the forward passes, when these moved them (training mode); else nothing."""
+        if not self.t.buffers_change():
+            return []
+        w, passes = self.w, self.d.backward_passes
+        shown = w["one_pass"] if passes == 1 else w["passes"].format(count=passes)
+        blocks = [Heading(w["buffers"]), Para(w["buffers_intro"].format(passes=shown))]
+        for name, buffer in self.t.buffers.items():
+            if not _same(buffer.value, buffer.updated):
+                blocks += self.tensor(r"\text{%s}" % name.replace("_", r"\_"), buffer.updated)
         return blocks
 
     def loss_value(self) -> list:

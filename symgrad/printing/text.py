@@ -48,6 +48,16 @@ def named_section(view, show=str) -> list[str]:
     return lines + [""]
 
 
+def buffers_section(d, show=str) -> list[str]:
+    """The buffers the forward passes moved (training mode), as torch's state_dict holds them after."""
+    passes = "the forward pass" if d.backward_passes == 1 else f"the {d.backward_passes} forward passes"
+    lines = [f"running statistics (buffers after {passes}):"]
+    for name, buffer in d.tensors.buffers.items():
+        if any(a != b for a, b in zip(buffer.value.reshape(-1), buffer.updated.reshape(-1))):
+            lines += [f"  {name} ({shape_text(buffer.updated)}):", block(buffer.updated, "      ", show)]
+    return lines
+
+
 def to_text(view) -> str:
     d = view.derivation
     show = str if d.expanded else plain  # a network kept in names has tens of thousands of sums
@@ -63,6 +73,8 @@ def to_text(view) -> str:
     lines += ["", "forward:"]
     for label, value in view.forward:
         lines += [f"  {label} -> {shape_text(value)}:", block(value, "      ", show)]
+    if d.tensors.buffers_change():
+        lines += buffers_section(d, show)
     if view.target is not None:
         lines += [f"target ({shape_text(view.target)}):", block(view.target)]
     lines += [f"loss L = {_entry(view.loss)}", ""]

@@ -39,6 +39,11 @@ WORDS: dict[str, dict[str, str]] = {
         "many_terms": "(entries of up to {terms} terms; index form above)",
         "too_long": "(the closed form is too long to print; the named form above is exact)",
         "loss": "Loss",
+        "buffers": "Running statistics",
+        "buffers_intro": "A forward pass in training mode moves the layers' buffers (named as in torch's "
+                         "state_dict); their values after {passes}:",
+        "one_pass": "the forward pass",
+        "passes": "the {count} forward passes",
         "backward": "Backward pass",
         "chain_intro": "The chain rule, one factor per layer, read from the loss back to the input; "
                        "$\\delta$ is the gradient of $L$ with respect to a layer's output:",
@@ -78,6 +83,10 @@ WORDS: dict[str, dict[str, str]] = {
         "many_terms": "(每个元素最多有 {terms} 项; 见上面的下标公式)",
         "too_long": "(闭式太长, 不再展开; 上面用中间量写出的形式是精确的)",
         "loss": "损失函数",
+        "buffers": "运行统计量",
+        "buffers_intro": "训练模式下的前向传播会更新各层的缓冲区(名称同 torch 的 state_dict); {passes}之后的值:",
+        "one_pass": "前向传播",
+        "passes": "{count} 次前向传播",
         "backward": "反向传播",
         "chain_intro": "链式法则: 从损失函数逐层往回传, 每层一个因子; $\\delta$ 表示 $L$ 对该层输出的梯度:",
         "delta_loss": "第一个因子, 来自损失函数:",

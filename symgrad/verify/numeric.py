@@ -28,7 +28,8 @@ def _floats(array: np.ndarray, values: dict) -> np.ndarray:
 
 
 def evaluate(derivation, values: dict | None = None) -> dict:
-    """{"input", "output", "loss", "parameters", "gradients", "updated", "target"} as float64.
+    """{"input", "output", "loss", "parameters", "gradients", "updated", "target"} as float64, and for a
+    network with buffers "buffers" (as given) and "updated_buffers" (after the forward passes).
 
     An expanded derivation is evaluated exactly, entry by entry, then rounded; one kept in
     named intermediates (too large to expand) through its named program in float64,
@@ -48,7 +49,16 @@ def evaluate(derivation, values: dict | None = None) -> dict:
     }
     if t.target is not None:
         result["target"] = _floats(t.target, values)
-    return result
+    return {**result, **_buffers(t, values, values)}
+
+
+def _buffers(t, values: dict, moved: dict) -> dict:
+    """The buffers as float64, as given and after the forward passes (`moved`: values for their entries,
+    which name the layers' inputs in a derivation kept in names); nothing for a network without buffers."""
+    if not t.buffers:
+        return {}
+    return {"buffers": {k: _floats(b.value, values) for k, b in t.buffers.items()},
+            "updated_buffers": {k: _floats(b.updated, moved) for k, b in t.buffers.items()}}
 
 
 def _evaluate_named(derivation, values: dict) -> dict:
@@ -66,4 +76,5 @@ def _evaluate_named(derivation, values: dict) -> dict:
     }
     if t.target is not None:
         result["target"] = _floats(t.target, values)
-    return result
+    names = {s: sp.Float(numbers["names"][str(s)]) for s in derivation.named.definitions} if t.buffers else {}
+    return {**result, **_buffers(t, values, {**values, **names})}

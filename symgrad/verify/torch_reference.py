@@ -5,6 +5,8 @@ torch is imported here and only here, when a check actually runs.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ..engine.backprop import INPUT
@@ -18,7 +20,7 @@ def torch_reference(derivation, numbers: dict) -> dict:
     import torch
 
     network = derivation.network
-    model = torch_model(network)
+    model = torch_model(network, numbers.get("buffers"))
     with torch.no_grad():
         for name, value in numbers["parameters"].items():
             index, attr = name.split(".")
@@ -46,16 +48,23 @@ def torch_reference(derivation, numbers: dict) -> dict:
         result["updated"] = {name: p.detach().numpy().copy() for name, p in params.items()}
     else:
         result["updated"] = {}
+    if "buffers" in numbers:  # torch's state after the forward passes (num_batches_tracked an integer)
+        result["updated_buffers"] = {name: b.detach().numpy().copy() for name, b in model.named_buffers()}
     return result
 
 
-def torch_model(network):
+def torch_model(network, buffers: dict | None = None):
     """The network as a float64 torch.nn.Sequential: one torch module per layer object, so a layer that appears
-    twice is one module used twice and shares its parameters, as symgrad's Sequential does ("0.weight")."""
+    twice is one module used twice and shares its parameters, as symgrad's Sequential does ("0.weight").
+
+    `buffers` ({state_dict name: float64 array}) are numbers for the layers' buffers, needed where these hold
+    symbols; without them each layer's own buffers are copied in."""
     import torch
 
     modules, owners = [], network.owners()
     for i, layer in enumerate(network):
+        if owners[i] == i and buffers and layer.buffers:
+            layer = _with_buffers(layer, {name: buffers[f"{i}.{name}"] for name in layer.buffer_shapes()})
         module = modules[owners[i]] if owners[i] != i else layer.torch_module()
         if owners[i] == i and layer.buffers:  # running statistics: given with init, or torch's defaults
             with torch.no_grad():
@@ -63,6 +72,15 @@ def torch_model(network):
                     getattr(module, name).copy_(torch.as_tensor(np.asarray(value, dtype=np.float64)))
         modules.append(module)
     return torch.nn.Sequential(*modules).double()
+
+
+def _with_buffers(layer, numbers: dict):
+    """A copy of `layer` whose buffers are `numbers`, each in its default's dtype (an integer count stays one)."""
+    defaults = layer.initial_buffers()
+    twin = copy.copy(layer)
+    twin.given_buffers = {name: np.asarray(value).astype(np.asarray(defaults[name]).dtype)
+                          for name, value in numbers.items()}
+    return twin
 
 
 def compare(ours: dict, theirs: dict, rtol: float = 1e-9, atol: float = 1e-9) -> list[dict]:
@@ -78,6 +96,11 @@ def compare(ours: dict, theirs: dict, rtol: float = 1e-9, atol: float = 1e-9) ->
         names = list(ours[kind]) + [n for n in theirs.get(kind, {}) if n not in ours[kind]]
         for name in names:
             rows.append(_row(prefix + name, ours[kind].get(name), theirs.get(kind, {}).get(name), rtol, atol))
+    mine, torchs = ours.get("updated_buffers", {}), theirs.get("updated_buffers", {})
+    for name in list(mine) + [n for n in torchs if n not in mine]:  # a count (integer dtype) must be equal
+        counted = np.asarray(torchs[name]).dtype.kind in "iu" if name in torchs else False
+        tolerance = (0.0, 0.0) if counted else (rtol, atol)
+        rows.append(_row("buffer " + name, mine.get(name), torchs.get(name), *tolerance))
     return rows
 
 
