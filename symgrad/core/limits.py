@@ -53,7 +53,8 @@ MAX_BACKWARD_PASSES = 10_000
 count, but `symgrad check` runs torch's backward that many times (10^11 ran for ever)."""
 
 MAX_CHANNELS = 4_096
-"""Conv2d in_channels and out_channels at most 4,096 (LeNet has 16)."""
+"""The channel counts a layer declares (`channels()`: in_channels and out_channels of Conv2d and
+ConvTranspose2d) at most 4,096 (LeNet has 16)."""
 
 MAX_TENSOR_ENTRIES = 1_000_000
 """At most 1,000,000 entries in any one tensor, for every command (`shapes` too): the input, a
@@ -71,9 +72,9 @@ Symbols are what makes expressions grow: a 40,000-symbol input with a 1x1 kernel
 
 MAX_TERMS = 1_000_000
 """At most 1,000,000 products written by the forward pass: for each layer, its output entries
-times the entries each one reads (in_channels/groups * kernel area for Conv2d, in_features for
-Linear, the window within the input for pooling, 1 otherwise); the backward pass writes about twice as many.
-LeNet writes 429,732; 1,000,000 take minutes."""
+times the entries each one reads, as each layer declares it (`terms`: in_channels/groups * kernel
+area for Conv2d, in_features for Linear, the window within the input for pooling, 1 otherwise); the
+backward pass writes about twice as many. LeNet writes 429,732; 1,000,000 take minutes."""
 
 MAX_DEPTH = 64
 """Written-out (expanded) expressions nest at most 100 levels deep. SymPy and Python's compiler
@@ -269,9 +270,14 @@ def shown_count(n: int) -> str:
 
 
 def check_channels(where: str, options: dict) -> None:
-    """Conv2d's in_channels and out_channels (read from the options, before the layer is built)."""
-    for option in ("in_channels", "out_channels"):
-        value = options.get(option)
+    """A spec's in_channels and out_channels, read from its options before the layer is built (the
+    built layer's own `channels()` are checked again with the derivation)."""
+    check_channel_counts(where, {option: options.get(option) for option in ("in_channels", "out_channels")})
+
+
+def check_channel_counts(where: str, counts: dict) -> None:
+    """{option: channel count}, each within MAX_CHANNELS (a layer's `channels()`)."""
+    for option, value in counts.items():
         if isinstance(value, int) and not isinstance(value, bool) and value > MAX_CHANNELS:
             raise OptionError(where, option, f"{value:,} channels, more than the limit of {_limit(MAX_CHANNELS)} "
                                              f"(MAX_CHANNELS)")
@@ -286,21 +292,10 @@ def check_symbolic_input(shape) -> None:
 
 
 def layer_terms(layer, in_shape, out_shape) -> int:
-    """Products the forward pass of `layer` writes: output entries times the entries each one reads.
-
-    Read from the declarations: a layer with a weight reads prod(weight.shape[1:]) inputs per
-    output (Conv2d: in_channels/groups * kernel area; Linear: in_features), a pooling layer the
-    part of its window within the input, any other layer one input per output (or its whole input, when it has fewer
-    outputs: Sum).
-    """
-    out_entries, in_entries = prod(out_shape), prod(in_shape)
-    weight = layer.parameter_shapes().get("weight")
-    if weight is not None:
-        return out_entries * prod(weight[1:])
-    kernel = getattr(layer, "kernel_size", None)
-    if isinstance(kernel, tuple) and len(in_shape) >= len(kernel):  # a window, clipped to the input
-        return out_entries * prod(min(k, n) for k, n in zip(kernel, in_shape[-len(kernel):]))
-    return max(out_entries, in_entries)
+    """Products the forward pass of `layer` writes: output entries times the entries each one reads, as the
+    layer declares them (`terms`: Conv2d and Linear a weight row per output, pooling the part of its window
+    within the input, an element-wise layer one input per output)."""
+    return layer.terms(tuple(in_shape), tuple(out_shape))
 
 
 def _symbolic(values) -> int:
@@ -335,7 +330,8 @@ def check_derivation(network, x, shapes, loss=None, target=None, input_symbols: 
     counted = set()  # a layer object used twice shares its parameters (as torch)
     for i, (layer, out) in enumerate(zip(network, shapes)):
         label = network.label(i)
-        check_channels(label, {option: getattr(layer, option, None) for option in ("in_channels", "out_channels")})
+        if layer.channels:
+            check_channel_counts(label, layer.channels())
         for name, parameter_shape in layer.parameter_shapes().items() if id(layer) not in counted else ():
             size = prod(parameter_shape)
             entries += size

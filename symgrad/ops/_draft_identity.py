@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Gradients, Layer, missing
+from .base import Gradients, Layer, missing, one_per_output
 
 
 class Identity(Layer):
@@ -31,6 +31,8 @@ class Identity(Layer):
     initial_values = missing("no parameters")
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    terms = one_per_output
+    channels = missing("no channel options")
 
     def options(self):
         return {}

@@ -20,7 +20,7 @@ from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
 from .activation import Positive
-from .base import Gradients, Layer, missing
+from .base import Gradients, Layer, missing, one_per_output
 
 #: torch's GELU tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + KAPPA x^3))).
 KAPPA = "0.044715"
@@ -37,6 +37,8 @@ class _Rectifier(Layer):
     initial_values = missing("no parameters")
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    terms = one_per_output
+    channels = missing("no channel options")
 
     def parameter_shapes(self):
         return {}

@@ -14,7 +14,7 @@ import sympy as sp
 from ..core import tensor
 from ..core.errors import OptionError
 from . import options as opt
-from .base import Gradients, Layer, missing
+from .base import Gradients, Layer, missing, one_per_output
 
 
 def implicit_dim(rank: int) -> int:
@@ -32,6 +32,8 @@ class _AlongDim(Layer):
     initial_values = missing("no parameters")
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    terms = one_per_output
+    channels = missing("no channel options")
 
     def __init__(self, dim=None):
         super().__init__()

@@ -16,7 +16,7 @@ import sympy as sp
 
 from ..core import tensor
 from . import options as opt
-from .base import Gradients, Layer, missing
+from .base import Gradients, Layer, missing, one_per_output
 
 
 class Positive(sp.Function):
@@ -59,6 +59,8 @@ class _Elementwise(Layer):
     initial_values = missing("no parameters")
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    terms = one_per_output
+    channels = missing("no channel options")
 
     def options(self):
         return {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 
+import inspect
 import math
 
 import numpy as np
@@ -47,7 +48,7 @@ UNDECLARED = Missing("undeclared")
 LAYER_PIECES = ("type_name", "options", "output_shape", "shape_formula", "parameter_shapes", "forward", "backward",
                 "index_form", "index_rules", "index_instance", "output_letter", "symbol_bases", "parameter_letters",
                 "rule_words", "words", "figure", "array_twin", "torch_module", "from_torch", "initial_values",
-                "buffers", "modes")
+                "buffers", "modes", "terms", "channels")
 #: The pieces every loss declares: no letters, figure, converter, init or buffers apply to a loss.
 LOSS_PIECES = ("type_name", "options", "check_target", "forward", "backward", "index_form", "index_rules",
                "index_instance", "words", "array_twin", "torch_module")
@@ -72,6 +73,18 @@ def uniform_fan_in(rng, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndar
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for every parameter, fan_in from the weight, drawn in `shapes` order."""
     bound = 1 / math.sqrt(int(np.prod(shapes["weight"][1:])))
     return {name: rng.uniform(-bound, bound, size=shape) for name, shape in shapes.items()}
+
+
+def one_per_output(layer, in_shape, out_shape) -> int:
+    """`terms` of a layer whose every output reads one input (or that reads its whole input once, when
+    it has fewer outputs: Sum)."""
+    return max(math.prod(out_shape), math.prod(in_shape))
+
+
+def one_weight_row_per_output(layer, in_shape, out_shape) -> int:
+    """`terms` of a layer whose every output reads one row of its weight: prod(weight.shape[1:]) products
+    (Conv2d: in_channels/groups * kernel area; Linear: in_features)."""
+    return math.prod(out_shape) * math.prod(layer.parameter_shapes()["weight"][1:])
 
 
 @dataclass
@@ -103,6 +116,12 @@ class Op:
     torch_module = UNDECLARED
     forward = UNDECLARED
     backward = UNDECLARED
+
+    def default_options(self) -> dict[str, object]:
+        """Each option's default, left out of the op's short description (`symgrad shapes`): the signature's,
+        overridden by an op whose default follows another option (pooling's stride=None is its kernel_size)."""
+        return {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+                if p.default is not inspect.Parameter.empty}
 
     @property
     def where(self) -> str:
@@ -156,6 +175,12 @@ class Layer(Op):
     updated_buffers = UNDECLARED
     #: ("train", "eval") for a layer with torch's train/eval behaviour (option `training`); or missing("...").
     modes = UNDECLARED
+    #: terms(self, in_shape, out_shape) -> the products its forward pass writes (core/limits.py's MAX_TERMS and
+    #: MAX_DIFF_WORK); `one_per_output` and `one_weight_row_per_output` above serve most layers.
+    terms = UNDECLARED
+    #: channels(self) -> {option: channel count} held to MAX_CHANNELS (Conv2d's in_channels and out_channels);
+    #: or missing("...").
+    channels = UNDECLARED
 
     def __init__(self):
         self.initial: dict[str, object] = {}

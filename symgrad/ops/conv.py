@@ -8,7 +8,7 @@ import sympy as sp
 from ..core import tensor
 from ..core.errors import OptionError
 from . import options as opt
-from .base import Gradients, Layer, missing, uniform_fan_in
+from .base import Gradients, Layer, missing, one_weight_row_per_output, uniform_fan_in
 from .geometry import conv_formula, conv_out_size, per_axis, taps
 from .indexing import COL, ROW, at, linear, tap, tap_tex
 
@@ -37,6 +37,7 @@ class Conv2d(Layer):
     }
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    terms = one_weight_row_per_output
     index_form = {
         "forward": r"\sigma_{o,i,j} = b_{o} + \sum_{c=1}^{C_{in}/g} \sum_{a=1}^{k_h} \sum_{b=1}^{k_w} K_{o,c,a,b}\, "
                    r"X_{c^{*},\; " + ROW + r",\; " + COL + r"}, \quad c^{*} = c + \tfrac{C_{in}}{g}"
@@ -109,6 +110,9 @@ class Conv2d(Layer):
             "groups": self.groups, "bias": self.bias,
         }
         return shown
+
+    def channels(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels}
 
     def padding_option(self):
         """The padding as torch's argument: a pair when symmetric, else 'same'."""

@@ -17,7 +17,7 @@ from ..core import tensor
 from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
-from .base import Gradients, Layer, missing, uniform_fan_in
+from .base import Gradients, Layer, missing, one_weight_row_per_output, uniform_fan_in
 from .conv import Conv2d
 from .geometry import per_axis
 from .indexing import COL, ROW, at, tap, tap_tex
@@ -74,6 +74,7 @@ class ConvTranspose2d(Layer):
     }
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    terms = one_weight_row_per_output  # weight (C_in, C_out/g, k_h, k_w): C_out/g * kernel area per output
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros"):
@@ -114,6 +115,9 @@ class ConvTranspose2d(Layer):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels, "kernel_size": self.kernel_size,
                 "stride": self.stride, "padding": self.padding, "output_padding": self.output_padding,
                 "groups": self.groups, "bias": self.bias, "dilation": self.dilation}
+
+    def channels(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels}
 
     def parameter_shapes(self):
         shapes = {"weight": (self.in_channels, self.out_channels // self.groups, *self.kernel_size)}

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core.errors import OptionError
 from . import options as opt
-from .base import Gradients, Layer, missing
+from .base import Gradients, Layer, missing, one_per_output
 
 
 class Flatten(Layer):
@@ -24,6 +24,8 @@ class Flatten(Layer):
     initial_values = missing("no parameters")
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    terms = one_per_output
+    channels = missing("no channel options")
     index_form = {
         "forward": r"f_{n,\, (c-1) H W + (h-1) W + w} = X_{n,c,h,w}",
         "input": r"\frac{\partial L}{\partial X_{n,c,h,w}} = \delta_{n,\, (c-1) H W + (h-1) W + w}",

@@ -11,7 +11,7 @@ import numpy as np
 from ..core import tensor
 from ..core.errors import OptionError
 from . import options as opt
-from .base import Gradients, Layer, missing, uniform_fan_in
+from .base import Gradients, Layer, missing, one_weight_row_per_output, uniform_fan_in
 
 
 class Linear(Layer):
@@ -24,6 +24,8 @@ class Linear(Layer):
     figure = missing("a dense layer has no window to picture")
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    terms = one_weight_row_per_output
+    channels = missing("in_features and out_features are not channels (MAX_CHANNELS is Conv2d's)")
     index_form = {
         "forward": r"z_{n,o} = b_{o} + \sum_{i} W_{o,i}\, x_{n,i}",
         "weight": r"\frac{\partial L}{\partial W_{o,i}} = \sum_{n} \delta_{n,o}\, x_{n,i}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from math import prod
+
 import numpy as np
 import sympy as sp
 
@@ -25,6 +27,7 @@ class _Pool2d(Layer):
     initial_values = missing("no parameters")
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    channels = missing("no channel options")
 
     def __init__(self, kernel_size, stride, padding, ceil_mode):
         super().__init__()
@@ -38,6 +41,13 @@ class _Pool2d(Layer):
 
     def parameter_shapes(self):
         return {}
+
+    def default_options(self):
+        return {**super().default_options(), "stride": self.kernel_size}  # torch's stride=None
+
+    def terms(self, in_shape, out_shape):
+        """Each output reads the part of its window within the input."""
+        return prod(out_shape) * prod(min(k, n) for k, n in zip(self.kernel_size, in_shape[-2:]))
 
     def _check_padding(self):
         for k, p, d in zip(self.kernel_size, self.padding, self.dilation):

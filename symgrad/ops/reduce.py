@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import tensor
-from .base import Gradients, Layer, missing
+from .base import Gradients, Layer, missing, one_per_output
 
 
 class Sum(Layer):
@@ -20,6 +20,8 @@ class Sum(Layer):
     initial_values = missing("no parameters")
     buffers = missing("no buffers")
     modes = missing("same in train and eval")
+    terms = one_per_output
+    channels = missing("no channel options")
 
     def options(self):
         return {}

@@ -33,16 +33,18 @@ def _compact(value):
 
 
 def describe(layer) -> str:
-    """The layer as a short constructor call: required options positionally, then non-defaults."""
+    """The layer as a short constructor call: required options positionally, then those that differ from the
+    layer's `default_options()`."""
     options = {name: _compact(value) for name, value in layer.options().items()}
+    defaults = {name: _compact(value) for name, value in layer.default_options().items()}
     positional, keywords = [], []
     for p in inspect.signature(type(layer).__init__).parameters.values():
         if p.name not in options or p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
             continue
         value = options[p.name]
-        if p.default is inspect.Parameter.empty:
+        if p.name not in defaults:
             positional.append(repr(value))
-        elif value != p.default and not (p.name == "stride" and value == options.get("kernel_size")):
+        elif value != defaults[p.name]:
             keywords.append(f"{p.name}={value!r}")
     return f"{layer.type_name}({', '.join(positional + keywords)})"
 
