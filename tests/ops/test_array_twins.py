@@ -16,6 +16,7 @@ import pytest
 import sympy as sp
 from lazy_torch import torch
 
+import op_tables
 import symgrad.ops
 from twins import copied_sources, rebuilt
 from symgrad.ops import LAYERS, LOSSES, CrossEntropyLoss, Flatten, L1Loss, Linear, MSELoss, ReLU, Sigmoid, Sum, Tanh
@@ -249,9 +250,11 @@ def _stack(arrays):
 ENGINE_LAYERS = [(ReLU(), (2, 3)), (Sigmoid(), (2, 3)), (Tanh(), (3,)), (Flatten(), (2, 3, 2)),
                  (Flatten(-2, -1), (2, 3)), (Linear(3, 2), (2, 3)), (Linear(3, 2, bias=False), (3,)),
                  (Linear(3, 2), (2, 2, 3)), (Sum(), (2, 3))]
+# ... and every registered layer, three random instances each from the op tables (random options)
+TABLE_LAYERS = [pair for name in sorted(LAYERS) for pair in op_tables.layers(name, 3)]
 
 
-@pytest.mark.parametrize("layer,in_shape", ENGINE_LAYERS, ids=str)
+@pytest.mark.parametrize("layer,in_shape", ENGINE_LAYERS + TABLE_LAYERS, ids=str)
 def test_layer_twins_agree_with_the_engine(layer, in_shape):
     """Batched twins on two problems; each equals the engine's forward and backward rule in SymPy numbers."""
     rng = np.random.default_rng(6)

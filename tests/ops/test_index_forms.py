@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from op_tables import random_layer, random_loss
 from symgrad.core.errors import OptionError
-from symgrad.ops import LAYERS, LOSSES, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d
+from symgrad.ops import LAYERS, LOSSES, AvgPool2d, Conv2d, MaxPool2d
 from symgrad.ops.indexing import linear, tap, tap_tex
 
 TRIALS = 40
@@ -36,45 +37,6 @@ def _equal(got, expected) -> bool:
         sp.simplify(a - b) == 0 for a, b in zip(got.reshape(-1), expected.reshape(-1)))
 
 
-def _random_layer(name, rng):
-    """A layer of type `name` with random options, and an input shape it accepts (or None)."""
-    n, h, w = rng.randint(1, 2), rng.randint(2, 7), rng.randint(2, 7)
-    k, s, p = (rng.randint(1, 3), rng.randint(1, 3)), (rng.randint(1, 3), rng.randint(1, 3)), \
-        (rng.randint(0, 2), rng.randint(0, 2))
-    if name == "Conv2d":
-        groups = rng.choice([1, 1, 2])
-        cin, cout = groups * rng.randint(1, 2), groups * rng.randint(1, 2)
-        layer = Conv2d(cin, cout, k, stride=s, padding=rng.choice([p, p, "valid"]),
-                       dilation=(rng.randint(1, 2), rng.randint(1, 3)), groups=groups, bias=rng.random() < 0.5)
-        shape = (n, cin, h, w)
-    elif name == "ConvTranspose2d":
-        groups = rng.choice([1, 1, 2])
-        stride, dilation = (rng.randint(1, 3), rng.randint(1, 3)), (rng.randint(1, 2), rng.randint(1, 3))
-        layer = LAYERS[name](groups * rng.randint(1, 2), groups * rng.randint(1, 2), k, stride=stride, padding=p,
-                             output_padding=tuple(rng.randint(0, max(s, d) - 1) for s, d in zip(stride, dilation)),
-                             groups=groups, bias=rng.random() < 0.5, dilation=dilation)
-        shape = (n, layer.in_channels, h, w)
-    elif name == "MaxPool2d":
-        layer = MaxPool2d(k, s, p, dilation=(rng.randint(1, 2), rng.randint(1, 2)), ceil_mode=rng.random() < 0.5)
-        shape = (n, 2, h, w)
-    elif name == "AvgPool2d":
-        layer = AvgPool2d(k, s, p, ceil_mode=rng.random() < 0.5, count_include_pad=rng.random() < 0.5,
-                          divisor_override=rng.choice([None, None, rng.randint(1, 5)]))
-        shape = (n, 2, h, w)
-    elif name == "Linear":
-        layer = Linear(rng.randint(1, 4), rng.randint(1, 4), bias=rng.random() < 0.5)
-        shape = (n, layer.in_features)
-    elif name == "Flatten":
-        start = rng.randint(0, 3)
-        layer = Flatten(start, rng.randint(start, 3))
-        shape = (n, 2, h, w)
-    else:
-        layer = LAYERS[name]()
-        shape = (n, 2, h, w) if name != "Sum" or rng.random() < 0.5 else (2, 3)
-    layer.output_shape(shape)
-    return layer, shape
-
-
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_layer_index_forms_equal_the_engine(name):
     cls = LAYERS[name]
@@ -83,7 +45,7 @@ def test_layer_index_forms_equal_the_engine(name):
     checked = 0
     for _ in range(TRIALS * 3):
         try:
-            layer, shape = _random_layer(name, rng)
+            layer, shape = random_layer(name, rng)
         except OptionError:
             continue  # options torch refuses: the validation suites cover those
         checked += 1
@@ -108,11 +70,8 @@ def test_loss_index_forms_equal_the_engine(name):
     assert set(cls.index_rules) == set(cls.index_form)
     rng = random.Random(name)
     for _ in range(TRIALS // 4):
-        loss = cls(reduction=rng.choice(["mean", "sum"]))
-        shape = (rng.randint(1, 3), rng.randint(2, 4))
+        loss, shape, target = random_loss(name, rng)
         out = _numbers(rng, shape)
-        target = (np.array([sp.Integer(rng.randrange(shape[1])) for _ in range(shape[0])], dtype=object)
-                  if name == "CrossEntropyLoss" else _numbers(rng, shape))
         assert _equal(cls.index_rules["forward"](loss, out, target), loss.forward(out, target)), loss
         assert _equal(cls.index_rules["input"](loss, out, target), loss.backward(out, target)), loss
 

@@ -1,0 +1,138 @@
+"""The op tables: for every registered layer and loss, random instances and the shapes they take.
+
+One entry per op (its type name): a new op reaches the index-form and array-twin tests by one
+entry here, and tests/ops/test_op_tables.py fails while a registered op has none. A layer's
+entry draws `(layer, input_shape)`; a loss's draws `(loss, output_shape, target)` with the
+target as SymPy numbers. Options are drawn freely: a draw torch would refuse raises
+OptionError and `layers()` draws again (the validation suites cover the refusals).
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import sympy as sp
+
+from symgrad.core.errors import OptionError
+from symgrad.ops import LAYERS, LOSSES, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d
+
+
+def _image(rng):
+    return rng.randint(1, 2), rng.randint(2, 7), rng.randint(2, 7)
+
+
+def _window(rng):
+    return ((rng.randint(1, 3), rng.randint(1, 3)), (rng.randint(1, 3), rng.randint(1, 3)),
+            (rng.randint(0, 2), rng.randint(0, 2)))
+
+
+def _conv2d(rng):
+    (n, h, w), (k, s, p) = _image(rng), _window(rng)
+    groups = rng.choice([1, 1, 2])
+    cin, cout = groups * rng.randint(1, 2), groups * rng.randint(1, 2)
+    layer = Conv2d(cin, cout, k, stride=s, padding=rng.choice([p, p, "valid"]),
+                   dilation=(rng.randint(1, 2), rng.randint(1, 3)), groups=groups, bias=rng.random() < 0.5)
+    return layer, (n, cin, h, w)
+
+
+def _conv_transpose2d(rng):
+    (n, h, w), (k, _, p) = _image(rng), _window(rng)
+    groups = rng.choice([1, 1, 2])
+    stride, dilation = (rng.randint(1, 3), rng.randint(1, 3)), (rng.randint(1, 2), rng.randint(1, 3))
+    layer = LAYERS["ConvTranspose2d"](groups * rng.randint(1, 2), groups * rng.randint(1, 2), k, stride=stride,
+                                      padding=p, groups=groups, bias=rng.random() < 0.5, dilation=dilation,
+                                      output_padding=tuple(rng.randint(0, max(s, d) - 1)
+                                                           for s, d in zip(stride, dilation)))
+    return layer, (n, layer.in_channels, h, w)
+
+
+def _max_pool2d(rng):
+    (n, h, w), (k, s, p) = _image(rng), _window(rng)
+    return MaxPool2d(k, s, p, dilation=(rng.randint(1, 2), rng.randint(1, 2)), ceil_mode=rng.random() < 0.5), \
+        (n, 2, h, w)
+
+
+def _avg_pool2d(rng):
+    (n, h, w), (k, s, p) = _image(rng), _window(rng)
+    return AvgPool2d(k, s, p, ceil_mode=rng.random() < 0.5, count_include_pad=rng.random() < 0.5,
+                     divisor_override=rng.choice([None, None, rng.randint(1, 5)])), (n, 2, h, w)
+
+
+def _linear(rng):
+    n = _image(rng)[0]
+    layer = Linear(rng.randint(1, 4), rng.randint(1, 4), bias=rng.random() < 0.5)
+    return layer, (n, layer.in_features)
+
+
+def _flatten(rng):
+    (n, h, w), start = _image(rng), rng.randint(0, 3)
+    return Flatten(start, rng.randint(start, 3)), (n, 2, h, w)
+
+
+def _elementwise(name):
+    def draw(rng):
+        n, h, w = _image(rng)
+        return LAYERS[name](), (n, 2, h, w)
+    return draw
+
+
+def _sum(rng):
+    n, h, w = _image(rng)
+    return LAYERS["Sum"](), (n, 2, h, w) if rng.random() < 0.5 else (2, 3)
+
+
+LAYER_TABLE = {
+    "Conv2d": _conv2d, "ConvTranspose2d": _conv_transpose2d, "MaxPool2d": _max_pool2d, "AvgPool2d": _avg_pool2d,
+    "Linear": _linear, "Flatten": _flatten, "Sum": _sum,
+    **{name: _elementwise(name) for name in ("ReLU", "Sigmoid", "Tanh")},
+}
+
+
+def _numbers(rng, shape, lo=-3, hi=3):
+    array = np.empty(shape, dtype=object)
+    for idx in np.ndindex(*shape):
+        array[idx] = sp.Integer(rng.randint(lo, hi))  # small integers: ties on purpose
+    return array
+
+
+def _pointwise(name):
+    def draw(rng):
+        shape = (rng.randint(1, 3), rng.randint(2, 4))
+        return LOSSES[name](reduction=rng.choice(["mean", "sum"])), shape, _numbers(rng, shape)
+    return draw
+
+
+def _cross_entropy(rng):
+    shape = (rng.randint(1, 3), rng.randint(2, 4))
+    target = np.array([sp.Integer(rng.randrange(shape[1])) for _ in range(shape[0])], dtype=object)
+    return LOSSES["CrossEntropyLoss"](reduction=rng.choice(["mean", "sum"])), shape, target
+
+
+LOSS_TABLE = {"MSELoss": _pointwise("MSELoss"), "L1Loss": _pointwise("L1Loss"), "CrossEntropyLoss": _cross_entropy}
+
+
+def random_layer(name: str, rng: random.Random):
+    """One draw of `name`'s entry: (layer, input shape); OptionError when torch would refuse it."""
+    layer, shape = LAYER_TABLE[name](rng)
+    layer.output_shape(shape)
+    return layer, shape
+
+
+def layers(name: str, count: int, seed=None, tries: int = 5) -> list:
+    """`count` valid (layer, input shape) pairs of `name`, drawn reproducibly (seeded by the name)."""
+    rng = random.Random(name if seed is None else seed)
+    found = []
+    for _ in range(count * tries):
+        try:
+            found.append(random_layer(name, rng))
+        except OptionError:
+            continue
+        if len(found) == count:
+            break
+    return found
+
+
+def random_loss(name: str, rng: random.Random):
+    """One draw of `name`'s entry: (loss, output shape, target as SymPy numbers)."""
+    return LOSS_TABLE[name](rng)
