@@ -25,7 +25,18 @@ _INVALID_CHOICE = re.compile(r"invalid choice: '(.*)' \(choose from (.*)\)")
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line with exit status 2, with a did-you-mean."""
+    """argparse that reports a usage error as one line with exit status 2, with a did-you-mean, and keeps
+    the option strings it was given (for the did-you-mean of an unknown option) and its commands."""
+
+    def __init__(self, *args, **kwargs):
+        self.option_words: list[str] = []  # before argparse's __init__, which adds -h
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        action = super().add_argument(*args, **kwargs)
+        self.option_words.extend(action.option_strings)
+        return action
 
     def error(self, message):
         choice = _INVALID_CHOICE.search(message)
@@ -44,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symgrad", description="Derive gradient formulas of small CNNs symbolically.")
     parser.add_argument("--version", action="version", version=f"symgrad {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.commands = commands.choices  # name -> its parser, filled by add_parser below
 
     derive = commands.add_parser("derive", help="print forward values, loss, gradients and the SGD update")
     derive.add_argument("spec", nargs="?", help=SPEC_HELP)
@@ -295,8 +307,7 @@ def parse(argv) -> argparse.Namespace:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
-        command = _subparser(parser, args.command)
-        known = [o for action in command._actions for o in action.option_strings]
+        known = parser.commands.get(args.command, parser).option_words
         word = unknown[0].split("=", 1)[0]
         hint = did_you_mean(word, known) if word.startswith("-") else ""
         raise SymgradError(f"{args.command}: unrecognized arguments: {' '.join(unknown)}{hint}")
@@ -305,13 +316,6 @@ def parse(argv) -> argparse.Namespace:
             raise SymgradError("derive: the following arguments are required: spec")
         args.spec = args.wrt.pop()  # `--wrt 0.weight SPEC`: --wrt took the spec too
     return args
-
-
-def _subparser(parser, name) -> argparse.ArgumentParser:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action.choices[name]
-    return parser
 
 
 def main(argv=None) -> int:

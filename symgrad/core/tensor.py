@@ -23,6 +23,7 @@ IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
 MAX_ENTRIES = limits.MAX_TENSOR_ENTRIES  # a tensor beyond this is hopeless symbolically; refuse it early
 MAX_DEPTH = 4  # N x C x H x W
 _REAL = {"real": True}  # the assumptions symgrad gives its symbols
+_REAL_FACTS = sp.Symbol("x", **_REAL).assumptions0  # ... and all they imply: a Symbol with these is one of symgrad's
 
 
 def check_size(where: str, option: str, shape) -> None:
@@ -65,21 +66,29 @@ def user_symbol(value: sp.Symbol, where: str, option: str) -> sp.Symbol:
     """A SymPy Symbol given from Python, as the symbol of its name: symgrad's symbols are real (torch's
     entries are float64), so a plain Symbol("a") merges with "a" and Symbol("a", real=True); a Symbol with
     other assumptions (positive, integer, complex, ...) is refused rather than silently changed."""
-    if type(value) is sp.Dummy and getattr(value, "_assumptions_orig", None) == _REAL:
+    if type(value) is sp.Dummy and value.assumptions0 == _REAL_FACTS:
         return value  # a real placeholder (symgrad.engine.hessian's): never equal to another symbol, whatever its name
     if type(value) is not sp.Symbol:  # Wild, Dummy without real=True, ...
         raise OptionError(where, option, f"expected a Symbol, a symbol name or a number, got the SymPy "
                                          f"{type(value).__name__} {value}")
-    if getattr(value, "_assumptions_orig", None) == _REAL and IDENTIFIER.match(value.name):
+    if value.assumptions0 == _REAL_FACTS and IDENTIFIER.match(value.name):
         check_readable(value.name, where, option)  # symbol()'s checks, without making the Symbol again:
         return value  # SymPy caches 1000 symbols, and making one anew costs 20 us (sg.symbolic's arrays)
     named = symbol(value.name, where, option)
     if value == named or value == sp.Symbol(value.name):
         return named
-    given = getattr(value, "_assumptions_orig", None) or value.assumptions0
-    raise OptionError(where, option, f"symbol {value.name} has assumptions {given} that symgrad's real symbols "
-                                     f"do not; give the name {value.name!r} (or sympy.Symbol({value.name!r}), "
-                                     f"or sympy.Symbol({value.name!r}, real=True))")
+    raise OptionError(where, option, f"symbol {value.name} has assumptions ({_beyond_real(value)}) that symgrad's "
+                                     f"real symbols do not; give the name {value.name!r} (or sympy.Symbol("
+                                     f"{value.name!r}), or sympy.Symbol({value.name!r}, real=True))")
+
+
+def _beyond_real(value: sp.Symbol) -> str:
+    """What a symbol's assumptions add to (or leave out of) real=True, in a few words: "nonnegative, nonzero,
+    positive" for positive=True, "not real" for complex=True."""
+    facts = value.assumptions0
+    added = sorted(key for key, fact in facts.items()
+                   if fact and not _REAL_FACTS.get(key) and not key.startswith("extended_"))
+    return ", ".join(added) if added else "not real" if not facts.get("real") else "other assumptions"
 
 
 def _expression(value, where: str, option: str) -> sp.Expr:
