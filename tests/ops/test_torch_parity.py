@@ -421,3 +421,33 @@ def test_random_layer_matches_torch(config):
     numbers = evaluate(d)
     bad = [r["quantity"] for r in compare(numbers, torch_reference(d, numbers), rtol=1e-12, atol=1e-12) if not r["ok"]]
     assert not bad, f"{kind}({kw}) on {shape}: differs from torch in {bad}"
+
+
+# --- every registered layer: random instances from the op tables (tests/support/op_tables.py) ----
+
+import op_tables  # noqa: E402
+from symgrad.ops import LAYERS  # noqa: E402
+
+TABLE = [pair for name in sorted(LAYERS) for pair in op_tables.layers(name, 3, seed=f"parity {name}")]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("layer,shape", TABLE, ids=str)
+def test_every_registered_layer_matches_torch(layer, shape):
+    """Each op's own torch twin in float64; a max-pool window wholly in the padding is refused (docs/semantics.md)."""
+    rng = np.random.RandomState(sum(shape))
+    x = rng.randint(-2, 3, size=shape)
+    for name, pshape in layer.parameter_shapes().items():
+        layer.init(**{name: rng.randint(-3, 4, size=pshape)})
+    optimizer = sg.SGD(lr=0.1, momentum=0.5, weight_decay=0.1) if layer.parameter_shapes() else None
+    with torch.no_grad():
+        torch_out = layer.torch_module().double()(torch.tensor(x, dtype=torch.float64))
+    if not bool(torch.isfinite(torch_out).all()):
+        with pytest.raises(sg.OptionError) as refused:
+            sg.derive(sg.Sequential(layer), x, sg.MSELoss(), 1, optimizer)
+        assert refused.value.option == "dilation", refused.value
+        return
+    d = sg.derive(sg.Sequential(layer), x, sg.MSELoss(), 1, optimizer)
+    numbers = evaluate(d)
+    bad = [r["quantity"] for r in compare(numbers, torch_reference(d, numbers), rtol=1e-12, atol=1e-12) if not r["ok"]]
+    assert not bad, f"{layer!r} on {shape}: differs from torch in {bad}"

@@ -119,7 +119,7 @@ def random_layer(name: str, rng: random.Random):
     return layer, shape
 
 
-def layers(name: str, count: int, seed=None, tries: int = 5) -> list:
+def layers(name: str, count: int, seed=None, tries: int = 20) -> list:
     """`count` valid (layer, input shape) pairs of `name`, drawn reproducibly (seeded by the name)."""
     rng = random.Random(name if seed is None else seed)
     found = []
@@ -129,8 +129,8 @@ def layers(name: str, count: int, seed=None, tries: int = 5) -> list:
         except OptionError:
             continue
         if len(found) == count:
-            break
-    return found
+            return found
+    raise AssertionError(f"{name}: {len(found)} of {count * tries} draws valid; narrow its entry's options")
 
 
 def random_loss(name: str, rng: random.Random):
