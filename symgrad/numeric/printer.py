@@ -4,6 +4,9 @@ Why a custom printer: `lambdify` of Max/Heaviside conditions is very slow and
 SymPy's d Max splits ties 1/2-1/2, while torch routes to the first maximum. So
 Max prints as a chain of `np.maximum`, FirstArgmax as the `_first_argmax`
 helper (torch's scan), and every symbol by a sanitised Python identifier.
+NumPy has no erf (GELU's), and the printed code runs where only `np` is defined
+(both generated forms, and numeric/bulk.py's templates): erf prints as Python's
+own math.erf over the array, imported in the expression itself.
 """
 
 from __future__ import annotations
@@ -114,6 +117,9 @@ class NumericPrinter(NumPyPrinter):
         for value, condition in reversed(expr.args[:-1]):
             code = f"np.where({self._print(condition)}, {self._print(value)}, {code})"
         return code
+
+    def _print_erf(self, expr):
+        return f'np.vectorize(__import__("math").erf, otypes=[np.float64])({self._print(expr.args[0])})'
 
     def _print_FirstArgmax(self, expr):
         return f"_first_argmax({', '.join(self._print(a) for a in expr.args)})"

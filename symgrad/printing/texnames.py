@@ -5,7 +5,8 @@ letter repeats (sigma3_11); parameters likewise (k0_11). Here the index becomes 
 superscript [3], as the layer superscripts in the rest of the document. Indices above
 9 are separated by underscores in the names (x_1_10) and by commas here (x_{1,10});
 a trailing underscore that only keeps a name from reading as SymPy's own (S_, the
-output of Sum) is not printed.
+output of Sum) is not printed. A letter that names a Greek letter or one of LaTeX's other
+letters (gamma, ell) is written as SymPy writes it, so no op's letters are listed here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 
 import numpy as np
 import sympy as sp
+from sympy.printing.latex import greek_letters_set, other_symbols
 
 from ..core.names import DELTA, parser_reading
 from .common import squeeze
@@ -21,7 +23,6 @@ from .common import squeeze
 #: Beyond this many entries a tensor is described by its shape, not printed (LeNet stays readable).
 SMALL = 36
 
-_GREEK = {"sigma": r"\sigma", "delta": r"\delta"}
 _NAME = re.compile(r"(?P<delta>%s_)?(?P<letter>[A-Za-z]+?)(?P<layer>\d*)(?:_(?P<index>\d+(?:_\d+)*))?\Z" % DELTA)
 
 
@@ -33,12 +34,19 @@ def name_latex(name: str) -> str:
     match = _NAME.match(name)
     if not match:
         return sp.latex(sp.Symbol(name))
-    letter = _GREEK.get(match["letter"], match["letter"])
+    letter = _letter(match["letter"])
     if match["layer"]:
         letter += "^{[%s]}" % match["layer"]
     if match["delta"]:
         letter = r"\delta^{%s}" % letter
     return letter + ("_{%s}" % match["index"].replace("_", ",") if match["index"] else "")
+
+
+def _letter(letter: str) -> str:
+    """gamma -> \\gamma, Sigma -> \\Sigma, ell -> \\ell (SymPy's own spelling); any other letters as they are."""
+    if letter.lower() in greek_letters_set or letter in other_symbols:
+        return sp.latex(sp.Symbol(letter))
+    return letter
 
 
 def tex(expr) -> str:

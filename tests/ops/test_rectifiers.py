@@ -380,9 +380,6 @@ def test_generated_scalar_form_equals_the_engine(make):
                                **TOL)
 
 
-@pytest.mark.xfail(strict=True, raises=NameError,
-                   reason="symgrad/numeric/printer.py prints SymPy's erf as math.erf, and the scalar module has no "
-                          "math (nor would math.erf take arrays): the printer needs a NumPy-only erf (lead, at rename)")
 def test_generated_scalar_form_of_gelu_runs():
     got, engine = _generated(lambda: GELU(), "scalar")
     assert got["loss"] == pytest.approx(float(engine.loss), rel=1e-12)

@@ -307,12 +307,19 @@ def test_generated_code_equals_the_engine(make, form):
                                **TOL)
 
 
-@pytest.mark.xfail(strict=True, reason="symgrad/printing/texnames.py's _GREEK has no \"ell\": r\"\\ell\" yet, so "
-                                       "documents print LogSoftmax's output as ell_{11} (lead, at rename)")
 def test_log_softmax_output_prints_as_ell():
     from symgrad.printing.texnames import name_latex
 
     assert name_latex("ell_11") == r"\ell_{11}" and name_latex("delta_ell_11") == r"\delta^{\ell}_{11}"
+
+
+def test_greek_letter_names_print_as_latex_without_a_list_of_them():
+    """Every Greek letter (BatchNorm's gamma and beta too) prints as SymPy writes it; other letters as they are."""
+    from symgrad.printing.texnames import name_latex
+
+    assert name_latex("gamma_1") == r"\gamma_{1}" and name_latex("beta2_3") == r"\beta^{[2]}_{3}"
+    assert name_latex("Omega_1_10") == r"\Omega_{1,10}" and name_latex("delta_sigma_11") == r"\delta^{\sigma}_{11}"
+    assert name_latex("h_1") == "h_{1}" and name_latex("S3_11") == "S^{[3]}_{11}"
 
 
 # ---------------------------------------------------------------- derivation pages: en and zh, and real LaTeX
