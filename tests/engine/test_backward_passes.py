@@ -42,6 +42,7 @@ def test_matches_torch_without_zero_grad(passes):
     d = sg.derive(_network(), X, sg.MSELoss(), target=0.25, optimizer=optimizer, backward_passes=passes)
     grads, updated = _torch(passes, optimizer)
     assert d.backward_passes == passes
+    assert set(grads) == {"input", *d.tensors.parameters} and set(updated) == set(d.tensors.parameters)
     for name, grad in grads.items():
         np.testing.assert_allclose(d.tensors.gradient(name).astype(float), grad, rtol=1e-12, err_msg=name)
     for name, value in updated.items():

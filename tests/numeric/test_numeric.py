@@ -131,6 +131,7 @@ def test_batch_of_eight_equals_eight_evaluations_and_torch(name):
         alone = f(one)
         assert alone["loss"] == together["loss"][b]
         for kind in ("gradients", "updated"):
+            assert set(together[kind]) == set(alone[kind]), kind
             for key, value in alone[kind].items():
                 np.testing.assert_array_equal(together[kind][key][b], value)
         sliced = {"output": together["output"][b], "loss": together["loss"][b],

@@ -106,6 +106,7 @@ def test_batches_equal_problem_by_problem_and_torch(batch):
         alone = f(one)
         np.testing.assert_allclose(together["loss"][index], alone["loss"], rtol=1e-13)
         for kind in ("gradients", "updated"):
+            assert set(together[kind]) == set(alone[kind]), kind
             for key, value in alone[kind].items():
                 np.testing.assert_allclose(together[kind][key][index], value, rtol=1e-13, atol=1e-13)
         assert_agree(problem(together, index), torch_reference(d, torch_numbers(d, one)))

@@ -182,11 +182,13 @@ def agrees_with_torch(reader, d, *value_sets: dict, document: dict | None = None
         theirs = torch_reference(d, torch_inputs(d, values))
         close(at["output"], theirs["output"], "output")
         close(at["loss"], theirs["loss"], "loss")
+        assert set(at["gradients"]) == set(theirs["gradients"]), (set(at["gradients"]), set(theirs["gradients"]))
         for name, grad in at["gradients"].items():
             close(grad, theirs["gradients"][name], f"dL/d{name}")
         for name, grad in at.get("named_gradients", {}).items():
             close(grad, theirs["gradients"][name], f"named dL/d{name}")
         if theirs["updated"]:
+            assert set(at["updated"]) == set(theirs["updated"]), (set(at["updated"]), set(theirs["updated"]))
             for name, value in at["updated"].items():
                 close(value, theirs["updated"][name], f"updated {name}")
     return answer
