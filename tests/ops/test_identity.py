@@ -1,7 +1,7 @@
 """Identity (issue 16 item 1): the output is the input and the gradient passes through; torch parity, rules vs
 sympy.diff, index forms and array twin vs the engine, a spec's Identity takes no options, derive end to end.
 
-The layer is developed as symgrad/ops/_draft_identity.py; the spec tests register it for their duration.
+The layer is symgrad/ops/identity.py, found by the registry as every op.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ import sympy as sp
 from lazy_torch import torch
 
 import symgrad as sg
-import symgrad.ops
 from symgrad import spec as specs
 from symgrad.core.errors import OptionError
-from symgrad.ops._draft_identity import Identity
-from symgrad.ops._draft_rectifiers import ELU, GELU, LeakyReLU
-from symgrad.ops._draft_softmax import LogSoftmax, Softmax
+from symgrad.ops.identity import Identity
+from symgrad.ops.rectifiers import ELU, GELU, LeakyReLU
+from symgrad.ops.softmax import LogSoftmax, Softmax
 from symgrad.ops.base import undeclared
 from symgrad.printing.words import LANGUAGES
 from twins import rebuilt
@@ -131,14 +130,7 @@ target = [[[[1.0, 0.0], [0.0, 1.0]]]]
 """
 
 
-@pytest.fixture
-def registered(monkeypatch):
-    """The drafts in the registry, as after their rename (the spec reads layer types from it)."""
-    for cls in (Identity, LeakyReLU, ELU, GELU, Softmax, LogSoftmax):
-        monkeypatch.setitem(symgrad.ops.LAYERS, cls.type_name, cls)
-
-
-def test_a_spec_identity_takes_no_options(registered):
+def test_a_spec_identity_takes_no_options():
     spec = specs.parse(SPEC.format(extra=""))
     assert [type(layer) for layer in spec.network] == [Identity, LeakyReLU, Softmax]
     assert spec.network.layers[1].negative_slope == 0.25 and spec.network.layers[2].dim == -1
@@ -148,8 +140,8 @@ def test_a_spec_identity_takes_no_options(registered):
 
 
 @pytest.mark.torch
-def test_from_torch_reads_the_drafts_and_derive_matches_torch(registered):
-    """symgrad.from_torch as after the rename: each draft's from_torch reads torch's options."""
+def test_from_torch_reads_the_new_layers_and_derive_matches_torch():
+    """symgrad.from_torch: each new layer's from_torch reads torch's options."""
     module = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 2), torch.nn.Identity(7, mode="ignored"),
                                  torch.nn.LeakyReLU(0.2, inplace=True), torch.nn.ELU(0.5), torch.nn.GELU("tanh"),
                                  torch.nn.Flatten(), torch.nn.Linear(8, 3), torch.nn.LogSoftmax(1),

@@ -2,7 +2,7 @@
 at exactly 0 is the left branch), rules vs sympy.diff, index forms and array twins vs the engine, validation
 mirrored against torch, and derive end to end.
 
-The layers are developed as symgrad/ops/_draft_rectifiers.py; the tests build them directly.
+The layers are symgrad/ops/rectifiers.py, found by the registry as every op.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from lazy_torch import torch
 
 import symgrad as sg
 from symgrad.core.errors import OptionError
-from symgrad.ops._draft_rectifiers import ELU, GELU, LeakyReLU
+from symgrad.ops.rectifiers import ELU, GELU, LeakyReLU
 from symgrad.ops.base import undeclared
 from symgrad.printing.words import LANGUAGES
 from twins import rebuilt
@@ -388,7 +388,7 @@ def test_generated_scalar_form_of_gelu_runs():
 # ---------------------------------------------------------------- derivation pages: en and zh, and real LaTeX
 
 def _page_derivation():
-    from symgrad.ops._draft_identity import Identity
+    from symgrad.ops.identity import Identity
 
     return sg.derive(sg.Sequential(Identity(), *_page_layers()), sg.symbolic("x", (1, 2, 1, 2)), sg.MSELoss(), None,
                      sg.SGD(lr=0.1))

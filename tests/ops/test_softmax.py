@@ -2,7 +2,7 @@
 dims out of range refused with torch's message, rules vs sympy.diff, index forms and array twins vs the
 engine, and derive end to end.
 
-The layers are developed as symgrad/ops/_draft_softmax.py; the tests build them directly.
+The layers are symgrad/ops/softmax.py, found by the registry as every op.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import sympy as sp
 from lazy_torch import torch
 
 import symgrad as sg
+from symgrad.core import tensor
 from symgrad.core.errors import OptionError
-from symgrad.ops._draft_softmax import LogSoftmax, Softmax, implicit_dim
+from symgrad.ops.softmax import LogSoftmax, Softmax, implicit_dim
 from symgrad.ops.base import undeclared
 from symgrad.printing.words import LANGUAGES
 from twins import rebuilt
@@ -32,7 +33,7 @@ CASE_IDS = [f"dim{d}_{'x'.join(map(str, s)) or '0d'}" for d, s in CASES]
 
 def _exact(array):
     array = np.asarray(array)
-    return sg.tensor.to_array(array.tolist()) if array.ndim else np.array(sg.tensor.number(float(array)), dtype=object)
+    return tensor.to_array(array.tolist()) if array.ndim else np.array(tensor.number(float(array)), dtype=object)
 
 
 def _floats(array):
@@ -325,7 +326,7 @@ def test_greek_letter_names_print_as_latex_without_a_list_of_them():
 # ---------------------------------------------------------------- derivation pages: en and zh, and real LaTeX
 
 def _page_derivation():
-    from symgrad.ops._draft_identity import Identity
+    from symgrad.ops.identity import Identity
 
     return sg.derive(sg.Sequential(Identity(), *_page_layers()), sg.symbolic("x", (1, 2, 1, 2)), sg.MSELoss(), None,
                      sg.SGD(lr=0.1))

@@ -77,6 +77,22 @@ def _elementwise(name):
     return draw
 
 
+def _rectifier(name, options):
+    """LeakyReLU, ELU, GELU: each positional option drawn from its list."""
+    def draw(rng):
+        n, h, w = _image(rng)
+        return LAYERS[name](*(rng.choice(values) for values in options)), (n, 2, h, w)
+    return draw
+
+
+def _along_dim(name):
+    """Softmax, LogSoftmax: any dim of a 4-D input, negative ones too."""
+    def draw(rng):
+        n, h, w = _image(rng)
+        return LAYERS[name](rng.randint(-4, 3)), (n, 2, h, w)
+    return draw
+
+
 def _sum(rng):
     n, h, w = _image(rng)
     return LAYERS["Sum"](), (n, 2, h, w) if rng.random() < 0.5 else (2, 3)
@@ -85,7 +101,10 @@ def _sum(rng):
 LAYER_TABLE = {
     "Conv2d": _conv2d, "ConvTranspose2d": _conv_transpose2d, "MaxPool2d": _max_pool2d, "AvgPool2d": _avg_pool2d,
     "Linear": _linear, "Flatten": _flatten, "Sum": _sum,
-    **{name: _elementwise(name) for name in ("ReLU", "Sigmoid", "Tanh")},
+    **{name: _elementwise(name) for name in ("ReLU", "Sigmoid", "Tanh", "Identity")},
+    "LeakyReLU": _rectifier("LeakyReLU", ([0.01, 0.25, -0.5, 2.0], [False, True])),
+    "ELU": _rectifier("ELU", ([1.0, 0.5, 2.0], [False, True])), "GELU": _rectifier("GELU", (["none", "tanh"],)),
+    **{name: _along_dim(name) for name in ("Softmax", "LogSoftmax")},
 }
 
 
