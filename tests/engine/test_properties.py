@@ -106,7 +106,7 @@ def test_pool_networks_match_torch():
 
 def test_mixed_networks_match_torch():
     counts = run(rn.mixed_nets(), check_against_torch)
-    for kind in ("Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Sigmoid", "Tanh", "Flatten", "Linear", "Sum"):
+    for kind in ("Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Linear", "Sum", *rn.PIECEWISE, *rn.SMOOTH):
         assert counts[kind], f"no example used {kind}: {counts}"
 
 
@@ -116,12 +116,16 @@ def _as_float(value) -> float:
     return float(sp.N(value, 30))
 
 
+#: Layers with a kink at 0, where torch's one-sided derivative is not sympy.diff's Heaviside(0) = 1/2.
+KINKED = (sg.ReLU, sg.LeakyReLU, sg.ELU)
+
+
 def has_ties(d) -> bool:
-    """A ReLU input of exactly 0 or a max-pool window with two equal maxima: there the rules follow
-    torch (ReLU'(0) = 0, first maximum) while sympy.diff gives Heaviside(0) = 1/2 (docs/semantics.md)."""
+    """A ReLU (LeakyReLU, ELU) input of exactly 0 or a max-pool window with two equal maxima: there the rules
+    follow torch (ReLU'(0) = 0, first maximum) while sympy.diff gives Heaviside(0) = 1/2 (docs/semantics.md)."""
     activations = [d.tensors.input] + [d.tensors.layers[i].output for i in range(len(d.network))]
     for layer, x, out in zip(d.network, activations, activations[1:]):
-        if isinstance(layer, sg.ReLU) and any(_as_float(v) == 0 for v in x.reshape(-1)):
+        if isinstance(layer, KINKED) and any(_as_float(v) == 0 for v in x.reshape(-1)):
             return True
         if isinstance(layer, sg.MaxPool2d):
             rows, cols = layer._windows(x.shape, out.shape)
@@ -166,9 +170,9 @@ PRIMES = list(sp.primerange(11, 10_000))
 
 
 def untie(net: rn.Net) -> rn.Net:
-    """With MaxPool2d or ReLU: each input and weight entry n becomes n + 1/p (a distinct prime p per
-    entry), so windows and ReLU inputs almost never tie; `has_ties` removes the rare rest."""
-    if not net.kinds() & {"MaxPool2d", "ReLU"}:
+    """With MaxPool2d or a KINKED layer: each input and weight entry n becomes n + 1/p (a distinct prime p
+    per entry), so windows and ReLU inputs almost never tie; `has_ties` removes the rare rest."""
+    if not net.kinds() & {"MaxPool2d", *(kind.type_name for kind in KINKED)}:
         return net
     offsets = iter(PRIMES)
 

@@ -131,14 +131,31 @@ def pool2d(draw, shape, kind=None):
     return kind, _drop_some(draw, kwargs, ("kernel_size",))
 
 
+#: Activations whose exact expressions do not grow (piecewise linear), and those that do (exp, erf, tanh).
+PIECEWISE = ("ReLU", "LeakyReLU", "Identity")
+SMOOTH = ("Sigmoid", "Tanh", "ELU", "GELU", "Softmax", "LogSoftmax")
+
+
 @st.composite
 def activation(draw, shape, previous=None):
-    kind = draw(st.sampled_from(["ReLU", "Sigmoid", "Tanh"]))
+    kind = draw(st.sampled_from(["ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "GELU", "Identity", "Softmax",
+                                 "LogSoftmax"]))
+    kwargs = {}
+    if kind == "LeakyReLU":
+        kwargs["negative_slope"] = draw(st.sampled_from([0.01, 0.25, 2.0, -0.5]))
+    elif kind == "ELU" and draw(st.booleans()):
+        kwargs["alpha"] = draw(st.sampled_from([0.5, 2.0]))
+    elif kind == "GELU" and draw(st.booleans()):
+        kwargs["approximate"] = draw(st.sampled_from(["none", "tanh"]))
+    elif kind in ("Softmax", "LogSoftmax"):
+        kwargs["dim"] = draw(st.integers(-len(shape), len(shape) - 1))
     # torch refuses an in-place ReLU on the input (a leaf) and after Sigmoid/Tanh (their backward needs
-    # the output): only after Conv2d and Linear, whose backward does not read their output
-    if kind == "ReLU" and previous in ("Conv2d", "Linear") and draw(st.booleans()):
-        return kind, {"inplace": True}
-    return kind, {}
+    # the output): only after Conv2d and Linear, whose backward does not read their output (LeakyReLU
+    # in place also needs a positive slope)
+    if (kind == "ReLU" or (kind == "LeakyReLU" and kwargs["negative_slope"] > 0)) \
+            and previous in ("Conv2d", "Linear") and draw(st.booleans()):
+        kwargs["inplace"] = True
+    return kind, kwargs
 
 
 @st.composite
@@ -267,7 +284,7 @@ def mixed_nets(draw, max_image_layers: int = 3, max_side: int = 5, transcendenta
     """Image layers (conv, pools, activations, Linear on the last dim), then Flatten/Linear or Sum."""
     x_shape = shape = draw(input_shape(max_side=max_side))
     layers = []
-    smooth = 0  # Sigmoid/Tanh at most once: their exact expressions grow with every layer after them
+    smooth = 0  # one SMOOTH activation at most: their exact expressions grow with every layer after them
     image = ["Conv2d", "MaxPool2d", "AvgPool2d", "activation", "Linear"]
     for _ in range(draw(st.integers(1, max_image_layers))):
         choice = draw(st.sampled_from(image))
@@ -276,20 +293,20 @@ def mixed_nets(draw, max_image_layers: int = 3, max_side: int = 5, transcendenta
             strategy = conv2d(shape)
         elif choice == "activation":
             strategy = activation(shape, previous).filter(
-                lambda layer: layer[0] == "ReLU" or (transcendental and smooth < 1))
+                lambda layer: layer[0] in PIECEWISE or (transcendental and smooth < 1))
         elif choice == "Linear":
             strategy = linear(shape)
         else:
             strategy = pool2d(shape, choice)
         shape = add_layer(draw, layers, shape, strategy)
-        smooth += layers[-1][0] in ("Sigmoid", "Tanh")
+        smooth += layers[-1][0] in SMOOTH
     tail = draw(st.sampled_from(["none", "flatten", "sum"]))
     if tail == "flatten":
         shape = add_layer(draw, layers, shape, flatten(shape))
         for _ in range(draw(st.integers(0, 2))):
             previous = layers[-1][0]
             strategy = linear(shape) if previous != "Linear" or not draw(st.booleans()) else \
-                activation(shape, previous).filter(lambda layer: layer[0] == "ReLU" or transcendental)
+                activation(shape, previous).filter(lambda layer: layer[0] in PIECEWISE or transcendental)
             shape = add_layer(draw, layers, shape, strategy)
     elif tail == "sum":
         layers.append(("Sum", {}))
