@@ -1,8 +1,8 @@
 """BatchNorm2d (issue 12 item 5): torch parity in train and eval, its rules against sympy.diff, its index
-forms and array twin against the engine, its buffers after one forward, and torch's validation both ways.
-
-The layer is developed as symgrad/ops/_draft_batchnorm.py until the buffer plumbing lands; the tests
-build it directly (no registry, no spec).
+forms and array twin against the engine, its buffers after one forward, and torch's validation both ways;
+then the layer as the registry finds it: the spec of docs/layers/batchnorm.md through `symgrad derive` (its
+buffers in JSON and text) and `symgrad check` (torch's named_buffers), and the buffers of a shared layer
+over repeated backward passes against torch.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from lazy_torch import torch
 
 import symgrad as sg
 from symgrad.core.errors import OptionError
-from symgrad.ops._draft_batchnorm import BatchNorm2d
+from paths import ROOT
+from symgrad.cli.commands import main
+from symgrad.ops import BatchNorm2d
 from twins import rebuilt
 
 TOL = {"rtol": 1e-10, "atol": 1e-10}
@@ -436,7 +438,7 @@ def test_options_round_trip_and_modes():
 
 
 def test_every_piece_is_declared():
-    """What the registry test asks of every registered op (the draft is not discovered, so asked here)."""
+    """What the registry test asks of every registered op (tests/ops/test_registry.py asks it too)."""
     from symgrad.ops.base import undeclared
 
     assert undeclared(BatchNorm2d) == []
@@ -512,3 +514,75 @@ def test_updated_buffers_chain_like_repeated_forwards(momentum):
             module(torch.from_numpy(x))
     for name, value in module.named_buffers():
         np.testing.assert_allclose(_floats(buffers[name]), value.numpy(), err_msg=name, **TOL)
+
+
+# ---------------------------------------------------------------- discovered: spec, CLI, check
+
+DOC = ROOT / "docs" / "layers" / "batchnorm.md"
+
+
+def _doc_spec(tmp_path, training=True):
+    """The spec of docs/layers/batchnorm.md (its one toml block), as a file; `training=False` adds eval mode."""
+    text = DOC.read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0]
+    if not training:
+        text = text.replace("num_features = 2\n", "num_features = 2\ntraining = false\n")
+    path = tmp_path / "conv_batchnorm.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_registry_and_the_package_find_it():
+    assert sg.BatchNorm2d is BatchNorm2d and sg.ops.LAYERS["BatchNorm2d"] is BatchNorm2d
+
+
+def test_the_documented_spec_derives_with_its_buffers(tmp_path, capsys):
+    import json
+
+    code, out, err = _run(["derive", _doc_spec(tmp_path), "--format", "json"], capsys)
+    assert code == 0, err
+    buffers = json.loads(out)["buffers"]
+    assert list(buffers) == ["1.running_mean", "1.running_var", "1.num_batches_tracked"]
+    assert buffers["1.num_batches_tracked"] == 4 and isinstance(buffers["1.num_batches_tracked"], int)
+    # conv output channel 0: x[i,j] - x[i+1,j+1] = [[2, 0], [2, -5]]: mean -1/4, so 0.9*0.5 + 0.1*(-1/4)
+    assert buffers["1.running_mean"][0] == pytest.approx(0.425, rel=1e-12)
+    code, out, _ = _run(["derive", _doc_spec(tmp_path), "--format", "text"], capsys)
+    assert "running statistics (buffers after the forward pass):" in out and "1.num_batches_tracked" in out
+    code, out, _ = _run(["derive", _doc_spec(tmp_path), "--format", "markdown"], capsys)
+    assert "## Running statistics" in out and "1.running\\_mean" in out
+    code, out, _ = _run(["derive", _doc_spec(tmp_path, training=False), "--format", "text"], capsys)
+    assert code == 0 and "running statistics" not in out  # eval mode moves nothing
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("training", MODES, ids=["train", "eval"])
+def test_the_documented_spec_checks_against_torch(tmp_path, capsys, training):
+    code, out, err = _run(["check", _doc_spec(tmp_path, training)], capsys)
+    assert code == 0, out + err
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        assert f"buffer 1.{name}" in out
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_a_shared_layer_over_repeated_passes_moves_its_buffers_as_torch(momentum):
+    """The same BatchNorm2d twice, backward_passes=2: four forwards in torch; symgrad's updated buffers and
+    gradients agree, through verify (numbers for the symbolic running mean drawn as for parameters)."""
+    from symgrad.verify import compare, evaluate, random_values, torch_reference
+
+    bn = BatchNorm2d(2, momentum=momentum).init(weight=[1.5, -0.5], running_mean=["m", 0.5])
+    rng = np.random.default_rng(7)
+    x, target = _halves(rng, (2, 2, 1, 2)), _halves(rng, (2, 2, 1, 2))
+    d = sg.derive(sg.Sequential(bn, sg.Tanh(), bn), x.tolist(), sg.MSELoss(), target=target.tolist(),
+                  backward_passes=2, optimizer=sg.SGD(lr=0.1))
+    assert d.updated_buffers["0.num_batches_tracked"] == 4
+    ours = evaluate(d, random_values(d.free_symbols, 1))
+    rows = compare(ours, torch_reference(d, ours))
+    assert {"buffer 0.running_mean", "buffer 0.running_var", "buffer 0.num_batches_tracked"} <= \
+        {row["quantity"] for row in rows}
+    assert all(row["ok"] for row in rows), [(r["quantity"], r["reason"]) for r in rows if not r["ok"]]

@@ -70,6 +70,19 @@ def _flatten(rng):
     return Flatten(start, rng.randint(start, 3)), (n, 2, h, w)
 
 
+def _batch_norm2d(rng):
+    """Either mode, with or without running stats (given as small numbers), affine or not; N H W > 1 always
+    (batch statistics need more than one value per channel)."""
+    (n, h, w), c = (rng.randint(1, 2), rng.randint(1, 3), rng.randint(1, 3)), rng.randint(1, 3)
+    layer = LAYERS["BatchNorm2d"](c, eps=rng.choice([1e-5, 0.5]), momentum=rng.choice([0.1, 0.3, None]),
+                                  affine=rng.random() < 0.7, bias=rng.random() < 0.7,
+                                  track_running_stats=rng.random() < 0.7, training=rng.random() < 0.5)
+    if layer.track_running_stats:
+        layer.init(running_mean=[rng.randint(-2, 2) for _ in range(c)],
+                   running_var=[rng.randint(1, 4) for _ in range(c)])
+    return layer, (n, c, h, w if n * h * w > 1 else 2)
+
+
 def _elementwise(name):
     def draw(rng):
         n, h, w = _image(rng)
@@ -100,7 +113,7 @@ def _sum(rng):
 
 LAYER_TABLE = {
     "Conv2d": _conv2d, "ConvTranspose2d": _conv_transpose2d, "MaxPool2d": _max_pool2d, "AvgPool2d": _avg_pool2d,
-    "Linear": _linear, "Flatten": _flatten, "Sum": _sum,
+    "Linear": _linear, "Flatten": _flatten, "Sum": _sum, "BatchNorm2d": _batch_norm2d,
     **{name: _elementwise(name) for name in ("ReLU", "Sigmoid", "Tanh", "Identity")},
     "LeakyReLU": _rectifier("LeakyReLU", ([0.01, 0.25, -0.5, 2.0], [False, True])),
     "ELU": _rectifier("ELU", ([1.0, 0.5, 2.0], [False, True])), "GELU": _rectifier("GELU", (["none", "tanh"],)),
