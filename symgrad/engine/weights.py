@@ -107,7 +107,9 @@ def from_file(path: str, wanted, buffers=None) -> dict[str, np.ndarray]:
             raise OptionError(WHERE, "file", f"{name}: expected shape {list(known[name])}, got {list(array.shape)}")
         if not np.all(np.isfinite(array)):
             raise OptionError(WHERE, "file", f"{name}: values must be finite")
-    return {name: _as_float64(name, arrays[name]) for name in known if name in arrays}
+    counts = {name for name in buffers or {} if name in arrays and arrays[name].dtype.kind in "iu"}
+    return {name: arrays[name].astype(np.int64) if name in counts else _as_float64(name, arrays[name])
+            for name in known if name in arrays}  # a buffer stored as integers (num_batches_tracked) stays one
 
 
 def _as_float64(name: str, array: np.ndarray) -> np.ndarray:

@@ -586,3 +586,33 @@ def test_a_shared_layer_over_repeated_passes_moves_its_buffers_as_torch(momentum
     assert {"buffer 0.running_mean", "buffer 0.running_var", "buffer 0.num_batches_tracked"} <= \
         {row["quantity"] for row in rows}
     assert all(row["ok"] for row in rows), [(r["quantity"], r["reason"]) for r in rows if not r["ok"]]
+
+
+@pytest.mark.torch
+def test_buffers_from_a_weights_file_as_torchs_state_dict(tmp_path, capsys):
+    """`[weights] file` written from a torch model's state_dict (running statistics and the count in it):
+    derive moves those buffers, and check agrees with torch."""
+    import json
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 2), torch.nn.BatchNorm2d(2)).double()
+    with torch.no_grad():
+        model[1].running_mean.copy_(torch.tensor([0.5, -0.25]))
+        model[1].running_var.copy_(torch.tensor([2.0, 0.5]))
+        model[1].num_batches_tracked.fill_(7)
+    np.savez(tmp_path / "weights.npz", **{k: v.detach().numpy() for k, v in model.state_dict().items()})
+    spec = tmp_path / "net.toml"
+    spec.write_text('[input]\nvalues = [[1, 2, 0], [3, -1, 2], [0, 1, 4]]\n\n'
+                    '[[layers]]\ntype = "Conv2d"\nin_channels = 1\nout_channels = 2\nkernel_size = 2\n\n'
+                    '[[layers]]\ntype = "BatchNorm2d"\nnum_features = 2\n\n'
+                    '[loss]\ntype = "MSELoss"\ntarget = 0\n\n[weights]\nfile = "weights.npz"\n', encoding="utf-8")
+    code, out, err = _run(["derive", spec, "--format", "json"], capsys)
+    assert code == 0, err
+    buffers = json.loads(out)["buffers"]
+    x = torch.tensor([[[[1.0, 2, 0], [3, -1, 2], [0, 1, 4]]]], dtype=torch.float64)
+    model(x)  # torch's forward moves them
+    assert buffers["1.num_batches_tracked"] == 8
+    np.testing.assert_allclose(buffers["1.running_mean"], model[1].running_mean.numpy(), **TOL)
+    np.testing.assert_allclose(buffers["1.running_var"], model[1].running_var.numpy(), **TOL)
+    code, out, err = _run(["check", spec], capsys)
+    assert code == 0 and "buffer 1.num_batches_tracked" in out, out + err
