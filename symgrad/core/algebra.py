@@ -8,7 +8,7 @@ backprop actually produces -- a symbol or nonzero number times a symbol, a sum o
 distinct terms -- the canonical result is known: the same arguments in SymPy's
 canonical order (`Basic.compare`). These builders construct exactly that object
 (equal, same hash, same printing) and hand everything else to SymPy unchanged.
-tests/test_algebra.py checks them against SymPy's own constructors.
+tests/core/test_algebra.py checks them against SymPy's own constructors.
 """
 
 from __future__ import annotations
