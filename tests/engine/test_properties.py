@@ -145,7 +145,10 @@ def same(a, b) -> bool:
     a, b = sp.sympify(a), sp.sympify(b)
     if a.is_Rational and b.is_Rational:
         return a == b
-    return abs(sp.N(a - b, 40)) <= sp.Float(1e-25) * (1 + abs(sp.N(a, 40)))
+    # each side on its own at 40 digits: a Float of the rules carries its own (possibly tiny) precision, which
+    # SymPy would use for a - b (a GELU gradient that cancels to 0 comes out as -2^-1130 with 1 bit)
+    a, b = sp.N(a, 40), sp.N(b, 40)
+    return abs(a - b) <= sp.Float(1e-25) * (1 + abs(a))
 
 
 def check_rules_equal_diff(net: rn.Net, counts: Counter) -> None:
