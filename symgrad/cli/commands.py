@@ -189,7 +189,7 @@ def _python_module(derivation, spec, args) -> str:
 
 def run_check(args) -> int:
     from .. import spec as specs
-    from ..verify import compare, evaluate, random_values, torch_reference
+    from ..verify import buffer_symbols, compare, evaluate, random_values, torch_reference
 
     spec = specs.load(args.spec)
     derivation = _derivation(spec)
@@ -197,7 +197,7 @@ def run_check(args) -> int:
         import torch  # noqa: F401
     except ImportError:
         raise SymgradError("check: torch is not installed; install it with: pip install 'symgrad[torch]'") from None
-    values = random_values(derivation.free_symbols, args.seed)
+    values = random_values(derivation.free_symbols, args.seed, positive=buffer_symbols(derivation))
     ours = evaluate(derivation, values)
     try:
         theirs = torch_reference(derivation, ours)

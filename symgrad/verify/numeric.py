@@ -10,10 +10,17 @@ import sympy as sp
 from ..core.errors import SymgradError
 
 
-def random_values(symbols, seed: int = 0, low: int = -3, high: int = 3) -> dict[sp.Symbol, sp.Integer]:
-    """Small random integers for the free symbols: exact in float64, and ties are likely on purpose."""
+def random_values(symbols, seed: int = 0, low: int = -3, high: int = 3, positive=frozenset()
+                  ) -> dict[sp.Symbol, sp.Integer]:
+    """Small random integers for the free symbols: exact in float64, and ties are likely on purpose.
+    Symbols in `positive` (the entries of buffers: a running variance under a square root) get 1..high."""
     rng = random.Random(seed)
-    return {s: sp.Integer(rng.randint(low, high)) for s in sorted(symbols, key=lambda s: s.name)}
+    return {s: sp.Integer(rng.randint(1 if s in positive else low, high)) for s in sorted(symbols, key=lambda s: s.name)}
+
+
+def buffer_symbols(derivation) -> set[sp.Symbol]:
+    """The symbols in the buffers the spec gives (running statistics): `check` draws them positive."""
+    return {s for b in derivation.tensors.buffers.values() for v in b.value.reshape(-1) for s in v.free_symbols}
 
 
 def _floats(array: np.ndarray, values: dict) -> np.ndarray:

@@ -107,3 +107,37 @@ def test_torch_raising_is_one_line_exit_3(monkeypatch, capsys):
 def test_an_honest_check_still_passes(capsys):
     code, out, err = run(["check", MAX_POOL], capsys)
     assert code == 0 and err == "" and out.splitlines()[-1].startswith("5 of 5")
+
+
+SYMBOLIC_RUNNING_VAR = """
+[input]
+values = [[[1, 2], [3, 5]], [[0, -1], [4, 2]]]
+[[layers]]
+type = "BatchNorm2d"
+num_features = 2
+training = false
+init.running_var = ["v1", "v2"]
+[loss]
+type = "MSELoss"
+target = 0
+"""
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_symbolic_running_statistics_get_values_torch_can_take(seed, tmp_path, capsys):
+    """A running variance under sqrt(var + eps) drawn from -3..3 would give NaN on both sides (a mismatch that
+    says nothing): buffer symbols are drawn positive, and every seed compares real numbers."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SYMBOLIC_RUNNING_VAR)
+    code, out, err = run(["check", spec, "--seed", seed], capsys)
+    assert code == 0 and err == "", out
+    assert out.splitlines()[-1].endswith("quantities agree with torch autograd (float64)")
+
+
+def test_buffer_symbols_are_drawn_positive():
+    import sympy as sp
+
+    v = sp.Symbol("v", real=True)
+    others = [sp.Symbol(f"x{i}", real=True) for i in range(40)]
+    drawn = symgrad.verify.random_values({v, *others}, seed=1, positive={v})
+    assert drawn[v] >= 1 and min(drawn[s] for s in others) < 0  # the others keep -3..3
