@@ -98,6 +98,15 @@ def _rectifier(name, options):
     return draw
 
 
+def _adaptive_pool2d(name):
+    """Sizes that do and do not divide the input, larger than it, None entries; 3-D or 4-D input."""
+    def draw(rng):
+        n, h, w = _image(rng)
+        sizes = (rng.choice([None, 1, 2, 3, 4]), rng.choice([None, 1, 2, 3, 4]))
+        return LAYERS[name](sizes), (n, 2, h, w) if rng.random() < 0.7 else (2, h, w)
+    return draw
+
+
 def _along_dim(name):
     """Softmax, LogSoftmax: any dim of a 4-D input, negative ones too."""
     def draw(rng):
@@ -118,6 +127,7 @@ LAYER_TABLE = {
     "LeakyReLU": _rectifier("LeakyReLU", ([0.01, 0.25, -0.5, 2.0], [False, True])),
     "ELU": _rectifier("ELU", ([1.0, 0.5, 2.0], [False, True])), "GELU": _rectifier("GELU", (["none", "tanh"],)),
     **{name: _along_dim(name) for name in ("Softmax", "LogSoftmax")},
+    **{name: _adaptive_pool2d(name) for name in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d")},
 }
 
 
