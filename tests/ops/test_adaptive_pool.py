@@ -19,7 +19,7 @@ from lazy_torch import torch
 import symgrad as sg
 from symgrad.core.errors import OptionError
 from symgrad.ops.base import undeclared
-from symgrad.ops._draft_adaptive_pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d
+from symgrad.ops.adaptive_pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from twins import rebuilt
 
 LAYERS = (AdaptiveAvgPool2d, AdaptiveMaxPool2d)
