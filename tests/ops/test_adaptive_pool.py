@@ -338,3 +338,29 @@ def test_derive_equals_torch_end_to_end(cls):
     assert float(d.loss) == pytest.approx(loss.item(), rel=1e-12)
     np.testing.assert_allclose(np.array(d.gradients["input"].tolist(), dtype=float), xt.grad.numpy(), rtol=1e-12,
                                atol=1e-15)
+
+
+# ---------------------------------------------------------------- derivation pages and from_torch
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_derivation_pages_print_the_rules_notes_and_instances(cls):
+    from symgrad.printing.steps import markdown_body
+
+    x = np.random.default_rng(5).integers(-2, 3, (1, 1, 5, 4)).astype(float)
+    d = sg.derive(sg.Sequential(cls((2, 3))), x.tolist(), sg.MSELoss(), None, sg.SGD(lr=0.1))
+    layer = d.network.layers[0]
+    for language in ("en", "zh"):
+        page = markdown_body(d, language)
+        assert layer.words[language]["note:forward"] in page
+        for key in ("forward", "input"):
+            assert cls.index_form[key] in page, (language, key)
+        assert layer.index_instance("forward", (1, 1, 5, 4)) in page
+
+
+@pytest.mark.torch
+def test_from_torch_builds_the_network():
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 2), torch.nn.AdaptiveMaxPool2d((None, 2)),
+                                torch.nn.AdaptiveAvgPool2d(1))
+    network = sg.from_torch(model)
+    assert [type(layer).__name__ for layer in network.layers] == ["Conv2d", "AdaptiveMaxPool2d", "AdaptiveAvgPool2d"]
+    assert network.layers[1].output_size == (None, 2) and network.layers[2].output_size == (1, 1)
