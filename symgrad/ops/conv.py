@@ -373,7 +373,7 @@ def _unpad_images(padded, padding):
     return np.ascontiguousarray(padded[..., top:height - bottom, left:width - right])
 
 
-def _window_view(padded, kernel, stride, dilation):
+def window_view(padded, kernel, stride, dilation):
     """Every window of the last two axes as a read-only view (..., kh, kw, OH, OW), nothing copied.
 
     Entry [..., a, b, i, j] is padded[..., i*sh + a*dh, j*sw + b*dw]: output positions last, so that
@@ -388,8 +388,8 @@ def _window_view(padded, kernel, stride, dilation):
         tuple(lead) + (row * dh, col * dw, row * sh, col * sw), writeable=False)
 
 
-def _window_add(target, planes, stride, dilation):
-    """The adjoint of `_window_view`: add planes (..., kh, kw, OH, OW) into the windows of target, in place.
+def window_add(target, planes, stride, dilation):
+    """The adjoint of `window_view`: add planes (..., kh, kw, OH, OW) into the windows of target, in place.
 
     Overlapping windows add up (col2im): one strided slice addition per kernel offset.
     """
@@ -440,7 +440,7 @@ def _conv2d_forward(x, weight, bias=None, *, stride, padding, dilation, groups):
     bias_batch = () if bias is None else np.shape(bias)[:-1]
     batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], bias_batch))
     padded = _conv2d_images(x, batch, padding)
-    windows = _window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
+    windows = window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
     images, oh, ow = len(windows), windows.shape[-2], windows.shape[-1]
     kernels = _conv2d_per_problem(weight, batch, (out_channels, per_group, kh, kw)).reshape(
         -1, groups, per_out, per_group * kh * kw)
@@ -473,7 +473,7 @@ def _conv2d_backward(delta, x, out, weight, bias=None, *, want_input=True, strid
     batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], delta.shape[:-4],
                                       () if bias is None else np.shape(bias)[:-1]))
     padded = _conv2d_images(x, batch, padding)
-    windows = _window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
+    windows = window_view(padded, (kh, kw), stride, dilation)  # (I, C, kh, kw, OH, OW)
     problem_weights = _conv2d_per_problem(weight, batch, (out_channels, per_group, kh, kw))
     deltas = _conv2d_per_problem(delta, batch, (n, out_channels, oh, ow))
     deltas = deltas.reshape(-1, groups, per_out, oh * ow)  # per image
@@ -512,7 +512,7 @@ def _conv2d_input_planes(deltas, weights, padded_shape, n, chunks, stride, dilat
         count = stop - start
         per_image = deltas[start:stop].reshape(count, groups, per_out, oh * ow)
         np.matmul(kernels[np.arange(start, stop) // n], per_image, out=planes[:count])
-        _window_add(dpadded[start:stop], planes[:count].reshape(count, padded_shape[1], kh, kw, oh, ow),
+        window_add(dpadded[start:stop], planes[:count].reshape(count, padded_shape[1], kh, kw, oh, ow),
                     stride, dilation)
     return dpadded
 
@@ -539,11 +539,11 @@ def _conv2d_input_rows(deltas, weights, padded_shape, n, chunks, stride, dilatio
     for start, stop in chunks:
         count = stop - start
         stretched[:count, ..., dw * (kw - 1)::sw][..., :ow] = deltas[start:stop]
-        windows = _window_view(stretched[:count], (1, kw), (1, 1), (1, dw))  # (count, g, O/g, 1, kw, OH, Wp)
+        windows = window_view(stretched[:count], (1, kw), (1, 1), (1, dw))  # (count, g, O/g, 1, kw, OH, Wp)
         np.copyto(gathered[:count].reshape(windows.shape), windows)
         np.matmul(flipped[np.arange(start, stop) // n], gathered[:count], out=rows[:count])
         planes = rows[:count].reshape(count, padded_shape[1], kh, 1, oh, padded_width)  # kernel rows as taps
-        _window_add(dpadded[start:stop], planes, (sh, 1), (dh, 1))
+        window_add(dpadded[start:stop], planes, (sh, 1), (dh, 1))
     return dpadded
 
 

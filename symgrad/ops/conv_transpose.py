@@ -18,7 +18,7 @@ from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
 from .base import Gradients, Layer, missing, one_weight_row_per_output, uniform_fan_in
-from .conv import Conv2d
+from .conv import Conv2d, window_add, window_view
 from .geometry import per_axis
 from .indexing import COL, ROW, at, tap, tap_tex
 
@@ -345,13 +345,9 @@ def _conv_transpose2d_forward(x, weight, bias=None, *, stride, padding, output_p
     images, kernels = _conv_transpose2d_layout(x, weight, batch, groups)
     planes = np.matmul(kernels.swapaxes(-1, -2), images).reshape(
         batch + (n, groups * per_out, kh, kw, height, width))
-    (sh, sw), (dh, dw), (ph, pw) = stride, dilation, padding
+    ph, pw = padding
     ch, cw = _conv_transpose2d_canvas(height, width, (kh, kw), stride, dilation, output_padding)
-    canvas = np.zeros(batch + (n, groups * per_out, ch, cw))
-    for a in range(kh):
-        rows = slice(a * dh, a * dh + sh * (height - 1) + 1, sh)
-        for b in range(kw):
-            canvas[..., rows, b * dw:b * dw + sw * (width - 1) + 1:sw] += planes[..., a, b, :, :]
+    canvas = window_add(np.zeros(batch + (n, groups * per_out, ch, cw)), planes, stride, dilation)
     out = canvas[..., ph:ch - ph, pw:cw - pw]
     if bias is not None:
         out = out + np.asarray(bias, dtype=np.float64)[..., None, :, None, None]
@@ -373,14 +369,12 @@ def _conv_transpose2d_backward(delta, x, out, weight, bias=None, *, want_input=T
     batch = tuple(np.broadcast_shapes(x.shape[:-4], weight.shape[:-4], delta.shape[:-4],
                                       () if bias is None else np.shape(bias)[:-1]))
     images, kernels = _conv_transpose2d_layout(x, weight, batch, groups)
-    (sh, sw), (dh, dw), (ph, pw) = stride, dilation, padding
+    ph, pw = padding
     ch, cw = _conv_transpose2d_canvas(height, width, (kh, kw), stride, dilation, output_padding)
     canvas = np.zeros(batch + (n, groups * per_out, ch, cw))
     canvas[..., ph:ph + oh, pw:pw + ow] = delta
-    *lead, row, col = canvas.strides
-    windows = np.lib.stride_tricks.as_strided(
-        canvas, canvas.shape[:-2] + (kh, kw, height, width),
-        tuple(lead) + (row * dh, col * dw, row * sh, col * sw), writeable=False)
+    # one window per input position: the view has more when output_padding >= stride, so keep the first ones
+    windows = window_view(canvas, (kh, kw), stride, dilation)[..., :height, :width]
     columns = windows.reshape(batch + (n, groups, per_out * kh * kw, height * width))
     dweight = np.matmul(images, columns.swapaxes(-1, -2)).sum(axis=-4).reshape(
         batch + (in_channels, per_out, kh, kw))

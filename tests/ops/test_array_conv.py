@@ -27,7 +27,7 @@ FORWARD, BACKWARD = rebuilt(_conv2d_forward), rebuilt(_conv2d_backward)
 
 def test_the_twin_is_declared_and_copies_with_its_window_helpers_only():
     assert Conv2d.array_twin == {"forward": _conv2d_forward, "backward": _conv2d_backward}
-    assert {"_window_view", "_window_add", "_pad_images", "_conv2d_input_rows",
+    assert {"window_view", "window_add", "_pad_images", "_conv2d_input_rows",
             "_conv2d_input_planes"} <= set(copied_sources(_conv2d_backward))
 
 
