@@ -35,10 +35,15 @@ MAX_TERMS = 40
 MAX_WIDTH = 110
 
 
-def build(d, lang: str = "en", title: str | None = None, wrt=None) -> list:
-    """Every block of the derivation, in reading order; `wrt` keeps only those gradients."""
+def build(d, lang: str = "en", title: str | None = None, wrt=None, shown_rules: set | None = None) -> list:
+    """Every block of the derivation, in reading order; `wrt` keeps only those gradients.
+
+    `shown_rules` is shared by the pages of one document (a handout): each general rule,
+    (op type, index-form key), is printed once in it; a later use refers back to it.
+    Printed rules are added to the set. Without it, each rule is printed once on this page.
+    """
     w = words(lang)
-    page = _Page(d, w, list(d.gradients) if wrt is None else list(wrt))
+    page = _Page(d, w, list(d.gradients) if wrt is None else list(wrt), set() if shown_rules is None else shown_rules)
     blocks = [Heading(title, 1)] if title else []
     for part in (page.setup, page.layers, page.forward, page.buffers, page.backward, page.step):
         blocks += part()
@@ -48,8 +53,9 @@ def build(d, lang: str = "en", title: str | None = None, wrt=None) -> list:
 class _Page:
     """One derivation being laid out: the derivation, the words, and what to show."""
 
-    def __init__(self, d, w, wrt):
+    def __init__(self, d, w, wrt, shown_rules: set):
         self.d, self.w, self.wrt = d, w, wrt
+        self.shown_rules = shown_rules  # (op type, key) of the general rules already printed in the document
         self.t = d.tensors
         self.network = d.network
         self.names = [name for name, _ in d.named.activations] if d.named else \
@@ -123,15 +129,32 @@ class _Page:
             np.shape(self.t.layers[i].output))
 
     def rule(self, op, key: str, in_shape=None) -> list:
-        """The op's general index form and, when it declares one, the instance with this layer's numbers."""
-        blocks = [Para(self.w[op.rule_words]), Math(op.index_form[key])]
+        """The op's general index form (once per document) and, when it declares one, the instance
+        with this layer's numbers."""
+        shown = op.index_instance(key, in_shape)
+        seen = (op.type_name, key)
+        if seen in self.shown_rules:  # printed before: one line back to it, then this layer's numbers
+            part = self.part(op, key)
+            if shown:
+                return [Para(self.w["rule_again_instance"].format(type=op.type_name, part=part)), Math(shown)]
+            return [Para(self.w["rule_again"].format(type=op.type_name, part=part))]
+        self.shown_rules.add(seen)
+        lead = ("lead-in", op.rule_words)  # what s, p, d mean is said once; later rules have a short lead-in
+        blocks = [Para(self.w["general_short"] if lead in self.shown_rules else self.w[op.rule_words]),
+                  Math(op.index_form[key])]
+        self.shown_rules.add(lead)
         note = op.words[self.w["lang"]].get(f"note:{key}")
         if note:
             blocks.append(Para(note))
-        shown = op.index_instance(key, in_shape)
         if shown:
             blocks += [Para(self.w["instance"]), Math(shown)]
         return blocks
+
+    def part(self, op, key: str) -> str:
+        """Which rule of an op a back-reference means: its forward pass, its delta, a parameter's gradient."""
+        if key in ("forward", "input"):
+            return self.w[f"rule_{key}"]
+        return self.w["rule_param"].format(symbol=op.parameter_letters.get(key, key))
 
     # ------------------------------------------------------------------ sections
 

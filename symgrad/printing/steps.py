@@ -15,14 +15,17 @@ from .page import build
 from .words import WORDS
 
 
-def latex_body(d, lang: str = "en", title: str | None = None) -> str:
-    """Sections and equations (amsmath, amssymb, bm, tikz), without preamble, for embedding."""
-    return latex.render(build(d, lang, title))
+def latex_body(d, lang: str = "en", title: str | None = None, shown_rules: set | None = None) -> str:
+    """Sections and equations (amsmath, amssymb, bm, tikz), without preamble, for embedding.
+
+    `shown_rules`: one set per document, so each general rule is printed once in it (page.build).
+    """
+    return latex.render(build(d, lang, title, shown_rules=shown_rules))
 
 
-def markdown_body(d, lang: str = "en", title: str | None = None) -> str:
-    """The same derivation as Markdown with $$ math (KaTeX subset)."""
-    return markdown.render(build(d, lang, title))
+def markdown_body(d, lang: str = "en", title: str | None = None, shown_rules: set | None = None) -> str:
+    """The same derivation as Markdown with $$ math (KaTeX subset); `shown_rules` as in latex_body."""
+    return markdown.render(build(d, lang, title, shown_rules=shown_rules))
 
 
 def latex_summary(d) -> str:
@@ -31,17 +34,17 @@ def latex_summary(d) -> str:
     return "$$\\begin{gathered}\n" + " \\\\\n".join(lines) + "\n\\end{gathered}$$"
 
 
-def to_latex(view, standalone: bool = False) -> str:
+def to_latex(view, standalone: bool = False, lang: str = "en") -> str:
     """The CLI's `--format latex`: a fragment, or with `standalone` a whole document."""
-    blocks = build(view.derivation, title=view.title or None, wrt=list(view.gradients))
+    blocks = build(view.derivation, lang, title=view.title or None, wrt=list(view.gradients))
     if not standalone:
         return latex.render(blocks)
     if not blocks or not isinstance(blocks[0], Heading):
-        blocks = [Heading(WORDS["en"]["title"], 1), *blocks]
+        blocks = [Heading(WORDS[lang]["title"], 1), *blocks]
     return latex.document(latex.render(blocks, cjk=True))
 
 
-def to_markdown(view) -> str:
+def to_markdown(view, lang: str = "en") -> str:
     """The CLI's `--format markdown`, under the view's title (or the default one)."""
-    title = view.title or WORDS["en"]["title"]
-    return markdown.render(build(view.derivation, title=title, wrt=list(view.gradients)))
+    title = view.title or WORDS[lang]["title"]
+    return markdown.render(build(view.derivation, lang, title=title, wrt=list(view.gradients)))

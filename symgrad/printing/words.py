@@ -14,6 +14,12 @@ from ..core.errors import OptionError
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "lang": "en",  # which language an op's own `words` are taken in
+        "rule_again": "General rule: that of {type} above ({part}).",
+        "rule_again_instance": "General rule: that of {type} above ({part}); with this layer's numbers:",
+        "rule_forward": "forward pass",
+        "rule_input": "$\\delta$ to its input",
+        "rule_param": "gradient of ${symbol}$",
+        "general_short": "General rule:",
         "title": "symgrad derivation",
         "setup": "Setup",
         "setup_intro": "The input $X$, the parameters and the target, as the spec gives them.",
@@ -59,6 +65,12 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "lang": "zh",
+        "rule_again": "一般公式：同上文 {type} 的公式（{part}）。",
+        "rule_again_instance": "一般公式：同上文 {type} 的公式（{part}）；代入本层的参数：",
+        "rule_forward": "前向传播",
+        "rule_input": "把 $\\delta$ 传回输入",
+        "rule_param": "${symbol}$ 的梯度",
+        "general_short": "一般公式：",
         "title": "symgrad 推导",
         "setup": "设定",
         "setup_intro": "输入 $X$、模型参数和目标值(GT), 按规格文件给出。",
