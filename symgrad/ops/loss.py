@@ -39,12 +39,16 @@ class _PointwiseLoss(Loss):
         return 1 if self.reduction == "sum" else max(out.size, 1)
 
     def index_instance(self, key: str, out_shape) -> str:
-        """The index form with this loss's n (and the number of entries) filled in."""
+        """The index form with this loss's n (and the number of entries) filled in; over one entry,
+        that entry alone (L = (S_11 - y)^2, not a one-term sum)."""
         entries = max(int(np.prod(out_shape)), 1)
         n = 1 if self.reduction == "sum" else entries
         general = self.index_form[key]
-        scale = {r"\frac{1}{n} ": "" if n == 1 else r"\frac{1}{%d} " % n, r"\frac{2}{n} ": "2" if n == 1 else
-                 r"\frac{2}{%d} " % n, r"\sum_{i}": r"\sum_{i=1}^{%d}" % entries}
+        if entries == 1:
+            one = "S_{%s}" % ("1" * min(len(out_shape), 2) or "1")  # the page's name of the one entry: S_11
+            general = general.replace(r"\sum_{i} ", "").replace("S_i", one).replace("y_i", "y")
+        scale = {r"\frac{1}{n} ": _factor(sp.Rational(1, n)), r"\frac{2}{n} ": _factor(sp.Rational(2, n)),
+                 r"\sum_{i}": r"\sum_{i=1}^{%d}" % entries}
         for old, new in scale.items():
             general = general.replace(old, new)
         return general
@@ -94,6 +98,13 @@ class L1Loss(_PointwiseLoss):
     def backward(self, out, target):
         scale = self._scale(out)
         return tensor.apply(lambda r: sp.sign(r) / scale, out - target)
+
+
+def _factor(c: sp.Rational) -> str:
+    """A constant factor as written before a bracket: 1 -> nothing, 2 -> 2, 2/4 -> 1/2."""
+    if c == 1:
+        return ""
+    return str(c) if c.q == 1 else r"\frac{%d}{%d} " % (c.p, c.q)
 
 
 # ---------------------------------------------------------------- index forms as evaluable functions

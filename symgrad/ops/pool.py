@@ -105,7 +105,7 @@ class MaxPool2d(_Pool2d):
                    + ROW + ",\\; " + COL + r"\right) : 1 \le a \le k_h,\ 1 \le b \le k_w\right\} "
                    r"\cap [1,H] \times [1,W]\end{gathered}",
         "input": r"\frac{\partial L}{\partial X_{c,h,w}} = \sum_{i,j} \delta_{c,i,j}\, "
-                 r"\mathbb{1}\left[(h,w) = \operatorname*{argmax}_{(u,v) \in W_{i,j}} X_{c,u,v}\right]"
+                 r"\mathbb{I}\left[(h,w) = \operatorname*{argmax}_{(u,v) \in W_{i,j}} X_{c,u,v}\right]"
 
     }
 
@@ -174,7 +174,7 @@ class MaxPool2d(_Pool2d):
         if key == "forward":
             return r"\begin{gathered}S_{i,j} = \max_{(h,w) \in W_{i,j}} X_{h,w} \\ %s\end{gathered}" % window
         if key == "input":
-            return (r"\begin{gathered}\frac{\partial L}{\partial X_{h,w}} = \sum_{i,j} \delta_{i,j}\, \mathbb{1}\left[(h,w) = "
+            return (r"\begin{gathered}\frac{\partial L}{\partial X_{h,w}} = \sum_{i,j} \delta_{i,j}\, \mathbb{I}\left[(h,w) = "
                     r"\operatorname*{argmax}_{(u,v) \in W_{i,j}} X_{u,v}\right] \\ %s\end{gathered}" % window)
         return ""
 
@@ -196,8 +196,13 @@ class MaxPool2d(_Pool2d):
         return torch.nn.MaxPool2d(self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode)
 
 
+#: AvgPool2d's tap: torch's AvgPool2d has no dilation, so its rule has no d.
+_ROW_UNDILATED, _COL_UNDILATED = "s(i-1) + a - p", "s(j-1) + b - p"
+
+
 class AvgPool2d(_Pool2d):
     type_name = "AvgPool2d"
+    rule_words = "general_undilated"
     words = {
         "en": {
             "note:forward": "$D_{i,j}$ is torch's divisor: explicit padding counts with `count_include_pad`, "
@@ -211,7 +216,7 @@ class AvgPool2d(_Pool2d):
     figure = missing("every window entry shares the gradient alike: nothing to highlight")
     index_form = {
         "forward": r"\begin{gathered}S_{c,i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{c,h,w} \\ "
-                   r"W_{i,j} = \left\{\left(" + ROW + ",\\; " + COL + r"\right)\right\}_{a \le k_h,\, b \le k_w} "
+                   r"W_{i,j} = \left\{\left(" + _ROW_UNDILATED + ",\\; " + _COL_UNDILATED + r"\right)\right\}_{a \le k_h,\, b \le k_w} "
                    r"\cap [1,H] \times [1,W] \\ D_{i,j} = \begin{cases} \text{divisor\_override} & \text{divisor\_override} \neq \text{None} \\ "
                    r"\left(\min(h_0 + k_h, H + p) - h_0\right)\left(\min(w_0 + k_w, W + p) - w_0\right) "
                    r"& \text{count\_include\_pad} = \text{True} \\ |W_{i,j}| & \text{count\_include\_pad} = \text{False} \end{cases} \\ "

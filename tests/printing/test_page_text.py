@@ -1,0 +1,47 @@
+"""What the derivation page's rules say: only what torch has, no one-term sums."""
+
+from __future__ import annotations
+
+import re
+
+from symgrad import spec as specs
+from symgrad.ops import AvgPool2d, MSELoss, L1Loss
+from symgrad.printing.steps import markdown_body
+from symgrad.printing.words import LANGUAGES, WORDS
+
+from paths import ROOT
+
+EXAMPLES = ROOT / "symgrad" / "examples"
+
+
+def _derivation(name):
+    return specs.load(EXAMPLES / f"{name}.toml").derive()
+
+
+def test_the_avg_pool_rule_has_no_dilation():
+    """torch's AvgPool2d has no dilation: neither its rule nor the words leading into it mention d."""
+    layer = AvgPool2d(2, padding=1)
+    for key, form in layer.index_form.items():
+        assert not re.search(r"\bd\(|dilation", form), key
+    for lang in LANGUAGES:
+        lead = WORDS[lang][AvgPool2d.rule_words]
+        assert "$d$" not in lead and "dilation" not in lead and "膨胀" not in lead
+        assert "$s$" in lead and "$p$" in lead
+    page = markdown_body(_derivation("conv_avg_pool"))
+    avg = page[page.index("### Layer 1: AvgPool2d"):]
+    assert "dilation $d$" in page[:page.index("### Layer 1: AvgPool2d")]  # Conv2d's rule has one
+    part = avg[:avg.index("## Backward")]
+    assert "dilation" not in part and "d(a-1)" not in part
+
+
+def test_a_loss_over_one_entry_is_written_without_a_sum():
+    for loss in (MSELoss(), MSELoss("sum"), L1Loss()):
+        for key in ("forward", "input"):
+            one = loss.index_instance(key, (1, 1, 1, 1))
+            assert r"\sum" not in one and "S_{11}" in one and "y_i" not in one
+            assert r"\sum_{i=1}^{4}" in loss.index_instance(key, (1, 1, 2, 2)) or key == "input"
+    assert MSELoss().index_instance("forward", (1, 1, 1, 1)) == "L = (S_{11} - y)^2"
+    assert MSELoss().index_instance("input", (1, 1, 1, 2)) == r"\frac{\partial L}{\partial S_i} = (S_i - y_i)"
+    assert MSELoss().index_instance("input", (1, 1, 2, 2)) == r"\frac{\partial L}{\partial S_i} = \frac{1}{2} (S_i - y_i)"
+    page = markdown_body(_derivation("conv_max_pool"))
+    assert r"\sum_{i=1}^{1}" not in page and "L = (S_{11} - y)^2" in page
