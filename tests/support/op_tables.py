@@ -115,6 +115,21 @@ def _along_dim(name):
     return draw
 
 
+def _dropout(rng):
+    """Either mode, p from 0 to 1 (its ends too), the mask given (drawn as torch would: none dropped at p = 0,
+    all at p = 1) or seeded; an image or an (N, features) input."""
+    n, h, w = _image(rng)
+    shape = (n, 2, h, w) if rng.random() < 0.7 else (n, h)
+    p = rng.choice([0, 0.2, 0.5, 1.0])
+    options = {"inplace": rng.random() < 0.3, "training": rng.random() < 0.7}
+    if rng.random() < 0.5:
+        keep = [int(rng.random() >= p) for _ in range(int(np.prod(shape)))]
+        options["mask"] = np.array(keep).reshape(shape).tolist()
+    else:
+        options["seed"] = rng.randint(0, 2**32)
+    return LAYERS["Dropout"](p, **options), shape
+
+
 def _sum(rng):
     n, h, w = _image(rng)
     return LAYERS["Sum"](), (n, 2, h, w) if rng.random() < 0.5 else (2, 3)
@@ -128,6 +143,7 @@ LAYER_TABLE = {
     "ELU": _rectifier("ELU", ([1.0, 0.5, 2.0], [False, True])), "GELU": _rectifier("GELU", (["none", "tanh"],)),
     **{name: _along_dim(name) for name in ("Softmax", "LogSoftmax")},
     **{name: _adaptive_pool2d(name) for name in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d")},
+    "Dropout": _dropout,
 }
 
 
