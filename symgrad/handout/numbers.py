@@ -1,4 +1,5 @@
-"""Engine numbers as LaTeX: exact decimals where they terminate (2.52, 0.25), else fractions.
+"""Engine numbers in the handout: printing/numbers.py's formatter (2.52, 0.25, \\frac{1}{3}), tensors as the
+articles show them (a scalar for one entry, one bmatrix per channel) and torch shapes as code text.
 
 Only formatting: every value comes from a Derivation (or the shape table) as a SymPy
 number, and is printed exactly; nothing here rounds or computes a result.
@@ -7,40 +8,10 @@ number, and is printed exactly; nothing here rounds or computes a result.
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
+from ..printing.numbers import bmatrix, number
 
-def number(value) -> str:
-    """An exact number as the articles print it: 48, -0.4, 2.52; 1/3 stays \\frac{1}{3}."""
-    value = sp.sympify(value)
-    if value.is_Integer:
-        return str(int(value))
-    if value.is_Rational:
-        decimal = _terminating(value)
-        if decimal is not None:
-            return decimal
-        sign = "-" if value < 0 else ""
-        return r"%s\frac{%d}{%d}" % (sign, abs(value.p), value.q)
-    return sp.latex(value)
-
-
-def _terminating(value: sp.Rational) -> str | None:
-    """The exact decimal of p/q when q has no prime factor but 2 and 5, else None."""
-    q = value.q
-    twos = fives = 0
-    while q % 2 == 0:
-        q //= 2
-        twos += 1
-    while q % 5 == 0:
-        q //= 5
-        fives += 1
-    if q != 1:
-        return None
-    places = max(twos, fives)
-    scaled = abs(value.p) * 10**places // value.q
-    digits = str(scaled).rjust(places + 1, "0")
-    sign = "-" if value < 0 else ""
-    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+__all__ = ["matrix", "number", "shape", "squeeze"]
 
 
 def squeeze(array) -> np.ndarray:
@@ -60,8 +31,7 @@ def matrix(array) -> str:
         array = array.reshape(1, -1)
     if array.ndim > 2:
         return r",\quad ".join(matrix(array[c]) for c in range(array.shape[0]))
-    rows = [" & ".join(number(v) for v in row) for row in array]
-    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+    return bmatrix([number(v) for v in row] for row in array)
 
 
 def shape(dims) -> str:

@@ -41,7 +41,7 @@ class Positive(sp.Function):
         return sp.Piecewise((1, x > 0), (0, True))
 
     def _latex(self, printer):
-        return r"\mathbb{1}\left[%s > 0\right]" % printer._print(self.args[0])
+        return r"\mathbb{I}\left[%s > 0\right]" % printer._print(self.args[0])
 
     def _sympystr(self, printer):
         return f"1[{printer._print(self.args[0])} > 0]"
@@ -108,7 +108,7 @@ class ReLU(_Elementwise):
     type_name = "ReLU"
     index_form = {
         "forward": r"a_{i} = \max(x_{i}, 0)",
-        "input": r"\frac{\partial L}{\partial x_{i}} = \delta_{i}\, \mathbb{1}\left[x_{i} > 0\right]",
+        "input": r"\frac{\partial L}{\partial x_{i}} = \delta_{i}\, \mathbb{I}\left[x_{i} > 0\right]",
     }
 
     def __init__(self, inplace=False):

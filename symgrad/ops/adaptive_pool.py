@@ -182,7 +182,7 @@ class AdaptiveMaxPool2d(_AdaptivePool2d):
         "forward": r"\begin{gathered}S_{c,i,j} = \max_{(h,w) \in R_i \times C_j} X_{c,h,w} \\ " + _ROWS
                    + r"\end{gathered}",
         "input": r"\begin{gathered}\frac{\partial L}{\partial X_{c,h,w}} = \sum_{i,j} \delta_{c,i,j}\, "
-                 r"\mathbb{1}\left[(h,w) = \operatorname*{argmax}_{(u,v) \in R_i \times C_j} X_{c,u,v}\right] \\ "
+                 r"\mathbb{I}\left[(h,w) = \operatorname*{argmax}_{(u,v) \in R_i \times C_j} X_{c,u,v}\right] \\ "
                  + _ROWS + r"\end{gathered}",
     }
 

@@ -48,7 +48,7 @@ class FirstArgmax(sp.Function):
     def _latex(self, printer):
         k = int(self.args[0])
         window = ", ".join(printer._print(v) for v in self.args[1:])
-        return r"\mathbb{1}\left[%d = \operatorname{argmax}\left(%s\right)\right]" % (k + 1, window)
+        return r"\mathbb{I}\left[%d = \operatorname{argmax}\left(%s\right)\right]" % (k + 1, window)
 
     def _sympystr(self, printer):
         window = ", ".join(printer._print(v) for v in self.args[1:])

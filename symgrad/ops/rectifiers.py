@@ -87,8 +87,8 @@ def _leaky_relu_forms(s: str) -> dict[str, str]:
     """LeakyReLU's forward and input forms with the slope written as `s` (a letter or a number)."""
     return {
         "forward": r"a_{i} = \max(x_{i}, 0) + %s \min(x_{i}, 0)" % s,
-        "input": r"\frac{\partial L}{\partial x_{i}} = \delta_{i} \left(\mathbb{1}\left[x_{i} > 0\right] + %s\, "
-                 r"\mathbb{1}\left[x_{i} \le 0\right]\right)" % s,
+        "input": r"\frac{\partial L}{\partial x_{i}} = \delta_{i} \left(\mathbb{I}\left[x_{i} > 0\right] + %s\, "
+                 r"\mathbb{I}\left[x_{i} \le 0\right]\right)" % s,
     }
 
 
@@ -96,8 +96,8 @@ def _elu_forms(alpha: str) -> dict[str, str]:
     """ELU's forward and input forms with alpha written as `alpha` (a letter or a number)."""
     return {
         "forward": r"a_{i} = \max(x_{i}, 0) + %s \left(e^{\min(x_{i}, 0)} - 1\right)" % alpha,
-        "input": r"\frac{\partial L}{\partial x_{i}} = \delta_{i} \left(\mathbb{1}\left[x_{i} > 0\right] + %s\, "
-                 r"e^{x_{i}}\, \mathbb{1}\left[x_{i} \le 0\right]\right)" % alpha,
+        "input": r"\frac{\partial L}{\partial x_{i}} = \delta_{i} \left(\mathbb{I}\left[x_{i} > 0\right] + %s\, "
+                 r"e^{x_{i}}\, \mathbb{I}\left[x_{i} \le 0\right]\right)" % alpha,
     }
 
 

@@ -22,8 +22,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \begin{document}
 """
 
-#: The indicator's one in TeX: amssymb's \\mathbb has no digits (KaTeX's has, so Markdown keeps \\mathbb{1}).
-INDICATOR = r"\mathrm{1\!\!1}"
+#: The indicator 1[...] in every document: a double-struck I reads in amssymb, KaTeX and MathJax alike (amssymb's
+#: \\mathbb has no digits, KaTeX's \\mathbb{1} looks like a plain 1); the ops write it so, nothing is replaced.
+INDICATOR = r"\mathbb{I}"
 
 #: Displayed lines wider than this (characters shown, roughly) are scaled to the line width.
 FIT_WIDTH = 66
@@ -36,8 +37,14 @@ def render(blocks, cjk: bool = False) -> str:
 
     `cjk` wraps Chinese (any non-Latin) runs of headings in PREAMBLE's \\cjk, for pdflatex documents.
     """
+    parts = [_render(block, cjk) for block in blocks]
+    for k, block in enumerate(blocks):  # no page break between a lead-in line and what it introduces
+        if isinstance(block, Para) and k + 1 < len(blocks) and isinstance(blocks[k + 1], (Math, Grid)):
+            parts[k] = parts[k].rstrip("\n") + "\\par\\nopagebreak\n"
+        if isinstance(block, Grid):  # a figure and its caption on one page
+            parts[k] = "\\par\\noindent\\begin{minipage}{\\linewidth}\n" + parts[k] + "\n\\end{minipage}\\par\n"
     # amsmath's bmatrix stops at 10 columns; a printed row vector may have up to 36 entries
-    return "\\setcounter{MaxMatrixCols}{%d}\n" % SMALL + "\n".join(_render(block, cjk) for block in blocks) + "\n"
+    return "\\setcounter{MaxMatrixCols}{%d}\n" % SMALL + "\n".join(parts) + "\n"
 
 
 def _render(block, cjk: bool = False) -> str:
@@ -46,7 +53,7 @@ def _render(block, cjk: bool = False) -> str:
     if isinstance(block, Para):
         return text(block.text) + "\n"
     if isinstance(block, Math):
-        math = _indicator(block.latex)
+        math = block.latex
         if width(block.latex) > FIT_WIDTH:  # shrink a wide line to the page rather than run off it
             math = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle %s$}" % math
         return "\\begin{equation*}\n" + math + "\n\\end{equation*}"
@@ -62,17 +69,12 @@ def text(prose: str) -> str:
     out = []
     for kind, content in pieces(prose):
         if kind == "math":
-            out.append(f"${_indicator(content)}$")
+            out.append(f"${content}$")
         elif kind == "code":
             out.append(r"\texttt{%s}" % _escape(content))
         else:
             out.append(_escape(content))
     return "".join(out)
-
-
-def _indicator(latex: str) -> str:
-    """The indicator 1[...]: KaTeX has a double-struck 1, TeX Live's base fonts do not, so it is drawn as 1 over 1."""
-    return latex.replace(r"\mathbb{1}", INDICATOR)
 
 
 def _table(table: Table) -> str:

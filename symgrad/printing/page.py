@@ -19,7 +19,9 @@ from .shapes import describe
 from .shapes import table as shape_table
 from .blocks import Grid, Heading, Math, Para, Table
 from .common import squeeze
-from .texnames import SMALL, matrix, name_latex, parameter_symbol, tex, width
+from .factored import Factored
+from .factored import front as factored_front
+from .texnames import SMALL, index_text, matrix, name_latex, parameter_symbol, tex, width
 from .words import words
 from .worked import Arithmetic
 
@@ -33,6 +35,8 @@ MAX_FACTORS = 6
 MAX_TERMS = 40
 #: A matrix whose widest row shows more characters than this is written by its first entry.
 MAX_WIDTH = 110
+#: A displayed line of about this many characters fills the text width (11pt, 2 cm margins).
+LINE_WIDTH = 66
 
 
 def build(d, lang: str = "en", title: str | None = None, wrt=None, shown_rules: set | None = None) -> list:
@@ -61,6 +65,8 @@ class _Page:
         self.names = [name for name, _ in d.named.activations] if d.named else \
             [layer.output_letter for layer in d.network]
         self.arithmetic = Arithmetic()  # the numbers behind the names, for worked lines
+        self.factored = Factored(d.named) if d.named else None  # closed forms in the forward names
+        self.legend_shown = False  # the letters of the max windows (m = argmax ...), said once
         if d.named:
             for (_, names), (_, value) in zip(d.named.activations, d.forward):
                 self.arithmetic.remember(names, value)
@@ -97,7 +103,7 @@ class _Page:
         first = tex(array.reshape(-1)[0]) if array.size else ""
         if width(first) > 2 * MAX_WIDTH:
             return head + [Para(self.w["too_long"])]
-        index = ",".join("1" for _ in array.shape)
+        index = index_text(1 for _ in array.shape)
         entry = r"\left(%s\right)_{%s}" % (left, index) if "frac" in left else f"{left}_{{{index}}}"
         return head + [Para(self.w["first_entry"]), Math(f"{entry} = {first}")]
 
@@ -309,6 +315,14 @@ class _Page:
                 blocks += worked or self.tensor(letter, definitions, self.w["names_form"])
         label = self.w["values"] if tensor.is_numeric(values) else \
             self.w["closed_form"] if d.expanded else self.w["names_form"]
+        if d.named and d.expanded and not tensor.is_numeric(values) and not self.fits(values):
+            named = dict(d.named.deltas)[self.names[i]]
+            definitions = tensor.apply(lambda s: d.named.definitions[s], named)
+            if blocks and not any(self.factored.has_deltas(v) for v in definitions.reshape(-1)):
+                return blocks  # already in the forward names (2 (S_11 - 60)): that is its closed form
+            shown = self.in_forward_names(letter, named, definitions)
+            if shown:
+                return blocks + shown
         return blocks + self.tensor(letter, values, label)
 
     def gradient(self, i, layer, name, in_shape) -> list:
@@ -329,16 +343,52 @@ class _Page:
         if values.size > SMALL:
             return [Para(f"${left}$: " + self.too_big(values))]
         blocks = []
+        entries = squeeze(np.asarray(values, dtype=object))
+        lefts = [sp.Symbol(r"\frac{\partial L}{\partial %s_{%s}}" % (symbol, index_text(k + 1 for k in idx)))
+                 for idx in np.ndindex(*entries.shape)]
         if d.named and full in d.named.gradients and not _same(d.named.gradients[full], values):
-            entries = squeeze(np.asarray(values, dtype=object))
-            lefts = [sp.Symbol(r"\frac{\partial L}{\partial %s_{%s}}" % (symbol, ",".join(str(k + 1) for k in idx)))
-                     for idx in np.ndindex(*entries.shape)]
             worked = self.worked(lefts, squeeze(d.named.gradients[full]), entries)
             blocks += worked or self.tensor(left, d.named.gradients[full], w["names_form"])
         if blocks and not d.expanded and not tensor.is_numeric(values):
             return blocks  # kept in names (a large network): the names above are the result
         label = w["values"] if tensor.is_numeric(values) else w["closed_form"] if d.expanded else w["names_form"]
+        if d.named and d.expanded and full in d.named.gradients and not tensor.is_numeric(values) \
+                and not self.fits(values):
+            shown = self.in_forward_names(left, lefts, squeeze(d.named.gradients[full]))
+            if shown:
+                return blocks + shown
         return blocks + self.tensor(left, values, label)
+
+    def fits(self, array) -> bool:
+        """Whether `array` prints whole as one matrix (what `tensor` would show without a note)."""
+        if np.size(array) > SMALL:
+            return False
+        terms = max((len(sp.Add.make_args(v)) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
+        return terms <= MAX_TERMS and width(matrix(array)) <= MAX_WIDTH
+
+    def in_forward_names(self, left: str, lefts, named) -> list:
+        """The closed form of a named tensor in the forward pass's names (factored.py): its deltas written
+        in, as one matrix or one line per entry; [] when that is not shorter (no deltas, or too wide)."""
+        if not any(self.factored.has_deltas(v) for v in np.asarray(named, dtype=object).reshape(-1)):
+            return []
+        entries = self.factored.entries(named)
+        factors, rest = self.factored.common(entries)
+        shown, front = matrix(rest), factored_front(factors) + r"\," if factors else ""
+        if shown is not None and width(front + shown) <= LINE_WIDTH:
+            lines = [Math(f"{left} = {front}{shown}")]
+        else:
+            rows = [row for l, e in zip(np.asarray(lefts).reshape(-1), entries.reshape(-1)) for row in _broken(l, e)]
+            if len(rows) > 3 * SMALL or any(width(row) > MAX_WIDTH for row in rows):
+                return []
+            lines = [Math(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}")]
+        blocks = [Para(self.w["forward_names"])] + lines
+        legend = self.factored.legend()
+        if legend and not self.legend_shown:
+            self.legend_shown = True
+            lead = self.w["argmax_legend" if len(legend) == 1 else "argmax_legend_many"]
+            blocks += [Para(lead), Math(r"\begin{aligned}" + r" \\ ".join(line.replace(" = ", " &= ", 1) for line in legend)
+                                        + r"\end{aligned}")]
+        return blocks
 
     def picture(self, i, layer, x) -> list:
         """A grid figure where one helps: the taps of dL/dK_11 (conv), the routing mask (max pool)."""
@@ -361,27 +411,50 @@ class _Page:
         if d.optimizer is None:
             return []
         lr = tensor.number(d.optimizer.lr, "SGD", "lr")  # the exact rational the step used
-        blocks = [Heading(w["step"]), Para(w["step_intro"].format(lr=sp.latex(lr))), Math(d.optimizer.index_form["step"])]
+        blocks = [Heading(w["step"]), Para(w["step_intro"].format(lr=tex(lr))), Math(d.optimizer.index_form["step"])]
         plain = not any(d.optimizer.options()[k] for k in ("momentum", "weight_decay", "nesterov", "maximize"))
         for name in self.wrt:
             parameter = self.t.parameters.get(name)
             if parameter is None or parameter.updated is None:
                 continue
             symbol = self.param(name)
-            left = r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s}" % (symbol, symbol, sp.latex(lr), symbol) \
+            left = r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s}" % (symbol, symbol, tex(lr), symbol) \
                 if plain else r"%s \leftarrow \operatorname{SGD}\left(%s\right)" % (symbol, _options(d.optimizer))
             new, grad = matrix(parameter.updated), parameter.gradient
             middle = None
             if plain and tensor.is_numeric(grad) and new is not None:
-                middle = f"{matrix(parameter.value)} - {sp.latex(lr)}\\,{matrix(grad)}"
+                g = matrix(grad)  # a bmatrix after a thin space; a scalar (one entry) after a dot, (-4) in parentheses
+                g = r"\left(%s\right)" % g if g.startswith("-") else g
+                g = (r"\," if g.startswith(r"\begin") else r" \cdot ") + g
+                middle = f"{matrix(parameter.value)} - {tex(lr)}{g}"
             for rights in ((middle, new), (new,)):
                 shown = self.equation(left, *rights)
                 if new is not None and all(width(m.latex) <= MAX_WIDTH for m in shown):
                     blocks += shown
                     break
             else:
-                blocks += [Math(left)] + self.tensor("{%s}^{(1)}" % symbol, parameter.updated)
+                blocks += [Math(left)]
+                if tensor.is_numeric(parameter.updated) or self.fits(parameter.updated):
+                    blocks += self.tensor("{%s}^{(1)}" % symbol, parameter.updated)
         return blocks
+
+
+def _broken(left, expr) -> list[str]:
+    """`left &= expr` as aligned rows: one when it fits the line, else the sum's terms over several
+    (each continued with `&\\quad + ...`), so that no row is shrunk or runs off the page."""
+    line = f"{tex(left)} &= {tex(expr)}"
+    if width(line) <= LINE_WIDTH or not sp.expand(expr, deep=False).is_Add:
+        return [line]
+    terms = [tex(t) for t in sp.Add.make_args(sp.expand(expr, deep=False))]
+    rows, current = [], f"{tex(left)} &= {terms[0]}"
+    for term in terms[1:]:
+        piece = f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+        if width(current + piece) > LINE_WIDTH:
+            rows.append(current)
+            current = r"&\quad" + piece
+        else:
+            current += piece
+    return rows + [current]
 
 
 def _same(a, b) -> bool:
@@ -392,5 +465,5 @@ def _same(a, b) -> bool:
 def _options(optimizer) -> str:
     """The SGD options that change the step, as `name = value` in LaTeX."""
     shown = {k: v for k, v in optimizer.options().items() if v and k != "lr"}
-    return ",\\ ".join(r"\text{%s} = %s" % (k.replace("_", r"\_"), sp.latex(tensor.number(v, "SGD", k))
+    return ",\\ ".join(r"\text{%s} = %s" % (k.replace("_", r"\_"), tex(tensor.number(v, "SGD", k))
                                            if not isinstance(v, bool) else r"\text{%s}" % v) for k, v in shown.items())

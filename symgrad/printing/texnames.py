@@ -19,6 +19,7 @@ from sympy.printing.latex import greek_letters_set, other_symbols
 
 from ..core.names import DELTA, parser_reading
 from .common import squeeze
+from .numbers import bmatrix, latex
 
 #: Beyond this many entries a tensor is described by its shape, not printed (LeNet stays readable).
 SMALL = 36
@@ -49,28 +50,38 @@ def _letter(letter: str) -> str:
     return letter
 
 
+def index_text(index) -> str:
+    """1-based indices as a subscript shows them: (1, 2) -> "12"; (1, 10) -> "1,10" (as the names: x_12, x_1_10)."""
+    parts = [str(int(i)) for i in index]
+    return ("" if all(len(p) == 1 for p in parts) else ",").join(parts)
+
+
 def tex(expr) -> str:
-    """sympy.latex with the engine's names written as above."""
+    """LaTeX with the engine's names written as above and numbers as numbers.py prints them (2.52, \\frac{1}{3})."""
     expr = sp.sympify(expr) if not isinstance(expr, sp.Basic) else expr
-    names = {s: name_latex(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
-    return sp.latex(expr, symbol_names=names)
+    return latex(expr, symbol_names=symbol_names(expr))
+
+
+def symbol_names(expr) -> dict:
+    """The LaTeX of each engine name in `expr`, for a printer's `symbol_names` setting."""
+    return {s: name_latex(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
 
 
 def matrix(array) -> str | None:
-    """A tensor as bmatrix (channels as subscripted blocks); None when it has more than SMALL entries."""
+    """A tensor as bmatrix (channels as subscripted blocks); one entry as a scalar (y = 60, as the articles);
+    None when it has more than SMALL entries."""
     array = squeeze(np.asarray(array, dtype=object))
     if array.size > SMALL:
         return None
-    if array.ndim == 0:
-        return tex(array[()])
+    if array.size == 1:
+        return tex(array.reshape(-1)[0])
     if array.ndim == 1:
         array = array.reshape(1, -1)
     if array.ndim > 2:
-        blocks = [r"\left(" + matrix(array[idx]) + r"\right)_{" + ",".join(str(i + 1) for i in idx) + "}"
+        blocks = [r"\left(" + matrix(array[idx]) + r"\right)_{" + index_text(i + 1 for i in idx) + "}"
                   for idx in np.ndindex(*array.shape[:-2])]
         return r"\begin{gathered}" + r" \\ ".join(blocks) + r"\end{gathered}"
-    rows = [" & ".join(tex(v) for v in row) for row in array]
-    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+    return bmatrix([tex(v) for v in row] for row in array)
 
 
 def parameter_symbol(name: str, network) -> str:
@@ -89,7 +100,7 @@ _INVISIBLE = re.compile(r"\\(?:begin|end)\{[a-z*]+\}|\\(?:left|right|frac|tfrac|
 _COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
 
 
-def width(latex: str) -> int:
-    """Roughly how many characters the widest line of `latex` shows (a symbol command counts as one)."""
-    rows = re.split(r"\\\\", latex)
+def width(shown: str) -> int:
+    """Roughly how many characters the widest line of LaTeX `shown` shows (a symbol command counts as one)."""
+    rows = re.split(r"\\\\(?:\[[^\]]*\])?", shown)
     return max(len(_COMMAND.sub("x", _INVISIBLE.sub("", row)).replace(" ", "")) + 2 * row.count("&") for row in rows)

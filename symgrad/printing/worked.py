@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .texnames import SMALL, tex, width
+from .numbers import Printer
+from .texnames import SMALL, symbol_names, tex, width
 
 
 class Arithmetic:
@@ -20,7 +21,6 @@ class Arithmetic:
 
     def __init__(self):
         self.values: dict[sp.Symbol, sp.Expr] = {}
-        self.shown: dict[sp.Symbol, sp.Dummy] = {}
 
     def remember(self, names, values) -> None:
         """Note the value of each name that has a number (small tensors only: only they get worked lines)."""
@@ -32,16 +32,6 @@ class Arithmetic:
             if getattr(value, "is_number", False):
                 self.values.setdefault(name, value)
 
-    def number(self, name: sp.Symbol) -> sp.Dummy:
-        """The value of `name` as a symbol that prints as the number.
-
-        A Dummy per name: equal numbers must not merge into one term (1*0 + 2*0 is not 3*0).
-        """
-        if name not in self.shown:
-            shown = tex(self.values[name])
-            self.shown[name] = sp.Dummy(f"({shown})" if shown.startswith("-") else shown)
-        return self.shown[name]
-
     def lines(self, lefts, exprs, results, most: int, widest: int) -> list[str]:
         """`left = formula = numbers = result` per entry; [] when there are more than `most` entries,
         a line would be wider than `widest`, or a name has no number."""
@@ -52,10 +42,7 @@ class Arithmetic:
         for left, expr, result in zip(lefts, exprs, results):
             if not expr.free_symbols or expr.free_symbols - set(self.values):
                 return []
-            known = {s: self.number(s) for s in sorted(expr.free_symbols, key=sp.default_sort_key)}
-            parts = [_written(term, known) for term in expr.as_ordered_terms()]
-            numbers = parts[0] + "".join(f" - {p[1:]}" if p.startswith("-") else f" + {p}" for p in parts[1:])
-            shown = [tex(left), tex(expr), numbers, tex(result)]
+            shown = [tex(left), tex(expr), written(expr, self.values), tex(result)]
             line = " = ".join(part for k, part in enumerate(shown) if k == 0 or part != shown[k - 1])
             if width(line) > widest:
                 return []
@@ -63,12 +50,40 @@ class Arithmetic:
         return lines
 
 
-def _written(term, known) -> str:
-    """One term with its names replaced by their numbers, factors kept in the order the formula prints them."""
-    coefficient, rest = term.as_coeff_Mul()
-    factors = [] if rest == 1 else list(rest.as_ordered_factors())
-    shown = [sp.latex(f.xreplace(known)) for f in factors]
-    if coefficient not in (1, -1) or not shown:
-        shown.insert(0, tex(abs(coefficient)) if shown else tex(coefficient))
-    text = r" \cdot ".join(shown)
-    return "-" + text if coefficient < 0 and shown and not text.startswith("-") else text
+def written(expr, values) -> str:
+    """`expr` as tex prints it, with each name shown as its number in `values`: the same terms, factors
+    and arguments in the same order (the formula is printed, never substituted: SymPy would re-sort
+    max(9, 8, 10, 7) and merge 1*0 + 2*0), products marked with a dot (3 \\cdot 1)."""
+    return _Written(values, symbol_names(expr)).doprint(expr)
+
+
+class _Written(Printer):
+    """The printer of `written`: a name prints as its number; a negative one in parentheses where a term,
+    a factor or a power's base (1 + (-3), 2 \\cdot (-1), (-3)^2), bare elsewhere (\\frac{-4}{4}, max(-3, 2))."""
+
+    def __init__(self, values, names):
+        super().__init__({"mul_symbol": "dot", "symbol_names": names})
+        self.values = values
+
+    def _print_Symbol(self, expr, style="plain"):
+        return tex(self.values[expr]) if expr in self.values else super()._print_Symbol(expr, style)
+
+    def _wrapped(self, expr) -> bool:
+        return expr in self.values and (self.values[expr] < 0 or r"\frac" in tex(self.values[expr]))
+
+    def _needs_add_brackets(self, expr) -> bool:
+        return super()._needs_add_brackets(expr) or (expr in self.values and self.values[expr] < 0)
+
+    def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
+        return super()._needs_mul_brackets(expr, first, last) or (expr in self.values and self.values[expr] < 0)
+
+    def _print_Mul(self, expr):
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient == -1 and rest in self.values and self.values[rest] < 0:  # - (-3), not - -3
+            return r"- \left(%s\right)" % self._print(rest)
+        return super()._print_Mul(expr)
+
+    def _print_Pow(self, expr):
+        if self._wrapped(expr.base) and expr.exp.is_Integer and expr.exp > 0:  # (-3)^2 and (1/3)^2, not -3^2
+            return r"\left(%s\right)^{%s}" % (self._print(expr.base), self._print(expr.exp))
+        return super()._print_Pow(expr)

@@ -237,7 +237,7 @@ def test_positive_indicator():
     assert Positive(sp.Symbol("p", positive=True)) == 1
     for v in (-1, 0, 2):
         assert Positive(a).rewrite(sp.Piecewise).subs(a, v) == Positive(v)
-    assert sp.latex(Positive(a)) == r"\mathbb{1}\left[a > 0\right]"
+    assert sp.latex(Positive(a)) == r"\mathbb{I}\left[a > 0\right]"
     assert str(Positive(a)) == "1[a > 0]"
 
 

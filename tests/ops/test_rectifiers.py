@@ -181,7 +181,7 @@ def test_a_wrong_index_rule_would_be_caught():
 
 def test_instances_fill_in_the_numbers():
     assert LeakyReLU(0.2).index_instance("forward", (2,)) == r"a_{i} = \max(x_{i}, 0) + \frac{1}{5} \min(x_{i}, 0)"
-    assert r"\frac{1}{5}\, \mathbb{1}" in LeakyReLU(0.2).index_instance("input", (2,))
+    assert r"\frac{1}{5}\, \mathbb{I}" in LeakyReLU(0.2).index_instance("input", (2,))
     assert "s" not in LeakyReLU(0.2).index_instance("input", (2,)).replace("partial", "")
     assert r"\frac{7}{10}\, e^{x_{i}}" in ELU(0.7).index_instance("input", (2,))
     assert r"+ \left(- \frac{1}{2}\right) \min" in LeakyReLU(-0.5).index_instance("forward", (2,))

@@ -26,6 +26,7 @@ from symgrad.handout.compile import INSTALL
 from symgrad.engine.optim import SGD
 from symgrad.printing import latex as latex_printer
 from symgrad.printing.common import squeeze
+from symgrad.printing.numbers import number
 from symgrad.printing.steps import latex_body, markdown_body
 from symgrad.printing.texnames import SMALL
 from symgrad.printing.words import WORDS
@@ -73,11 +74,17 @@ def _number(text: str):
 
 
 def _numeric_matrices(document: str) -> list[np.ndarray]:
+    """Every bmatrix of numbers (rows split at \\\\ or \\\\[4pt]), and every one-entry tensor, printed as a
+    scalar on its own display line (y = 60), as a 1 x 1 matrix."""
     found = []
     for body in re.findall(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", document, re.DOTALL):
-        rows = [[_number(cell) for cell in row.split("&")] for row in body.split(r"\\")]
+        rows = [[_number(cell) for cell in row.split("&")] for row in re.split(r"\\\\(?:\[[^\]]*\])?", body)]
         if all(v is not None for row in rows for v in row) and len({len(r) for r in rows}) == 1:
             found.append(np.array(rows, dtype=object))
+    for line in re.findall(r"^(?:\\begin\{equation\*\}|\$\$)\n([^=\n]+ = [^=\n]+)\n", document, re.MULTILINE):
+        value = _number(line.split(" = ")[1])
+        if value is not None:
+            found.append(np.array([[value]], dtype=object))
     return found
 
 
@@ -126,7 +133,7 @@ def test_every_printed_number_is_the_engines(name):
     for document in (latex_body(d), markdown_body(d), latex_body(d, "zh")):
         _assert_numbers_are_the_engines(document, d)
         if d.loss.is_number:
-            assert re.search(r"L = .* = %s(\$\})?\n" % re.escape(sp.latex(d.loss)), document), "the loss value"
+            assert re.search(r"L = .* = %s(\$\})?\n" % re.escape(number(d.loss)), document), "the loss value"
 
 
 def test_numbers_of_a_multi_layer_network():
@@ -179,15 +186,19 @@ def test_conv_max_pool_reads_like_the_article():
     assert r"\delta^{S}_{11} &= 2 S_{11} - 120 = 2 \cdot 80 - 120 = 40" in doc  # the arithmetic written out
     assert r"\sigma_{11} &= k_{11} x_{11} + k_{12} x_{12} + k_{21} x_{21} + k_{22} x_{22} = 3 \cdot 1 + 2 \cdot 2 + " \
            r"1 \cdot 4 + 5 \cdot 5 = 36" in doc
-    assert r"\frac{\partial L}{\partial K_{2,2}} = 5 \delta^{\sigma}_{12} + 6 \delta^{\sigma}_{12}" not in doc
+    assert r"\frac{\partial L}{\partial K_{22}} = 5 \delta^{\sigma}_{12} + 6 \delta^{\sigma}_{12}" not in doc
+    assert r"\frac{\partial L}{\partial K_{22}} &= 5 \delta^{\sigma}_{11}" in doc and "K_{2,2}" not in doc  # one index style
     assert r"= 5 \cdot 0 + 6 \cdot 0 + 8 \cdot 0 + 9 \cdot 40 = 360" in doc
     assert r"\delta^{\sigma} = \begin{bmatrix}0 & 0 \\ 0 & 40\end{bmatrix}" in doc
     assert r"\frac{\partial L}{\partial K} = \begin{bmatrix}200 & 240 \\ 320 & 360\end{bmatrix}" in doc
     # general rule, then this spec's instance
     assert r"s(i-1) + d(a-1) - p + 1" in doc and r"X_{i + a - 1,\; j + b - 1}" in doc
     # the indicator for max routing, never Heaviside
-    assert r"\mathrm{1\!\!1}" in doc and "theta" not in doc.lower() and "Heaviside" not in doc
-    assert r"\frac{1}{100}" in doc and r"\begin{bmatrix}1 & - \frac{2}{5} \\ - \frac{11}{5} & \frac{7}{5}\end{bmatrix}" in doc
+    assert r"\mathbb{I}" in doc and "theta" not in doc.lower() and "Heaviside" not in doc
+    assert r"\mathbb{1}" not in doc and r"1\!\!1" not in doc
+    # decimals where they terminate, as the articles print the step
+    assert r"\eta = 0.01" in doc and r"\begin{bmatrix}1 & -0.4 \\ -2.2 & 1.4\end{bmatrix}" in doc
+    assert r"\frac{1}{100}" not in doc and r"\frac{2}{5}" not in doc
 
 
 def test_conv_input_gradient_is_written_as_a_full_convolution():
