@@ -13,7 +13,7 @@ from lazy_torch import torch, F
 
 import symgrad as sg
 from symgrad.core.errors import OptionError
-from symgrad.ops._draft_dropout import Dropout
+from symgrad.ops.dropout import Dropout
 from symgrad.ops.base import undeclared
 from symgrad.printing.words import LANGUAGES
 from twins import rebuilt
