@@ -1,8 +1,20 @@
-"""Markdown with $$ ... $$ math in the KaTeX subset (amsmath only): GitHub, Jupyter, Zhihu, CSDN."""
+"""Markdown with $$ ... $$ math in the KaTeX subset (amsmath only): GitHub, Jupyter, Zhihu, CSDN.
+
+Display math puts one row per line (a line break after every row separator \\ or \\[4pt]):
+GitHub's renderer breaks a $$ block whose line goes on after \\ (github/markup#1547).
+tests/printing/test_katex.py renders every math span of the documents with KaTeX and MathJax.
+"""
 
 from __future__ import annotations
 
+import re
+
 from .blocks import Grid, Heading, Math, Para, Table, pieces
+
+# A control sequence (a backslash and a letter run, or one other character): `\\` is one token, so
+# the row separator is found even after an escaped character such as `\{`.
+_TOKEN = re.compile(r"\\(?:[A-Za-z]+|.)", re.S)
+_SPACING = re.compile(r"\[[^\]\n]*\]")
 
 
 def render(blocks) -> str:
@@ -15,12 +27,31 @@ def _render(block) -> str:
     if isinstance(block, Para):
         return text(block.text) + "\n"
     if isinstance(block, Math):
-        return "$$\n" + block.latex + "\n$$\n"
+        return display(block.latex)
     if isinstance(block, Table):
         return _table(block.header, block.rows)
     if isinstance(block, Grid):
         return _grid(block)
     raise TypeError(f"unknown block {block!r}")
+
+
+def display(latex: str) -> str:
+    """A display equation as a $$ block, one row per line (the handout's Markdown uses it too)."""
+    return "$$\n" + rows_per_line(latex) + "\n$$\n"
+
+
+def rows_per_line(latex: str) -> str:
+    """`latex` with a line break after each row separator (and its [spacing]) that more content follows."""
+    out, start = [], 0
+    for token in _TOKEN.finditer(latex):
+        if token.group() != "\\\\" or token.start() < start:
+            continue
+        spacing = _SPACING.match(latex, token.end())
+        end = spacing.end() if spacing else token.end()
+        rest = latex[end:].lstrip(" \t")
+        out.append(latex[start:end] + ("\n" if rest and not rest.startswith("\n") else ""))
+        start = len(latex) - len(rest)
+    return "".join(out) + latex[start:]
 
 
 def text(prose: str) -> str:
