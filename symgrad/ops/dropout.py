@@ -21,7 +21,7 @@ from ..core.values import shown
 from . import options as opt
 from .base import Gradients, Layer, missing, one_per_output
 
-#: How the page writes a small mask out in the instance (larger ones: the figure and the note).
+#: The largest mask the instance writes out (a matrix of at most two axes of size > 1; else the figure shows it).
 SHOWN_MASK = 16
 
 
@@ -169,13 +169,11 @@ class Dropout(Layer):
         if self.scale == 0:
             return r"%s = 0 \quad (p = 1)" % left
         factor = "" if self.scale == 1 else sp.latex(self.scale) + r"\, "
-        mask = self.mask_for(in_shape)
-        if mask.size > SHOWN_MASK:
+        rows = np.atleast_2d(np.squeeze(self.mask_for(in_shape)))
+        if rows.size > SHOWN_MASK or rows.ndim > 2:  # the figure shows the first channel's
             return r"%s = %sm_{i}\, %s" % (left, factor, right)
-        shown_mask = np.squeeze(mask) if mask.size > 1 else mask.reshape(1)
-        matrix = sp.Matrix(shown_mask.reshape(shown_mask.shape[0], -1) if shown_mask.ndim <= 2 else
-                           shown_mask.reshape(-1, shown_mask.shape[-1]))
-        return r"%s = %sm_{i}\, %s, \quad m = %s" % (left, factor, right, sp.latex(matrix))
+        matrix = r" \\ ".join(" & ".join(str(int(v)) for v in row) for row in rows)
+        return r"%s = %sm_{i}\, %s, \quad m = \begin{bmatrix}%s\end{bmatrix}" % (left, factor, right, matrix)
 
     # ---------------------------------------------------------------- torch twin
 

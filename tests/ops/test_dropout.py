@@ -186,7 +186,7 @@ def test_index_rules_equal_the_engine(make):
 def test_index_instances_write_the_scale_and_a_small_mask():
     layer = Dropout(0.2, mask=[[1, 0], [1, 1]])
     assert layer.index_instance("forward", (2, 2)) == \
-        r"u_{i} = \frac{5}{4}\, m_{i}\, x_{i}, \quad m = \left[\begin{matrix}1 & 0\\1 & 1\end{matrix}\right]"
+        r"u_{i} = \frac{5}{4}\, m_{i}\, x_{i}, \quad m = \begin{bmatrix}1 & 0 \\ 1 & 1\end{bmatrix}"
     assert layer.index_instance("input", (2, 2)).startswith(r"\frac{\partial L}{\partial x_{i}} = \frac{5}{4}\, m_{i}")
     assert Dropout(1, seed=0).index_instance("forward", (1, 3)) == r"u_{i} = 0 \quad (p = 1)"
     assert Dropout(0, seed=0).index_instance("forward", (1, 3)).startswith(r"u_{i} = m_{i}\, x_{i}")
