@@ -67,6 +67,7 @@ class _Page:
         self.arithmetic = Arithmetic()  # the numbers behind the names, for worked lines
         self.factored = Factored(d.named) if d.named else None  # closed forms in the forward names
         self.legend_shown = False  # the letters of the max windows (m = argmax ...), said once
+        self.closed_deltas: set = set()  # the delta names whose closed forms (in the forward names) are printed
         if d.named:
             for (_, names), (_, value) in zip(d.named.activations, d.forward):
                 self.arithmetic.remember(names, value)
@@ -354,9 +355,13 @@ class _Page:
         label = w["values"] if tensor.is_numeric(values) else w["closed_form"] if d.expanded else w["names_form"]
         if d.named and d.expanded and full in d.named.gradients and not tensor.is_numeric(values) \
                 and not self.fits(values):
-            shown = self.in_forward_names(left, lefts, squeeze(d.named.gradients[full]))
+            named = squeeze(d.named.gradients[full])
+            shown = self.in_forward_names(left, lefts, named)
             if shown:
                 return blocks + shown
+            used = {s for v in named.reshape(-1) for s in sp.sympify(v).free_symbols if self.factored.has_deltas(s)}
+            if blocks and used and used <= self.closed_deltas:  # the named form above, with closed forms printed above
+                return blocks + [Para(w["composed"])]
         return blocks + self.tensor(left, values, label)
 
     def fits(self, array) -> bool:
@@ -377,17 +382,19 @@ class _Page:
         if shown is not None and width(front + shown) <= LINE_WIDTH:
             lines = [Math(f"{left} = {front}{shown}")]
         else:
-            rows = [row for l, e in zip(np.asarray(lefts).reshape(-1), entries.reshape(-1)) for row in _broken(l, e)]
-            if len(rows) > 3 * SMALL or any(width(row) > MAX_WIDTH for row in rows):
-                return []
+            broken = [_broken(l, e) for l, e in zip(np.asarray(lefts).reshape(-1), entries.reshape(-1))]
+            rows = [row for entry in broken for row in entry]
+            if max(map(len, broken)) > 2 or any(width(row) > MAX_WIDTH for row in rows):
+                return []  # longer than the named form and the closed forms it uses: those say it
             lines = [Math(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}")]
+        self.closed_deltas |= {v for v in np.asarray(lefts).reshape(-1) if isinstance(v, sp.Symbol)}
         blocks = [Para(self.w["forward_names"])] + lines
         legend = self.factored.legend()
         if legend and not self.legend_shown:
             self.legend_shown = True
             lead = self.w["argmax_legend" if len(legend) == 1 else "argmax_legend_many"]
-            blocks += [Para(lead), Math(r"\begin{aligned}" + r" \\ ".join(line.replace(" = ", " &= ", 1) for line in legend)
-                                        + r"\end{aligned}")]
+            aligned = r"\begin{aligned}%s\end{aligned}" % r" \\ ".join(line.replace(" = ", " &= ", 1) for line in legend)
+            blocks += [Para(lead), Math(legend[0] if len(legend) == 1 else aligned)]
         return blocks
 
     def picture(self, i, layer, x) -> list:

@@ -258,7 +258,9 @@ def test_a_derivation_kept_in_names_prints_names_and_the_engines_numbers(name):
     assert r"\delta^{\sigma}_{11}" in doc and "Every entry in closed form" not in doc
     if name == "conv_max_pool":  # every input a number: the engine evaluated the names to floats
         _assert_numbers_are_the_engines(doc, d)
-        assert r"\frac{\partial L}{\partial K} = \begin{bmatrix}200.0 & 240.0 \\ 320.0 & 360.0\end{bmatrix}" in doc
+        one_line = re.sub(r"\\\\\s*\n", r"\\\\ ", doc)  # the Markdown printer puts one matrix row per line
+        assert re.search(r"\\frac\{\\partial L\}\{\\partial K\} = \\begin\{bmatrix\}200(\.0)? & 240(\.0)? \\\\ "
+                         r"320(\.0)? & 360(\.0)?\\end\{bmatrix\}", one_line)
     else:
         assert r"\max\left(k_{11} x_{11}" not in doc.split("## Backward pass")[1]  # no expanded Max in the backward
 
