@@ -2,7 +2,9 @@
 
 Prose (`Text`, table cells) is plain text with inline math between `$...$` and code
 between backticks; the renderers escape the plain parts and keep the rest. A
-`Solution` holds a finished derivation: the step printer renders it per format.
+`Solution` holds a finished derivation: the step printer renders it per format, and
+a document's general rules are printed once (`Document.rules_shown` are those its
+summary page already states).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from ..printing.blocks import Heading, Math, Table  # the derivation printer's blocks, shared
 
+
 @dataclass(frozen=True)
 class Text:
     text: str
@@ -18,16 +21,40 @@ class Text:
 
 @dataclass(frozen=True)
 class Strong:
-    """A short bold line that introduces what follows (e.g. "Worked solution")."""
+    """A short bold line that introduces what follows (e.g. "Worked solution"): kept with it on the page."""
 
     text: str
 
 
 @dataclass(frozen=True)
 class Solution:
-    """A worked solution: the step-by-step derivation of `derivation`."""
+    """A worked solution: the step-by-step derivation of `derivation`, for the gradients `wrt` only."""
 
     derivation: object
+    wrt: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    """Short equations side by side on one line in LaTeX (an answer key's line); one after another in Markdown."""
+
+    equations: tuple[Math, ...]
+
+
+@dataclass(frozen=True)
+class Box:
+    """A framed box with a title and its points (the "common pitfalls"): kept whole on one page."""
+
+    title: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Space:
+    """Room to write on an exercise sheet: `lines` ruled lines in LaTeX, a marked gap in Markdown."""
+
+    label: str
+    lines: int
 
 
 @dataclass(frozen=True)
@@ -35,10 +62,11 @@ class NewPage:
     """Where the answer key starts: a page break in LaTeX, a rule in Markdown."""
 
 
-Block = Heading | Text | Strong | Math | Table | Solution | NewPage
+Block = Heading | Text | Strong | Math | Table | Solution | Row | Box | Space | NewPage
 
 
 @dataclass(frozen=True)
 class Document:
     lang: str
     blocks: tuple[Block, ...]
+    rules_shown: frozenset = frozenset()  # (op type, index-form key) stated before the first Solution

@@ -20,7 +20,7 @@ from ..core.errors import OptionError
 from ..engine.optim import SGD
 from ..core.tensor import symbolic
 from . import problems
-from .document import Document, Heading, NewPage, Text
+from .document import Document, Heading, NewPage, Space, Text
 from .words import words
 
 KINDS = ("conv_sum", "conv_max_pool", "conv_avg_pool", "pool_shape", "max_pool_backward", "avg_pool_backward",
@@ -28,6 +28,9 @@ KINDS = ("conv_sum", "conv_max_pool", "conv_avg_pool", "pool_shape", "max_pool_b
 MAX_COUNT = 100
 MAX_SEED = 2**63 - 1
 TRIES = 200  # candidates drawn before a tie is given up on (the last one is used; never seen in practice)
+#: Ruled lines of room to write under each kind of problem on the sheet (a gradient problem fills most of a page).
+ROOM = {"conv_sum": 10, "conv_max_pool": 10, "conv_avg_pool": 10, "conv_relu_max_pool": 10, "pool_shape": 6,
+        "max_pool_backward": 7, "avg_pool_backward": 7}
 
 
 def check(count, seed) -> None:
@@ -53,7 +56,7 @@ def sheets(count: int, seed: int, lang: str = "en") -> tuple[Document, Document]
     sheet = [Heading(w["sheet_title"].format(seed=seed), 1), Text(w["sheet_intro"].format(count=count))]
     key = [Heading(w["key_title"].format(seed=seed), 1), Text(w["key_intro"])]
     for n, p in enumerate(items, 1):
-        sheet += [Heading(w["problem"].format(n=n, title=p.title), 2), *p.prompt]
+        sheet += [Heading(w["problem"].format(n=n, title=p.title), 2), *p.prompt, Space(w["work_space"], ROOM[p.kind])]
         key += [Heading(w["answer_problem"].format(n=n), 2), *p.answers]
     return Document(lang, tuple(sheet)), Document(lang, tuple(key))
 
@@ -70,11 +73,9 @@ def _ints(rng, shape, low, high) -> list:
 
 
 def _tied(pool, array: np.ndarray) -> bool:
-    """Does some window of `pool` over the 2-D `array` hold its maximum twice? (The op knows its windows.)"""
-    shape = (1, 1, *array.shape)
-    rows, cols = pool._windows(shape, pool.output_shape(shape))
-    for i, j in np.ndindex(len(rows), len(cols)):
-        window = [array[h, w] for h in rows[i] for w in cols[j]]
+    """Does some window of `pool` over the 2-D `array` hold its maximum twice?"""
+    for cells in problems.windows(pool, (1, 1, *array.shape)).values():
+        window = [array[h - 1, w - 1] for h, w in cells]
         if window.count(max(window)) > 1:
             return True
     return False

@@ -14,14 +14,17 @@ from .. import ops
 from ..derive import derive
 from ..engine.optim import SGD
 from ..core.tensor import symbolic
-from . import problems
-from .document import Document, Heading, Math, NewPage, Strong, Text
-from .numbers import matrix
+from ..printing import shapes
+from . import problems, summary
+from .document import Document, Heading, Math, NewPage, Row, Strong, Text
+from .numbers import matrix, number, shape
 from .words import words
 
 X3 = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]  # 深度学习面试题30/31
 K = [[3, 2], [1, 5]]
 ARANGE16 = np.arange(16).reshape(4, 4).tolist()  # d2l: torch.arange(16).reshape((1, 1, 4, 4))
+A3 = np.arange(9).reshape(3, 3).tolist()  # d2l's first example: torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], ...])
+RANDN3D = (20, 16, 50)  # the tutorial notes: torch.randn(20, 16, 50) through two MaxPool2d
 
 
 def _conv():
@@ -40,6 +43,17 @@ def conv_derivations() -> dict:
 def avg_pool_backward_derivation():
     pool = ops.AvgPool2d((2, 2), stride=(2, 2))
     return derive(net.Sequential(pool, ops.Sum()), symbolic("x", (1, 1, 4, 4)))
+
+
+def pool2d_derivations() -> list:
+    """d2l's own `pool2d(A, (2, 2))` and `pool2d(A, (2, 2), 'avg')`: windows of stride 1 on the 3 x 3 A."""
+    return [derive(net.Sequential(pool), A3, ops.MSELoss(), 0) for pool in (ops.MaxPool2d(2, stride=1),
+                                                                          ops.AvgPool2d(2, stride=1))]
+
+
+def pools_3d() -> list:
+    """The tutorial's two poolings of a 3-D (C, H, W) input."""
+    return [ops.MaxPool2d(3, stride=2), ops.MaxPool2d((2, 4), stride=2)]
 
 
 def pool_derivations() -> list:
@@ -75,34 +89,78 @@ def seed_problems(lang: str) -> list[problems.Problem]:
     out = [problems.gradient("conv_sum", w, conv["conv_sum"])]
     for kind in ("conv_max_pool", "conv_avg_pool"):  # the articles print question 1's update here by mistake
         ours = conv[kind].tensors.parameters["0.weight"].updated
-        slip = Text(w["copy_slip"].format(theirs=matrix(summed), ours=matrix(ours), n=1))
+        slip = Text(w["copy_slip"].format(theirs=problems.inline(summed), ours=problems.inline(ours), n=1))
         out.append(problems.gradient(kind, w, conv[kind], solution_extra=(slip,)))
-    out.append(problems.pool_backward("avg_pool_backward", w, avg_pool_backward_derivation(), symbolic_input=True))
+    avg = avg_pool_backward_derivation()
+    notes = (Text(w["grad_comment_slip"].format(share=_share(avg))),)
+    out.append(problems.pool_backward("avg_pool_backward", w, avg, symbolic_input=True, solution_extra=notes))
     out.append(_pool_shapes(w))
     out.append(problems.layer_shapes("lenet", w, w["lenet_title"], "shapes_prompt", *lenet(), w["shapes_solution"]))
-    out.append(problems.layer_shapes("tutorial_net", w, w["tutorial_net_title"], "shapes_prompt", *tutorial_net(),
-                                     w["shapes_solution"]))
+    out.append(_tutorial(w))
     return out
 
 
+def _share(d) -> str:
+    """The one value every entry of x.grad takes in the average-pooling article's question."""
+    values = {v for v in np.asarray(d.tensors.input_gradient, dtype=object).reshape(-1)}
+    assert len(values) == 1, values  # the article's 2 x 2 windows of stride 2 tile the input
+    return number(values.pop())
+
+
 def _pool_shapes(w) -> problems.Problem:
-    prompt, solution, answers = [Text(w["pool_shapes_prompt"]), Math(f"X = {matrix(ARANGE16)}")], [], []
-    for letter, (d, both) in zip("abcd", pool_derivations()):
-        line, worked, answer = problems.pool_forward(w, letter, d, both)
+    prompt = [Text(w["pool_shapes_prompt"]), Row((Math(f"A = {matrix(A3)}"), Math(f"X = {matrix(ARANGE16)}")))]
+    solution, answers = [], []
+    parts = [(d, w["pool_on_a"].format(mode=mode)) for d, mode in zip(pool2d_derivations(), ("", ", 'avg'"))]
+    parts += [(d, w["pool_on_two"] if both else w["pool_on_x"]) for d, both in pool_derivations()]
+    for letter, (d, what) in zip("abcdef", parts):
+        line, worked, answer = problems.pool_forward(w, letter, d, what)
         prompt.append(line)
         solution += worked
         answers += answer
     return problems.Problem("pool_shapes", w["pool_shapes_title"], tuple(prompt), tuple(solution), tuple(answers))
 
 
+def _tutorial(w) -> problems.Problem:
+    """The tutorial network's shapes, its parameter tensors (len(params) = 10), and pooling a 3-D input."""
+    network, in_shape = tutorial_net()
+    p = problems.layer_shapes("tutorial_net", w, w["tutorial_net_title"], "shapes_prompt", network, in_shape,
+                              w["shapes_solution"])
+    having = [layer for layer in network if layer.parameter_shapes()]
+    tensors = Text(w["param_tensors"].format(count=sum(len(layer.parameter_shapes()) for layer in having),
+                                             layers=len(having)))
+    pools = pools_3d()
+    listed = w["tie_and"].join(f"`{shapes.describe(pool)}`" for pool in pools)
+    asked = Text(w["pool3d_prompt"].format(shape=", ".join(str(n) for n in RANDN3D), pools=listed))
+    rows = [shapes.table(net.Sequential(pool), (1, *RANDN3D))[0] for pool in pools]  # one sample, batch axis added
+    found = [Text(w["pool3d_answer"].format(pool=shapes.describe(pool), shape=shape(row.output_shape[1:])))
+             for pool, row in zip(pools, rows)]
+    how = [Text(f"`{row.formula}`") for row in rows]
+    return problems.Problem(p.kind, p.title, (*p.prompt, asked), (*p.solution, tensors, Text(w["pool3d_solution"]),
+                                                                  *[b for pair in zip(found, how) for b in pair]),
+                            (*p.answers, tensors, *found))
+
+
+def pitfall_numbers(items: list[problems.Problem]) -> dict:
+    """The pitfalls' numbers, from derivations: Question 1's gradient after two backward passes, the
+    average-pooling share, and the articles' copied update against torch's."""
+    conv = {p.kind: p.derivation for p in items if p.kind.startswith("conv_")}
+    first = conv["conv_sum"]
+    twice = derive(first.network, first.tensors.input, first.loss_fn, first.tensors.target, first.optimizer,
+                   backward_passes=2)
+    avg = next(p.derivation for p in items if p.kind == "avg_pool_backward")
+    updated = {k: problems.inline(d.tensors.parameters["0.weight"].updated) for k, d in conv.items()}
+    return {"twice": problems.inline(twice.tensors.gradient("0.weight")), "share": _share(avg), "theirs": updated["conv_sum"],
+            "ours_max": updated["conv_max_pool"], "ours_avg": updated["conv_avg_pool"]}
+
+
 def handout(lang: str = "en") -> Document:
-    """Each question with its worked solution, then the answer key on a new page."""
+    """The summary page, then each question with its worked solution, then the answer key on a new page."""
     w = words(lang)
     items = seed_problems(lang)
-    blocks = [Heading(w["handout_title"], 1), Text(w["handout_intro"])]
+    blocks = [Heading(w["handout_title"], 1), Text(w["handout_intro"]), *summary.page(w, pitfall_numbers(items))]
     for n, p in enumerate(items, 1):
         blocks += [Heading(w["question"].format(n=n, title=p.title), 2), *p.prompt, Strong(w["worked"]), *p.solution]
     blocks += [NewPage(), Heading(w["answer_key"], 2)]
     for n, p in enumerate(items, 1):
         blocks += [Heading(w["answer_item"].format(n=n, title=p.title), 3), *p.answers]
-    return Document(lang, tuple(blocks))
+    return Document(lang, tuple(blocks), summary.RULES_SHOWN)

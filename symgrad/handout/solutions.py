@@ -1,26 +1,48 @@
-"""Worked solutions: the step-by-step derivation printer, per format.
+"""Worked solutions: the step-by-step derivation pages, cut to what a handout question needs.
 
-The step printer (`symgrad.printing.steps`) writes a derivation as sections without a
-preamble: `\\subsection*` in LaTeX, which nests under a question's `\\section*`, and
-`##` in Markdown, which this module moves one level down for the same nesting.
+The derivation page (`symgrad.printing.page`) is laid out once and rendered per format
+by the printer's own renderers. A question's prompt already shows its givens and its
+network, so the page's Setup and Layers sections are left out, and only the gradients
+the question asks for are derived (`wrt`). `shown` is the document's one set of general
+rules already printed (page.build's `shown_rules`): each rule appears once per handout.
+LaTeX subsections nest under a question's `\\section*`; Markdown headings move one
+level down for the same nesting.
 """
 
 from __future__ import annotations
 
 import re
 
+from ..printing import latex as tex
+from ..printing import markdown as md
+from ..printing.blocks import Heading
 from ..printing.latex import PREAMBLE
-from ..printing.steps import latex_body, markdown_body
+from ..printing.page import build
+from ..printing.words import words
 
 _HEADING = re.compile(r"^(#{1,5}) ", re.MULTILINE)
 
 
-def latex(derivation, lang: str) -> str:
-    return latex_body(derivation, lang=lang, title=None)
+def blocks(derivation, lang: str, wrt=(), shown: set | None = None) -> list:
+    """The page's blocks without the sections the question's prompt already gives."""
+    w = words(lang)
+    left_out = {w["setup"], w["layers"]}
+    page = build(derivation, lang, None, wrt=list(wrt) or None, shown_rules=set() if shown is None else shown)
+    kept, skipping = [], False
+    for block in page:
+        if isinstance(block, Heading) and block.level <= 2:
+            skipping = block.text in left_out
+        if not skipping:
+            kept.append(block)
+    return kept
 
 
-def markdown(derivation, lang: str) -> str:
-    return _HEADING.sub(r"#\1 ", markdown_body(derivation, lang, None))
+def latex(derivation, lang: str, wrt=(), shown: set | None = None) -> str:
+    return tex.render(blocks(derivation, lang, wrt, shown))
+
+
+def markdown(derivation, lang: str, wrt=(), shown: set | None = None) -> str:
+    return _HEADING.sub(r"#\1 ", md.render(blocks(derivation, lang, wrt, shown)))
 
 
 def latex_packages() -> list[str]:

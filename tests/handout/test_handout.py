@@ -20,7 +20,7 @@ from answer_key import (assert_close, equations, flat, numbers, sections, shape_
 from symgrad.printing import shapes
 from symgrad import spec as specs
 from symgrad.cli.commands import main
-from symgrad.handout import handout, questions, render, solutions, to_latex, to_markdown
+from symgrad.handout import handout, questions, render, solutions, summary, to_latex, to_markdown
 
 from paths import EXAMPLES
 
@@ -89,7 +89,8 @@ def test_copy_slip_note_names_both_updates(en):
         body = sections(questions_part, "## ")[next(t for t in sections(questions_part, "## ")
                                                      if t.startswith(f"Question {n}."))]
         note = next(line for line in body.splitlines() if line.startswith("Note:"))
-        shown = re.findall(r"K\^\{\(1\)\} = (\\begin\{bmatrix\}.*?\\end\{bmatrix\})", note)
+        assert "bmatrix" not in note  # a matrix in running text is written as torch prints it
+        shown = re.findall(r"K\^\{\(1\)\} = (\[\[.*?\]\])", note)
         assert [numbers(m) for m in shown] == [flat(example("conv_sum").tensors.parameters["0.weight"].updated),
                                               flat(example(["", "", "conv_max_pool", "conv_avg_pool"][n])
                                                    .tensors.parameters["0.weight"].updated)]
@@ -112,8 +113,17 @@ def test_pool_shape_answers(en):
     shapes_printed = [[int(n) for n in dims.split(", ")] for dims in re.findall(r"shape `\[([\d, ]+)\]`", body)]
     values = equations(body)
     names = ["pool_d2l_k3", "pool_d2l_pad1_stride2", "pool_d2l_rect", "pool_d2l_two_channels"]
-    assert len(shapes_printed) == len(values) == len(names)
-    for name, printed_shape, (left, printed) in zip(names, shapes_printed, values):
+    assert len(shapes_printed) == len(values) == len(names) + 2
+    import torch
+
+    # d2l's own pool2d on A = [[0, 1, 2], [3, 4, 5], [6, 7, 8]]: stride-1 windows, as torch computes them
+    a = torch.tensor(np.asarray(questions.A3, dtype=float)).reshape(1, 1, 3, 3)
+    for pool, printed_shape, (left, printed) in zip((torch.nn.MaxPool2d(2, stride=1), torch.nn.AvgPool2d(2, stride=1)),
+                                                    shapes_printed, values):
+        assert left == "S" and printed_shape == list(pool(a).shape)
+        assert_close(printed, pool(a).numpy(), f"pool2d {pool}")
+    assert values[0][1] == [4, 5, 7, 8] and values[1][1] == [2, 3, 5, 6]  # the article's printed tensors
+    for name, printed_shape, (left, printed) in zip(names, shapes_printed[2:], values[2:]):
         d = example(name)
         assert left == "S"
         assert printed_shape == list(d.tensors.output.shape)
@@ -170,11 +180,15 @@ def test_questions_are_the_bundled_examples():
 
 
 def test_worked_solutions_are_the_step_printers(en, zh):
-    for p in questions.seed_problems("en")[:4]:
-        assert solutions.markdown(p.derivation, "en") in en
+    """Each question's solution is the derivation page (without Setup and Layers, only the gradients asked for),
+    with the document's general rules printed once: the summary's four count as shown."""
+    shown = set(summary.RULES_SHOWN)
+    for p, wrt in zip(questions.seed_problems("en")[:4], [("0.weight",)] * 3 + [("input",)]):
+        assert solutions.markdown(p.derivation, "en", wrt, shown) in en
     d = questions.seed_problems("zh")[0].derivation
-    assert solutions.markdown(d, "zh") in zh
-    assert solutions.latex(d, "zh") in to_latex(handout("zh"))
+    assert solutions.markdown(d, "zh", ("0.weight",), set(summary.RULES_SHOWN)) in zh
+    assert solutions.latex(d, "zh", ("0.weight",), set(summary.RULES_SHOWN)) in to_latex(handout("zh"))
+    assert "\n### Setup\n" not in en and "\n### Layers and shapes\n" not in en
 
 
 def test_chinese_handout_has_the_same_answers(en, zh):
@@ -183,7 +197,7 @@ def test_chinese_handout_has_the_same_answers(en, zh):
     for (_, a), (_, b) in zip(ours.items(), theirs.items()):
         assert equations(a) == equations(b)
         assert shape_rows(a) == shape_rows(b)
-    assert "## 第 1 题. 卷积核的梯度 (求和)" in zh and "$X$ 和卷积核 $K$ 做卷积运算" in zh and "卷积" not in en
+    assert "## 第 1 题：卷积核的梯度（求和）" in zh and "$X$ 和卷积核 $K$ 做卷积运算" in zh and "卷积" not in en
 
 
 def test_handout_is_deterministic(en):

@@ -21,6 +21,7 @@ SHAPE_ROW = re.compile(r"^\| (\d+) \| `[^`]*` \| `\[([\d, ]+)\]` \| (\d+) \|$", 
 def numbers(latex: str) -> list[sp.Rational]:
     """Every number of a LaTeX right-hand side, exactly: 2.52 -> 63/25, -\\frac{1}{3} -> -1/3."""
     out = []
+    latex = re.sub(r"\\\\\[[^\]]*\]", r"\\\\", latex)  # a row break's spacing (\\[4pt]) is not an entry
     for sign, p, q, plain in NUMBER.findall(latex):
         out.append(sp.Rational(f"{sign}{p}/{q}") if q else sp.Rational(plain))
     return out
