@@ -241,6 +241,7 @@ def _derive(network, input, loss, target, optimizer, method, backward_passes, ex
     uses = network.uses(params)  # by place, for each layer's rules; backprop's per-place gradients are merged
     buffers = network.buffers()
     target_array = _target(loss, target, shapes[-1] if shapes else x.shape, checked)
+    loss = loss.for_target(target_array) if loss is not None else None  # forms that fit the target
     _check_user_names(network, x, uses, buffers, loss, target, target_array)
 
     with Progress(3 * len(network) + 1, progress) as bar, cyclic_gc_paused():

@@ -235,6 +235,11 @@ class Loss(Op):
     def where(self) -> str:
         return f"loss {self.type_name}"
 
+    def for_target(self, target: np.ndarray) -> "Loss":
+        """The loss as it reads this checked target: itself, or a copy whose forms fit the target (CrossEntropyLoss
+        with probability targets or ignored ones). derive keeps what this returns as the derivation's loss."""
+        return self
+
     def symbolic_target(self, out_shape: tuple[int, ...]) -> np.ndarray:
         """The target when the spec gives none: a symbol y_... per output entry."""
         import sympy as sp

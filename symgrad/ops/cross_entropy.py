@@ -98,7 +98,7 @@ class CrossEntropyLoss(Loss):
                 "label_smoothing": float(self.label_smoothing), "probabilities": self.probabilities}
 
     def index_instance(self, key, out_shape):
-        """"" for the old options (N and C read off the shape); else q, s and D with this loss's numbers."""
+        """Nothing for the old options (N and C read off the shape); else q and D with this loss's numbers."""
         if not self.general:
             return ""
         n, c = self._logits_shape(out_shape)
@@ -113,7 +113,7 @@ class CrossEntropyLoss(Loss):
             parts = [_times(1 - eps, (r"w_{y_n}\, " if weighted else "") + r"\mathbb{I}[c = y_n]")] if eps != 1 else []
             if eps != 0:
                 parts.append(_times(eps / c, "w_c") if weighted else sp.latex(eps / c))
-            q = r"\mathbb{I}[n \in K] \big(%s\big)" % " + ".join(parts)
+            q = r"\mathbb{I}[n \in K]\, " + (parts[0] if len(parts) == 1 else r"\big(%s\big)" % " + ".join(parts))
             d = "1" if self.reduction == "sum" else r"\sum_{n \in K} w_{y_n}" if weighted else r"|K|"
         form = self.index_form[key] + r", \quad q_{n,c} = %s, \quad D = %s" % (q, d)
         if weighted:

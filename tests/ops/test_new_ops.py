@@ -376,7 +376,7 @@ X2 = [[[[1, 2]]], [[[0, -1]]]]  # N = 2 samples, logits (2, 3)
     ([1, "y"], "integers in [0, 3)"),
     ([1], "shape [2]"),
     (1, "shape [2]"),
-    ([[0, 1, 0], [1, 0, 0]], "shape [2]"),
+    ([[0, 1], [1, 0]], "shape [2]"),  # probabilities need the logits' shape [2, 3]
     (None, "missing"),
 ])
 def test_cross_entropy_target_validation(target, fragment):
