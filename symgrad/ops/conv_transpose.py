@@ -58,7 +58,7 @@ class ConvTranspose2d(Layer):
                             "Conv2d's $\\partial L/\\partial X$, so its own $\\partial L/\\partial X$ is that "
                             "Conv2d's forward applied to $\\delta$. `output_padding` only lengthens the output at "
                             "the bottom and right.",
-            "figure": "Which input entries multiply into $\\frac{\\partial L}{\\partial {weight}_{1,1}}$ "
+            "figure": "Which input entries multiply into $\\frac{\\partial L}{\\partial {weight}_{11}}$ "
                       "(highlighted): those whose tap $(1, 1)$ lands inside the output, not in the cropped padding.",
         },
         "zh": {
@@ -68,7 +68,7 @@ class ConvTranspose2d(Layer):
                             "它是卷积核、步幅、填充、膨胀和分组都相同的 Conv2d 的转置: 它的前向就是那个 "
                             "Conv2d 的 $\\partial L/\\partial X$, 所以它自己的 $\\partial L/\\partial X$ 就是对 "
                             "$\\delta$ 做那个 Conv2d 的前向卷积。`output_padding` 只在输出的下方和右方加长。",
-            "figure": "参与 $\\frac{\\partial L}{\\partial {weight}_{1,1}}$ 的输入元素(高亮): "
+            "figure": "参与 $\\frac{\\partial L}{\\partial {weight}_{11}}$ 的输入元素(高亮): "
                       "偏移 $(1, 1)$ 落在输出之内(而不是被裁掉的填充中)的那些元素。",
         },
     }

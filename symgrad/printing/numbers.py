@@ -45,10 +45,10 @@ def exact() -> bool:
 
 
 def decimal(value) -> str | None:
-    """The exact decimal of a rational whose denominator has no prime factor but 2 and 5 (2.52, -0.4);
-    None for any other number (1/3) and for every number inside `exact_fractions()`."""
+    """The exact decimal of a rational whose denominator has no prime factor but 2 and 5 (2.52, -0.4; 48 for
+    an integer); None for any other number (1/3), and for every non-integer inside `exact_fractions()`."""
     value = sp.sympify(value)
-    if not value.is_Rational or exact():
+    if not value.is_Rational or (exact() and value.q != 1):
         return None
     q, twos, fives = value.q, 0, 0
     while q % 2 == 0:
@@ -66,14 +66,11 @@ def decimal(value) -> str | None:
 
 
 def number(value) -> str:
-    """An exact number as the articles print it: 48, -0.4, 2.52; 1/3 as \\frac{1}{3}; anything else as `latex`."""
+    """An exact number as the articles print it: 48, -0.4, 2.52; 1/3 as \\frac{1}{3} (-2/3 as - \\frac{2}{3}, as
+    SymPy writes it); anything else as `latex` prints it."""
     value = sp.sympify(value)
-    if value.is_Rational:
-        shown = decimal(value)
-        if shown is not None:
-            return shown
-        return r"%s\frac{%d}{%d}" % ("-" if value < 0 else "", abs(value.p), value.q)
-    return latex(value)
+    shown = decimal(value)
+    return shown if shown is not None else latex(value)
 
 
 class Printer(LatexPrinter):
