@@ -382,3 +382,105 @@ def test_generated_code_equals_the_engine(form):
     engine = sg.derive(net, values["input"].tolist(), sg.MSELoss(), values["target"].tolist())
     assert got["loss"] == pytest.approx(float(engine.loss), rel=1e-12)
     np.testing.assert_allclose(got["gradients"]["input"], _floats(engine.gradients["input"]), rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- a spec, its derivation page, `symgrad check`
+
+SPEC = """
+title = "Conv2d, Dropout, Sum"
+
+[input]
+values = [[1, 2, 0], [0, 1, 3], [2, 1, 1]]
+
+[[layers]]
+type = "Conv2d"
+in_channels = 1
+out_channels = 1
+kernel_size = 2
+init.weight = [[1, -1], [2, 0]]
+init.bias = [0.5]
+
+[[layers]]
+type = "Dropout"
+p = 0.2
+{dropout}
+
+[[layers]]
+type = "Sum"
+"""
+MASK = [[1, 0], [1, 1]]
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _torch_conv_dropout_sum(mask, training=True):
+    """torch's numbers for SPEC: nn.Conv2d, then x * mask / (1 - p) (torch's scaling; eval: x), then the sum."""
+    conv = torch.nn.Conv2d(1, 1, 2).double()
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([[[[1.0, -1.0], [2.0, 0.0]]]]))
+        conv.bias.copy_(torch.tensor([0.5]))
+    x = torch.tensor([[[[1.0, 2, 0], [0, 1, 3], [2, 1, 1]]]], dtype=torch.float64, requires_grad=True)
+    scaled = torch.tensor(mask, dtype=torch.float64) / (1 - 0.2)
+    out = (conv(x) * scaled if training else torch.nn.Dropout(0.2).eval()(conv(x))).sum()
+    out.backward()
+    return float(out.detach()), conv.weight.grad[0, 0].numpy(), x.grad[0, 0].numpy()
+
+
+def _bmatrix(values) -> str:
+    return r"\begin{bmatrix}" + " \\\\\n".join(" & ".join(f"{v:g}" for v in row) for row in values) + r"\end{bmatrix}"
+
+
+@pytest.mark.torch
+def test_a_derivation_page_renders_with_torchs_numbers(tmp_path):
+    path = tmp_path / "conv_dropout.toml"
+    path.write_text(SPEC.format(dropout=f"mask = {MASK}"))
+    code, page, err = _cli("derive", str(path), "--format", "markdown")
+    assert code == 0 and err == "", err
+    total, dweight, dx = _torch_conv_dropout_sum(MASK)
+    assert "### Layer 1: Dropout(p=0.2, mask=[[1, 0], [1, 1]])" in page
+    assert Dropout.index_form["forward"] in page and Dropout.words["en"]["note:forward"].split(":")[0] in page
+    assert r"u_{i} = \frac{5}{4}\, m_{i}\, x_{i}, \quad m = \begin{bmatrix}1 & 0 \\" in page
+    assert Dropout.words["en"]["figure"] in page  # the figure, under the backward rule
+    assert f"S = {total:g}\n" in page and total == 4.375  # 5/4 of the kept sums: a decimal that terminates
+    assert r"\frac{\partial L}{\partial K} = " + _bmatrix(dweight) in page
+    assert r"\frac{\partial L}{\partial X} = " + _bmatrix(dx) in page
+
+
+@pytest.mark.torch
+def test_a_seeded_spec_derives_and_checks_against_torch(tmp_path):
+    path = tmp_path / "seeded.toml"
+    path.write_text(SPEC.format(dropout="seed = 3"))
+    mask = Dropout(0.2, seed=3).mask_for((1, 1, 2, 2))[0, 0].tolist()
+    code, out, err = _cli("derive", str(path), "--format", "json")
+    assert code == 0, err
+    import json
+
+    total, dweight, _ = _torch_conv_dropout_sum(mask)
+    result = json.loads(out)
+    assert float(sp.sympify(result["loss"])) == pytest.approx(total, rel=1e-15)
+    code, out, err = _cli("check", str(path))
+    assert code == 0 and "5 of 5 quantities agree" in out, out + err
+    eval_spec = tmp_path / "eval.toml"
+    eval_spec.write_text(SPEC.format(dropout="training = false"))
+    code, out, err = _cli("derive", str(eval_spec), "--format", "json")
+    assert code == 0, err
+    identity, _, _ = _torch_conv_dropout_sum(MASK, training=False)
+    assert float(sp.sympify(json.loads(out)["loss"])) == identity != total
+
+
+def test_a_spec_reads_every_option():
+    from symgrad import spec as specs
+
+    read = specs.parse(SPEC.format(dropout="inplace = true\ntraining = false\nseed = 12"))
+    layer = read.network.layers[1]
+    assert type(layer) is Dropout and layer.options() == {"p": 0.2, "inplace": True, "training": False,
+                                                           "mask": None, "seed": 12}
+    with pytest.raises(OptionError) as info:
+        specs.parse(SPEC.format(dropout="mask = [[1, 0], [1, 1]]\nseeds = 1"))
+    assert info.value.option == "seeds" and "did you mean" in info.value.message.lower()
