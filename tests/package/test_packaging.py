@@ -35,7 +35,7 @@ import symgrad
 
 from paths import ROOT
 
-CACHES = {"__pycache__", ".pytest_cache", ".hypothesis"}
+CACHES = {"__pycache__", ".pytest_cache", ".hypothesis", "node_modules"}  # node_modules: npm install's (.ci/run)
 
 
 def _source_version():
