@@ -26,7 +26,7 @@ from sympy.printing.precedence import PRECEDENCE
 _EXACT: ContextVar[bool] = ContextVar("exact_fractions", default=False)
 
 #: Extra space between bmatrix rows that hold a \frac, so that stacked fractions do not touch (amsmath and KaTeX).
-FRACTION_ROW_SPACE = r" \\[4pt] "
+FRACTION_ROW_SPACE = r" \\[6pt] "
 
 
 @contextmanager

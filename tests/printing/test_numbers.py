@@ -99,11 +99,11 @@ def test_exact_fractions_reach_a_whole_document():
 def test_fraction_matrices_have_room_between_rows():
     third = sp.Rational(1, 3)
     spaced = matrix([[x / 4, third], [sp.Rational(1, 9), 1]])
-    assert spaced == r"\begin{bmatrix}\frac{x}{4} & \frac{1}{3} \\[4pt] \frac{1}{9} & 1\end{bmatrix}"
+    assert spaced == r"\begin{bmatrix}\frac{x}{4} & \frac{1}{3} \\[6pt] \frac{1}{9} & 1\end{bmatrix}"
     assert matrix([[sp.Rational(1, 4), 2], [3, sp.Rational(-1, 2)]]) == r"\begin{bmatrix}0.25 & 2 \\ 3 & -0.5\end{bmatrix}"
-    assert handout_numbers.matrix([[third, 1], [2, 3]]) == r"\begin{bmatrix}\frac{1}{3} & 1 \\[4pt] 2 & 3\end{bmatrix}"
+    assert handout_numbers.matrix([[third, 1], [2, 3]]) == r"\begin{bmatrix}\frac{1}{3} & 1 \\[6pt] 2 & 3\end{bmatrix}"
     assert bmatrix([["1", "2"]]) == r"\begin{bmatrix}1 & 2\end{bmatrix}"
-    assert width(spaced) == width(spaced.replace("[4pt]", ""))  # the spacing is not a wider row
+    assert width(spaced) == width(spaced.replace("[6pt]", ""))  # the spacing is not a wider row
 
 
 def test_a_spaced_fraction_matrix_compiles(tmp_path):

@@ -216,7 +216,7 @@ def test_decimals_fractions_and_negative_numbers_in_worked_lines():
     values = engine_values(d)
     for document in (markdown_body(d), latex_body(d)):
         assert check(document, values) >= 9 + 9 + 1
-        assert r"\frac{1}{9}" not in document or r"\\[4pt]" in document
+        assert r"\frac{1}{9}" not in document or r"\\[6pt]" in document
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
