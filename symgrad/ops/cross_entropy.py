@@ -257,28 +257,28 @@ GENERAL_FORMS = {
              r" - q_{n,c} \Big), \quad s_n = \sum_{c} q_{n,c}",
 }
 INDEX_WORDS = {
-    "en": {"note:forward": "$q_{n,c} = (1 - \varepsilon)\, w_{y_n} \mathbb{I}[c = y_n] + \varepsilon\, w_c / C$ "
+    "en": {"note:forward": "$q_{n,c} = (1 - \\varepsilon)\\, w_{y_n} \\mathbb{I}[c = y_n] + \\varepsilon\\, w_c / C$ "
                            "is the smoothed one-hot target with weights, 0 for a sample whose target is "
                            "`ignore_index` ($K$ holds the others); $w_c$ is the weight of class $c$ (1 without "
-                           "`weight`) and $\varepsilon$ is `label_smoothing`. For `reduction='mean'` torch divides "
-                           "by $D = \sum_{n \in K} w_{y_n}$ (without weights: the number of samples in $K$), for "
+                           "`weight`) and $\\varepsilon$ is `label_smoothing`. For `reduction='mean'` torch divides "
+                           "by $D = \\sum_{n \\in K} w_{y_n}$ (without weights: the number of samples in $K$), for "
                            "`'sum'` by $D = 1$. Without weights $s_n = 1$: the gradient is softmax minus the smoothed "
                            "one-hot."},
-    "zh": {"note:forward": "$q_{n,c} = (1 - \varepsilon)\, w_{y_n} \mathbb{I}[c = y_n] + \varepsilon\, w_c / C$ "
+    "zh": {"note:forward": "$q_{n,c} = (1 - \\varepsilon)\\, w_{y_n} \\mathbb{I}[c = y_n] + \\varepsilon\\, w_c / C$ "
                            "是带权重的平滑 one-hot 目标，目标为 `ignore_index` 的样本取 0（其余样本组成 $K$）；"
-                           "$w_c$ 为类别 $c$ 的权重（不给 `weight` 时为 1），$\varepsilon$ 为 `label_smoothing`。"
-                           "`reduction='mean'` 时 torch 除以 $D = \sum_{n \in K} w_{y_n}$（无权重时即 $K$ 中的样本数），"
+                           "$w_c$ 为类别 $c$ 的权重（不给 `weight` 时为 1），$\\varepsilon$ 为 `label_smoothing`。"
+                           "`reduction='mean'` 时 torch 除以 $D = \\sum_{n \\in K} w_{y_n}$（无权重时即 $K$ 中的样本数），"
                            "`'sum'` 时 $D = 1$。无权重时 $s_n = 1$：梯度就是 softmax 减去平滑后的 one-hot。"},
 }
 PROBABILITY_WORDS = {
     "en": {"note:forward": "The target has the logits' shape, so its rows $y_{n,c}$ are class probabilities (torch "
-                           "does not check that they are): $q_{n,c} = w_c \big((1 - \varepsilon)\, y_{n,c} + "
-                           "\varepsilon / C\big)$, with $w_c$ the weight of class $c$ (1 without `weight`) and "
-                           "$\varepsilon$ `label_smoothing`. For `reduction='mean'` torch divides by $D = N$ (not by "
+                           "does not check that they are): $q_{n,c} = w_c \\big((1 - \\varepsilon)\\, y_{n,c} + "
+                           "\\varepsilon / C\\big)$, with $w_c$ the weight of class $c$ (1 without `weight`) and "
+                           "$\\varepsilon$ `label_smoothing`. For `reduction='mean'` torch divides by $D = N$ (not by "
                            "the weights), for `'sum'` by $D = 1$."},
     "zh": {"note:forward": "目标与 logits 形状相同，所以每行 $y_{n,c}$ 是类别概率（torch 不检查它们是否为概率）："
-                           "$q_{n,c} = w_c \big((1 - \varepsilon)\, y_{n,c} + \varepsilon / C\big)$，其中 $w_c$ "
-                           "为类别 $c$ 的权重（不给 `weight` 时为 1），$\varepsilon$ 为 `label_smoothing`。"
+                           "$q_{n,c} = w_c \\big((1 - \\varepsilon)\\, y_{n,c} + \\varepsilon / C\\big)$，其中 $w_c$ "
+                           "为类别 $c$ 的权重（不给 `weight` 时为 1），$\\varepsilon$ 为 `label_smoothing`。"
                            "`reduction='mean'` 时 torch 除以 $D = N$（不是权重之和），`'sum'` 时 $D = 1$。"},
 }
 

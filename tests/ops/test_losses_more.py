@@ -1,0 +1,346 @@
+"""NLLLoss, CrossEntropyLoss's new options, BCEWithLogitsLoss, SmoothL1Loss and HuberLoss (issue 16 item 1):
+torch parity in float64 (ties, zeros and ignored targets on purpose), rules vs sympy.diff on small symbolic
+cases, index rules vs the engine, array twins vs torch with batch axes, validation mirroring torch both
+ways, and derivation pages (en, zh) from a spec through the CLI.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+from lazy_torch import torch
+
+import symgrad as sg
+from symgrad.core.errors import OptionError
+from symgrad.ops._draft_bce import BCEWithLogitsLoss
+from symgrad.ops._draft_nll import NLLLoss
+from symgrad.ops._draft_smooth_l1 import HuberLoss, SmoothL1Loss
+from symgrad.ops.base import undeclared
+from symgrad.ops.cross_entropy import CrossEntropyLoss
+from symgrad.printing.words import LANGUAGES
+from twins import rebuilt
+
+from paths import ROOT
+
+TOL = {"rtol": 1e-12, "atol": 1e-12}
+I = sp.Integer
+
+
+def _exact(values) -> np.ndarray:
+    """Nested lists of ints / floats / strings as SymPy numbers (floats by their decimal text)."""
+    array = np.array(values, dtype=object)
+    out = np.empty(array.shape, dtype=object)
+    for idx in np.ndindex(*array.shape):
+        value = array[idx]
+        out[idx] = sp.Rational(str(value)) if not isinstance(value, sp.Basic) else value
+    return out
+
+
+def _floats(array) -> np.ndarray:
+    return np.asarray(array, dtype=object).astype(np.float64)
+
+
+def _torch_value_and_grad(loss, out, target):
+    z = torch.tensor(_floats(out), dtype=torch.float64, requires_grad=True)
+    value = loss.torch_module()(z, torch.tensor(_floats(target), dtype=torch.float64))
+    value.backward()
+    return value.item(), z.grad.numpy()
+
+
+LOGITS = [[1, -2, 3], [0, 0, 0], [2, 2, -1], [0.5, -1, 1]]  # a row of equal logits and a tie at the top
+INDICES = [2, 1, 0, 1]
+PROBS = [[0.5, 0.5, 0], [0, 0, 1], [0.25, 0.25, 0.5], [1, 0, 0]]
+
+#: (loss, output, target): each against torch's module in float64.
+CASES = [
+    (NLLLoss(), LOGITS, INDICES),
+    (NLLLoss("sum"), LOGITS, INDICES),
+    (NLLLoss(weight=[1, 2, 0.5]), LOGITS, INDICES),
+    (NLLLoss(weight=[1, 2, 0.5], ignore_index=1), LOGITS, INDICES),
+    (NLLLoss("sum", weight=[0, 2, 0.5], ignore_index=0), LOGITS, INDICES),
+    (NLLLoss(), LOGITS, [2, -100, 0, -100]),
+    (NLLLoss(weight=[-1, 2, 3]), LOGITS, INDICES),  # torch takes negative weights too
+    (CrossEntropyLoss(), LOGITS, [2, -100, 0, 1]),  # the default ignore_index is -100
+    (CrossEntropyLoss(weight=[1, 2, 0.5]), LOGITS, INDICES),
+    (CrossEntropyLoss("sum", weight=[1, 2, 0.5]), LOGITS, INDICES),
+    (CrossEntropyLoss(ignore_index=1), LOGITS, INDICES),
+    (CrossEntropyLoss(label_smoothing=0.1), LOGITS, INDICES),
+    (CrossEntropyLoss(label_smoothing=1), LOGITS, INDICES),
+    (CrossEntropyLoss("sum", label_smoothing=0.25, ignore_index=2), LOGITS, INDICES),
+    (CrossEntropyLoss(weight=[1, 2, 0.5], ignore_index=0, label_smoothing=0.2), LOGITS, INDICES),
+    (CrossEntropyLoss(), LOGITS, PROBS),
+    (CrossEntropyLoss("sum"), LOGITS, PROBS),
+    (CrossEntropyLoss(weight=[1, 2, 0.5], label_smoothing=0.3), LOGITS, PROBS),
+    (CrossEntropyLoss(ignore_index=-5), LOGITS, [[2, -1, 0], [1, 1, 1], [0, 0, 0], [0.5, 0.5, 0]]),  # not checked
+    (BCEWithLogitsLoss(), LOGITS, PROBS),
+    (BCEWithLogitsLoss("sum"), LOGITS, [[1, 0, 0], [0, 1, 1], [0.5, 0.5, 0.5], [2, -1, 0]]),  # torch takes any y
+    (BCEWithLogitsLoss(weight=[1, 2, 0.5]), LOGITS, PROBS),
+    (BCEWithLogitsLoss(pos_weight=[3, 1, 0.5]), LOGITS, PROBS),
+    (BCEWithLogitsLoss(weight=[[1], [2], [0], [0.5]], pos_weight=2), LOGITS, PROBS),
+    (SmoothL1Loss(), LOGITS, [[0, -1, 2], [1, -1, 0], [2, 0, 0], [0.5, 0, 0]]),  # |d| = 1 = beta, d = 0
+    (SmoothL1Loss("sum", beta=0.5), LOGITS, [[0.5, -1.5, 3], [0, 0.5, -0.5], [0, 0, 0], [1, 0, 0]]),
+    (SmoothL1Loss(beta=0), LOGITS, [[1, -2, 0], [0, 1, 0], [2, 2, 0], [0, 0, 0]]),  # L1: sign(0) = 0
+    (SmoothL1Loss(beta=2), LOGITS, 0),  # a broadcast target
+    (HuberLoss(), LOGITS, [[0, -1, 2], [1, -1, 0], [2, 0, 0], [0.5, 0, 0]]),
+    (HuberLoss("sum", delta=0.5), LOGITS, [[0.5, -1.5, 3], [0, 0.5, -0.5], [0, 0, 0], [1, 0, 0]]),
+    (HuberLoss(delta=2), LOGITS, [[-1, 0, 1], [2, -2, 0], [0, 0, 0], [0, 0, 0]]),
+]
+IDS = [f"{i}-{loss!r}" for i, (loss, _, _) in enumerate(CASES)]
+
+
+def _checked(loss, out, target):
+    out, target = _exact(out), _exact(target)
+    target = loss.check_target(out.shape, target)
+    return out, target, loss.for_target(target)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("loss,out,target", CASES, ids=IDS)
+def test_engine_matches_torch(loss, out, target):
+    out, target, loss = _checked(loss, out, target)
+    value, grad = _torch_value_and_grad(loss, out, np.broadcast_to(target, np.shape(target)))
+    assert float(loss.forward(out, target)) == pytest.approx(value, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(_floats(loss.backward(out, target)), grad, **TOL)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("loss,out,target", CASES, ids=IDS)
+def test_array_twins_match_torch_with_batch_axes(loss, out, target):
+    """The twin as generated code holds it, on two problems (batch axis in front of output and target)."""
+    problems = []
+    for shift in (0, 1):
+        o, t, fitted = _checked(loss, np.array(out, dtype=float) + shift, target)
+        problems.append((o, t))
+    options = fitted.array_options(problems[0][0].shape)
+    dtype = np.int64 if getattr(fitted, "target_dtype", "float64") == "int64" else np.float64
+    outs = np.stack([_floats(o) for o, _ in problems])
+    targets = np.stack([np.asarray(t, dtype=object).astype(dtype) for _, t in problems])
+    value = rebuilt(fitted.array_twin["forward"])(outs, targets, **options)
+    grad = rebuilt(fitted.array_twin["backward"])(outs, targets, **options)
+    assert np.shape(value) == (2,) and grad.shape == outs.shape
+    for b, (o, t) in enumerate(problems):
+        torch_value, torch_grad = _torch_value_and_grad(fitted, o, t)
+        np.testing.assert_allclose(value[b], torch_value, **TOL)
+        np.testing.assert_allclose(grad[b], torch_grad, **TOL)
+
+
+@pytest.mark.parametrize("loss,out,target", CASES, ids=IDS)
+def test_index_rules_equal_the_engine(loss, out, target):
+    out, target, loss = _checked(loss, out, target)
+    rules = type(loss).index_rules
+    for key, engine in (("forward", loss.forward(out, target)), ("input", loss.backward(out, target))):
+        got = np.asarray(rules[key](loss, out, target), dtype=object).reshape(-1)
+        want = np.asarray(engine, dtype=object).reshape(-1)
+        assert len(got) == len(want) and all(sp.simplify(a - b) == 0 for a, b in zip(got, want)), (loss, key)
+
+
+# ---------------------------------------------------------------- rules vs sympy.diff on symbols
+
+def _symbols(shape):
+    return np.array(sp.symbols(f"z0:{int(np.prod(shape))}", real=True), dtype=object).reshape(shape)
+
+
+@pytest.mark.parametrize("loss,target", [
+    (NLLLoss(weight=[1, 2, 0.5], ignore_index=0), [2, 0]),
+    (CrossEntropyLoss(weight=[1, 2, 0.5], ignore_index=0, label_smoothing=0.2), [2, 0]),
+    (CrossEntropyLoss("sum", label_smoothing=0.1), [1, 1]),
+    (CrossEntropyLoss(weight=[2, 1, 1]), [[0.5, 0.5, 0], ["p", 0, "q"]]),
+    (BCEWithLogitsLoss(weight=[1, 2, 0.5], pos_weight=[3, 1, 2]), [[0, 1, 0.5], ["y", 1, 0]]),
+], ids=str)
+def test_rules_equal_sympy_diff(loss, target):
+    """The backward rule is the derivative of the forward, on symbolic logits (and symbolic probabilities)."""
+    target = np.array([[sp.Symbol(v, real=True) if isinstance(v, str) else sp.Rational(str(v)) for v in row]
+                       if isinstance(row, list) else I(row) for row in target], dtype=object)
+    out = _symbols((2, 3))
+    target = loss.check_target(out.shape, target)
+    loss = loss.for_target(target)
+    forward, backward = loss.forward(out, target), loss.backward(out, target)
+    for idx in np.ndindex(*out.shape):
+        difference = sp.diff(forward, out[idx]) - backward[idx]
+        assert sp.simplify(difference) == 0 or all(
+            abs(difference.subs({s: v for s, v in zip(sorted(difference.free_symbols, key=str), point)})) < 1e-20
+            for point in itertools.product([-1.5, 0, 2], repeat=len(difference.free_symbols))), (loss, idx)
+
+
+@pytest.mark.parametrize("loss", [SmoothL1Loss(), SmoothL1Loss(beta=0.5), SmoothL1Loss("sum", beta=0), HuberLoss(),
+                                  HuberLoss("sum", delta=2)], ids=repr)
+def test_piecewise_rules_equal_sympy_diff_off_the_ties(loss):
+    """sympy.diff of the Piecewise forward equals the rule wherever it is differentiable (off |d| = beta and
+    d = 0 for L1); at the ties the rule is torch's branch (checked against torch above)."""
+    s, y = sp.symbols("s y", real=True)
+    out, target = np.array([[s, I(1)]], dtype=object), np.array([[y, I(0)]], dtype=object)
+    forward, backward = loss.forward(out, target), loss.backward(out, target)
+    derivative = sp.diff(forward, s)
+    for sv, yv in itertools.product([-3, -0.7, -0.2, 0.3, 0.9, 2.5], [0, 0.4, -1.1]):
+        point = {s: sp.Rational(str(sv)), y: sp.Rational(str(yv))}
+        assert sp.simplify(derivative.subs(point) - backward[0, 0].subs(point)) == 0, (loss, point)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("cls,option", [(SmoothL1Loss, "beta"), (HuberLoss, "delta")])
+@pytest.mark.parametrize("threshold", [0.5, 1.0, 2.0])
+def test_piecewise_ties_follow_torch(cls, option, threshold):
+    """|S - y| = threshold exactly (both signs), d = 0 and values just inside and outside."""
+    d = np.array([threshold, -threshold, 0.0, threshold / 2, -threshold * 1.5, threshold * 2, np.nextafter(threshold, 0)])
+    loss = cls("sum", **{option: threshold})
+    out = _exact(d.reshape(1, -1).tolist())
+    target = loss.check_target(out.shape, _exact(np.zeros((1, len(d))).tolist()))
+    value, grad = _torch_value_and_grad(loss, out, target)
+    assert float(loss.forward(out, target)) == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(_floats(loss.backward(out, target)), grad, **TOL)
+    assert _floats(loss.backward(out, target))[0, :3].tolist() == [1.0 * (threshold if cls is HuberLoss else 1),
+                                                                   -1.0 * (threshold if cls is HuberLoss else 1), 0.0]
+
+
+@pytest.mark.torch
+def test_bce_twin_is_stable_for_large_logits():
+    import warnings
+
+    loss = BCEWithLogitsLoss(pos_weight=[2.0, 1.0])
+    out = np.array([[1000.0, -1000.0], [-800.0, 800.0]])
+    target = np.array([[0.0, 1.0], [1.0, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = rebuilt(loss.array_twin["forward"])(out, target, **loss.array_options((2, 2)))
+        grad = rebuilt(loss.array_twin["backward"])(out, target, **loss.array_options((2, 2)))
+    z = torch.tensor(out, requires_grad=True)
+    expected = loss.torch_module()(z, torch.tensor(target))
+    expected.backward()
+    np.testing.assert_allclose(value, expected.item(), **TOL)
+    np.testing.assert_allclose(grad, z.grad.numpy(), **TOL)
+
+
+# ---------------------------------------------------------------- validation, both ways
+
+def _torch_refuses(make, out, target) -> bool:
+    try:
+        value = make().torch_module()(torch.tensor(np.asarray(out, dtype=float)), torch.tensor(
+            np.asarray(target, dtype=float)))
+    except (RuntimeError, ValueError, IndexError):
+        return True
+    return bool(torch.isnan(value))
+
+
+#: (make the loss, output, target, the option symgrad names): torch refuses each (or returns nan).
+REFUSED = [
+    (lambda: CrossEntropyLoss(weight=[1, 2]), LOGITS, INDICES, "weight"),
+    (lambda: CrossEntropyLoss(label_smoothing=1.5), LOGITS, INDICES, "label_smoothing"),
+    (lambda: CrossEntropyLoss(label_smoothing=-0.1), LOGITS, INDICES, "label_smoothing"),
+    (lambda: CrossEntropyLoss(), LOGITS, [0, 3, 1, 1], "target"),
+    (lambda: CrossEntropyLoss(), LOGITS, [0, -1, 1, 1], "target"),
+    (lambda: CrossEntropyLoss(ignore_index=0), LOGITS, PROBS, "ignore_index"),
+    (lambda: CrossEntropyLoss(), LOGITS, [-100] * 4, "target"),
+    (lambda: CrossEntropyLoss(ignore_index=1), LOGITS, [1, 1, 1, 1], "target"),
+    (lambda: CrossEntropyLoss(), LOGITS, [[0, 1], [1, 0], [0, 1], [1, 0]], "target"),
+    (lambda: NLLLoss(weight=[1, 2, 3, 4]), LOGITS, INDICES, "weight"),
+    (lambda: NLLLoss(), LOGITS, [0, 1, 3, 0], "target"),
+    (lambda: NLLLoss(weight=[0, 0, 1]), LOGITS, [0, 1, 0, 1], "target"),
+    (lambda: NLLLoss(), LOGITS, PROBS, "target"),
+    (lambda: BCEWithLogitsLoss(), LOGITS, [0, 1, 0], "target"),
+    (lambda: BCEWithLogitsLoss(pos_weight=[1, 2]), LOGITS, PROBS, "pos_weight"),
+    (lambda: BCEWithLogitsLoss(weight=[1, 2]), LOGITS, PROBS, "weight"),
+    (lambda: SmoothL1Loss(beta=-1), LOGITS, PROBS, "beta"),
+    (lambda: HuberLoss(delta=0), LOGITS, PROBS, "delta"),
+    (lambda: HuberLoss(delta=-1), LOGITS, PROBS, "delta"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make,out,target,option", REFUSED, ids=[f"{i}-{r[3]}" for i, r in enumerate(REFUSED)])
+def test_what_torch_refuses_symgrad_refuses_naming_loss_and_option(make, out, target, option):
+    try:
+        loss = make()
+    except OptionError as error:  # refused at construction: torch refuses it at the first call
+        assert error.option == option and "\n" not in str(error)
+        torch_module = None
+    else:
+        with pytest.raises(OptionError) as error:
+            loss.check_target(np.shape(out), _exact(target))
+        assert error.value.option == option and error.value.where == loss.where and "\n" not in str(error.value)
+        torch_module = loss
+    if torch_module is not None:
+        assert _torch_refuses(make, out, target)
+
+
+@pytest.mark.parametrize("make,option", [
+    (lambda: CrossEntropyLoss(reduction="none"), "reduction"), (lambda: NLLLoss(weight="a"), "weight"),
+    (lambda: NLLLoss(weight=[[1, 2]]), "weight"), (lambda: NLLLoss(weight=[]), "weight"),
+    (lambda: NLLLoss(ignore_index=1.5), "ignore_index"), (lambda: CrossEntropyLoss(label_smoothing="0.1"),
+                                                          "label_smoothing"),
+    (lambda: CrossEntropyLoss(weight=[1, float("nan"), 1]), "weight"), (lambda: BCEWithLogitsLoss(weight=["w"]),
+                                                                        "weight"),
+    (lambda: SmoothL1Loss(beta=True), "beta"), (lambda: HuberLoss(delta=float("inf")), "delta"),
+])
+def test_bad_options_are_one_line_naming_the_option(make, option):
+    with pytest.raises(OptionError) as error:
+        make()
+    assert error.value.option == option and "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+def test_what_torch_accepts_symgrad_accepts():
+    """Any ignore_index, negative weights, probabilities outside [0, 1], BCE targets outside [0, 1]: torch computes
+    them (no check), and so does symgrad, with torch's numbers (test_engine_matches_torch)."""
+    accepted = [(CrossEntropyLoss(ignore_index=7), INDICES), (NLLLoss(ignore_index=-1), [-1, 0, 1, 2]),
+                (CrossEntropyLoss(ignore_index=-5), [[2, -1, 0]] * 4), (BCEWithLogitsLoss(), [[2, -1, 0]] * 4),
+                (NLLLoss(weight=[-1, 0, 2]), INDICES)]
+    for loss, target in accepted:
+        out, target, fitted = _checked(loss, LOGITS, target)
+        value, _ = _torch_value_and_grad(fitted, out, target)
+        assert float(fitted.forward(out, target)) == pytest.approx(value, rel=1e-12)
+
+
+# ---------------------------------------------------------------- declarations, forms and words
+
+@pytest.mark.parametrize("cls", [NLLLoss, BCEWithLogitsLoss, SmoothL1Loss, HuberLoss])
+def test_every_piece_is_declared_and_words_are_in_both_languages(cls):
+    assert undeclared(cls) == []
+    assert set(cls.words) == set(LANGUAGES) and set(cls.index_rules) == set(cls.index_form) == {"forward", "input"}
+    assert all(set(cls.words[lang]) == {"note:forward"} for lang in LANGUAGES)
+    zh = cls.words["zh"]["note:forward"]
+    assert all(ch >= " " for lang in LANGUAGES for ch in cls.words[lang]["note:forward"])
+    prose = "".join(part for i, part in enumerate(zh.split("$")) if i % 2 == 0)  # outside math
+    assert "，" in prose or "；" in prose or "。" in prose
+    assert not any(mark in prose.replace("`'sum'`", "").replace("`reduction='mean'`", "") for mark in (", ", "; ", "(", ")"))
+
+
+def test_cross_entropy_general_notes_in_both_languages():
+    for target in (INDICES, PROBS):
+        _, _, loss = _checked(CrossEntropyLoss(label_smoothing=0.1), LOGITS, target)
+        assert set(loss.words) == set(LANGUAGES) and all(set(loss.words[lang]) == {"note:forward"} for lang in LANGUAGES)
+        for lang in LANGUAGES:
+            note = loss.words[lang]["note:forward"]
+            assert r"\varepsilon" in note and r"\mathbb{I}" in note or "y_{n,c}" in note
+            assert all(ch >= " " for ch in note), repr(note)  # no backslash escape read as a control character
+    assert CrossEntropyLoss.words == {"en": {}, "zh": {}}  # the old options print no note, as before
+
+
+def test_cross_entropy_old_options_keep_their_forms_and_twins():
+    loss = CrossEntropyLoss("sum")
+    target = loss.check_target((4, 3), _exact(INDICES))
+    assert loss.for_target(target) is loss and not loss.general
+    assert loss.index_form is CrossEntropyLoss.index_form and loss.array_options((4, 3)) == {"reduction": "sum"}
+    assert repr(loss) == "CrossEntropyLoss(reduction='sum')"
+    ignored = loss.for_target(loss.check_target((4, 3), _exact([0, -100, 1, 1])))
+    assert ignored is not loss and ignored.general and not loss.general  # a copy: the caller's loss is unchanged
+    probabilities = loss.for_target(loss.check_target((4, 3), _exact(PROBS)))
+    assert probabilities.probabilities and probabilities.target_dtype == "float64" and loss.target_dtype == "int64"
+
+
+def test_index_instances_write_the_numbers_in():
+    assert NLLLoss().index_instance("forward", (2, 3)) == r"L = -\frac{1}{|K|} \sum_{n \in K} \ell_{n,y_n}"
+    assert r"w = \left(1, 2, \frac{1}{2}\right)" in NLLLoss(weight=[1, 2, 0.5]).index_instance("input", (2, 3))
+    smooth = CrossEntropyLoss(label_smoothing=0.1).index_instance("forward", (2, 3))
+    assert r"\frac{9}{10}\, \mathbb{I}[c = y_n] + \frac{1}{30}" in smooth and "D = |K|" in smooth
+    assert SmoothL1Loss(beta=0.5).index_instance("input", (2, 3)) == (
+        r"\frac{\partial L}{\partial S_i} = \frac{1}{6} \begin{cases} 2 (S_i - y_i) & |S_i - y_i| < \frac{1}{2} \\ "
+        r"\operatorname{sign}(S_i - y_i) & \text{otherwise} \end{cases}")
+    assert SmoothL1Loss("sum", beta=0).index_instance("forward", (2, 3)) == r"L = \sum_{i=1}^{6} \left| S_i - y_i \right|"
+    assert "2 |S_i - y_i| - 2" in HuberLoss(delta=2).index_instance("forward", (1, 2))
+    assert BCEWithLogitsLoss().index_instance("input", (2, 2)) == (
+        r"\frac{\partial L}{\partial z_i} = \frac{1}{4}\, \Big( \sigma(z_i) - y_i \Big)")
