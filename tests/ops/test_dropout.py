@@ -485,3 +485,21 @@ def test_a_spec_reads_every_option():
     with pytest.raises(OptionError) as info:
         specs.parse(SPEC.format(dropout="mask = [[1, 0], [1, 1]]\nseeds = 1"))
     assert info.value.option == "seeds" and "did you mean" in info.value.message.lower()
+
+
+@pytest.mark.torch
+def test_symgrad_from_torch_reads_a_model_in_eval_mode_and_refuses_one_in_training_mode():
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 2), torch.nn.Dropout(0.4), torch.nn.Tanh()).double()
+    x = torch.linspace(-1, 1, 9, dtype=torch.float64).reshape(1, 1, 3, 3)
+    with pytest.raises(OptionError) as info:
+        sg.from_torch(model, example_input=x)
+    assert info.value.where == "layers[1] Dropout" and info.value.option == "training"
+    model.eval()
+    net = sg.from_torch(model, example_input=x)
+    assert net.layers[1].options() == {"p": 0.4, "inplace": False, "training": False, "mask": None, "seed": None}
+    d = sg.derive(net, x.tolist(), sg.MSELoss(), 0.25)
+    xt = x.clone().requires_grad_(True)
+    torch.nn.MSELoss()(model(xt), torch.full((1, 2, 2, 2), 0.25, dtype=torch.float64)).backward()
+    np.testing.assert_allclose(_floats(d.gradients["input"]), xt.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(_floats(d.gradients["0.weight"]), model[0].weight.grad.numpy(), rtol=1e-12,
+                               atol=1e-14)
