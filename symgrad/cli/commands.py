@@ -59,10 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     derive = commands.add_parser("derive", help="print forward values, loss, gradients and the SGD update")
     derive.add_argument("spec", nargs="?", help=SPEC_HELP)
-    derive.add_argument("--format", choices=["text", "json", "latex", "markdown"], default="text")
+    derive.add_argument("--format", choices=["text", "json", "latex", "markdown"], default=None,
+                        help="text (default; latex for --out FILE.pdf)")
+    derive.add_argument("--lang", choices=["en", "zh"], default="en",
+                        help="the prose of text, latex and markdown: English (default) or Chinese")
+    derive.add_argument("--exact", action="store_true",
+                        help="numbers as exact fractions (63/25) instead of decimals (2.52)")
+    derive.add_argument("--verify", action="store_true",
+                        help="latex and markdown: add the agreement table with torch autograd (needs torch)")
     derive.add_argument("--wrt", nargs="+", action="extend", metavar="NAME",
                         help="only these gradients (e.g. 0.weight input); before the spec or after it")
-    derive.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of stdout; - is stdout")
+    derive.add_argument("--out", metavar="FILE",
+                        help="write to FILE (atomically) instead of stdout; FILE.pdf is compiled (latexmk); - is stdout")
     derive.add_argument("--method", choices=["rules", "diff"], default="rules",
                         help="backprop rules (default) or sympy.diff of the whole loss (slow; ground truth)")
     derive.add_argument("--emit-python", metavar="FILE",
@@ -140,14 +148,18 @@ def _tolerance(text: str) -> float:
 
 def run_derive(args) -> int:
     from .. import spec as specs
-    from ..core.output import check_target, write_atomic
-    from ..printing import render
+    from ..core.output import check_target
+    from ..printing import numbers, render
 
     source = specs.locate(args.spec)  # None for standard input; a missing spec fails before any work
     protected = [source] if source else []
     out = None if args.out in (None, STDOUT) else args.out
+    pdf = out is not None and out.lower().endswith(".pdf")
+    args.format = args.format or ("latex" if pdf else "text")  # a .pdf suffix implies latex
     if out:
         check_target(out, protected)
+    if pdf:
+        _check_pdf(args)
     if args.emit_python == STDOUT and out is None:
         raise SymgradError("output: --emit-python: - (standard output) needs --out FILE for the derivation")
     if args.emit_python and args.emit_python != STDOUT:
@@ -156,14 +168,85 @@ def run_derive(args) -> int:
             raise SymgradError("output: --emit-python: must differ from the --out file")
     if args.emit_form and not args.emit_python:
         raise SymgradError("derive: --emit-form: needs --emit-python FILE")
+    if args.verify:
+        _check_verify(args)
     spec = specs.load(source or args.spec)
     derivation = _derivation(spec, args.method)
-    text = render(derivation, args.format, wrt=args.wrt, title=spec.title,
-                  standalone=args.out is not None and args.format == "latex")
+    standalone = args.out is not None and args.format == "latex"
+    with numbers.exact_fractions(args.exact):
+        appendix = _torch_sections(derivation, args) if args.format in ("latex", "markdown") else ""
+        text = render(derivation, args.format, wrt=args.wrt, title=spec.title, standalone=standalone,
+                      lang=args.lang, appendix=appendix, preamble=_preamble(args.lang) if standalone else None)
+    document = _compiled(text, args.lang) if pdf else text  # compiled before anything is written
     if args.emit_python:
         _write(args.emit_python, _python_module(derivation, spec, args), "--emit-python")
-    _write(out or STDOUT, text)
+    _write(out or STDOUT, document)
     return 0
+
+
+def _check_pdf(args) -> None:
+    """--out F.pdf: a compiled --format latex document; the other formats are refused, and TeX must be there."""
+    from ..handout.compile import require_tex
+
+    if args.format != "latex":
+        raise SymgradError(f"output: --out: {args.out} is a PDF, compiled from --format latex only "
+                           f"(got --format {args.format}); use --format latex or another suffix")
+    require_tex(args.lang)
+
+
+def _compiled(tex: str, lang: str) -> bytes:
+    """The standalone document as PDF bytes (latexmk: pdflatex, XeLaTeX for Chinese), as `handout --out F.pdf`."""
+    from ..handout.compile import to_pdf
+
+    return to_pdf(tex, lang)
+
+
+def _preamble(lang: str) -> str | None:
+    """A Chinese document's head: the handout's XeLaTeX preamble (xeCJK, the derivation printer's packages)."""
+    if lang != "zh":
+        return None
+    from ..handout.render import preamble
+
+    return preamble(lang) + "\\begin{document}\n"
+
+
+def _check_verify(args) -> None:
+    """--verify adds a section to a document, and needs torch; refused before any work otherwise."""
+    if args.format not in ("latex", "markdown"):
+        raise SymgradError(f"derive: --verify: adds a section to --format latex or markdown, not {args.format}")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise SymgradError("derive: --verify: torch is not installed; install it with: "
+                           "pip install 'symgrad[torch]'") from None
+
+
+def _torch_sections(derivation, args) -> str:
+    """The document's last sections: the PyTorch block with its printout and, with --verify, the agreement table.
+
+    The numbers are those `symgrad check` uses: the spec's, and for its symbols the values check draws
+    (seed 0), so the block runs as written and check's table compares the same problem.
+    """
+    from ..printing import torchcode
+    from ..verify import buffer_symbols, compare, evaluate, random_values, torch_reference
+
+    fits = torchcode.fits(derivation)
+    values, numbers = {}, None
+    if fits or args.verify:
+        values = random_values(derivation.free_symbols, 0, positive=buffer_symbols(derivation))
+        numbers = evaluate(derivation, values)
+    drawn = f"`{_shown_values(values)}`" if values else ""
+    command = f"symgrad check {args.spec}"
+    text = torchcode.section(derivation, numbers, args.lang, args.format, args.wrt, drawn, command)
+    if args.verify:
+        try:
+            theirs = torch_reference(derivation, numbers)
+        except Exception as error:  # torch refused what symgrad accepted: one line, no C++ frames
+            raise TorchFailed(f"derive: --verify: torch raised {type(error).__name__}: {_first_line(error)} "
+                              "(symgrad accepted this spec; please report it)") from None
+        text += "\n" + torchcode.agreement(compare(numbers, theirs), args.lang, args.format,
+                                            "" if fits else drawn)
+    return text
 
 
 def _write(out: str, text: str, option: str = "--out") -> None:

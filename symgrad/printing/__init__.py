@@ -1,18 +1,39 @@
 """Printers: they read a finished Derivation and never compute gradients."""
 
+from . import latex
 from .common import select
 from .jsonout import to_json
 from .steps import to_latex, to_markdown
 from .text import to_text
+from .words import LANGUAGES
 
 FORMATS = {"text": to_text, "json": to_json, "latex": to_latex, "markdown": to_markdown}
 
+#: The last line of a standalone LaTeX document.
+END_DOCUMENT = "\\end{document}\n"
 
-def render(derivation, fmt: str = "text", wrt=None, title: str | None = None, standalone: bool = False) -> str:
+
+def render(derivation, fmt: str = "text", wrt=None, title: str | None = None, standalone: bool = False,
+           lang: str = "en", appendix: str = "", preamble: str | None = None) -> str:
+    """The derivation in `fmt`, its prose in `lang` (JSON has none).
+
+    `appendix`: further sections already in `fmt` (the PyTorch check, which the layers above printing
+    compute), placed after the derivation, inside a standalone document. `preamble`: a standalone LaTeX
+    document's head up to and including \\begin{document}, instead of latex.PREAMBLE (pdflatex): a
+    Chinese document needs XeLaTeX's xeCJK, which the CLI takes from the handout's preamble.
+    """
     view = select(derivation, wrt, title)
-    if fmt == "latex":
-        return to_latex(view, standalone=standalone)
-    return FORMATS[fmt](view)
+    if fmt == "json":
+        return to_json(view)
+    if fmt == "text":
+        return to_text(view, lang)
+    if fmt == "markdown":
+        return to_markdown(view, lang) + ("\n" + appendix if appendix else "")
+    text = to_latex(view, standalone=standalone, lang=lang)
+    if not standalone:
+        return text + appendix
+    body = text.removeprefix(latex.PREAMBLE).removesuffix(END_DOCUMENT)
+    return (preamble or latex.PREAMBLE) + body + appendix + END_DOCUMENT
 
 
-__all__ = ["FORMATS", "render", "select"]
+__all__ = ["FORMATS", "LANGUAGES", "render", "select"]

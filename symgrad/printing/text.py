@@ -6,12 +6,18 @@ import numpy as np
 
 from ..core.terminal import columns
 from .common import shape_text, squeeze
+from . import numbers
 from .plain import plain
+from .words import words
 
 
 def _entry(expr, show=str) -> str:
+    """A fraction as its exact decimal (2.52) when it has one, else to 6 digits; as 63/25 under exact_fractions()."""
     if getattr(expr, "is_Rational", False) and not expr.is_Integer:
-        return f"{float(expr):.6g}"
+        if numbers.exact():
+            return str(expr)
+        shown = numbers.decimal(expr)
+        return shown if shown is not None else f"{float(expr):.6g}"
     return show(expr)
 
 
@@ -33,10 +39,10 @@ def block(array: np.ndarray, indent: str = "    ", show=str) -> str:
     return "\n".join(indent + "[ " + "  ".join(c.rjust(w) for c, w in zip(row, widths)) + " ]" for row in cells)
 
 
-def named_section(view, show=str) -> list[str]:
+def named_section(view, show=str, w=None) -> list[str]:
     """Backprop as a teacher writes it: named intermediates, their definitions, gradients in names."""
-    named = view.named
-    lines = ["backward with named intermediates (delta_A = dL/dA):"]
+    named, w = view.named, w or words("en")
+    lines = [w["text_named"]]
     for name, definition in named.definitions.items():
         shown = ""
         if view.derivation.expanded:  # values are only worked out for a small, expanded derivation
@@ -48,46 +54,59 @@ def named_section(view, show=str) -> list[str]:
     return lines + [""]
 
 
-def buffers_section(d, show=str) -> list[str]:
+def buffers_section(d, show=str, w=None) -> list[str]:
     """The buffers the forward passes moved (training mode), as torch's state_dict holds them after."""
-    passes = "the forward pass" if d.backward_passes == 1 else f"the {d.backward_passes} forward passes"
-    lines = [f"running statistics (buffers after {passes}):"]
+    w = w or words("en")
+    english = w["lang"] == "en"  # English puts an article before the words the table shares with LaTeX
+    passes = w["one_pass"] if d.backward_passes == 1 else w["passes"].format(count=d.backward_passes)
+    lines = [w["text_buffers"].format(passes=f"the {passes}" if english else passes)]
     for name, buffer in d.tensors.buffers.items():
         if any(a != b for a, b in zip(buffer.value.reshape(-1), buffer.updated.reshape(-1))):
-            lines += [f"  {name} ({shape_text(buffer.updated)}):", block(buffer.updated, "      ", show)]
+            lines += [f"  {name} ({_shape(buffer.updated, w)}):", block(buffer.updated, "      ", show)]
     return lines
 
 
-def to_text(view) -> str:
-    d = view.derivation
+def _shape(array, w) -> str:
+    shown = shape_text(array)
+    return w["text_scalar"] if shown == "scalar" else shown
+
+
+def _label(word: str, array, w) -> str:
+    """`input (3 x 3):`; in Chinese with full-width brackets and colon, `输入（3 x 3）：`."""
+    shape = _shape(array, w)
+    return f"{word}（{shape}）：" if w["lang"] == "zh" else f"{word} ({shape}):"
+
+
+def to_text(view, lang: str = "en") -> str:
+    d, w = view.derivation, words(lang)
+    colon = "：" if lang == "zh" else ": "  # after a Chinese word, the full-width colon
     show = str if d.expanded else plain  # a network kept in names has tens of thousands of sums
     lines = []
     if view.title:
         lines += [view.title, "=" * columns(view.title)]
-    lines.append("network: " + " -> ".join(repr(layer) for layer in d.network))
+    lines.append(w["text_network"] + colon + " -> ".join(repr(layer) for layer in d.network))
     if d.loss_fn is not None:
-        lines.append(f"loss: {d.loss_fn!r}")
-    lines += ["", f"input ({shape_text(view.input)}):", block(view.input)]
+        lines.append(f"{w['text_loss']}{colon}{d.loss_fn!r}")
+    lines += ["", _label(w["text_input"], view.input, w), block(view.input)]
     for name, value in view.parameters.items():
-        lines += [f"parameter {name} ({shape_text(value)}):", block(value)]
-    lines += ["", "forward:"]
+        lines += [_label(f"{w['text_parameter']} {name}", value, w), block(value)]
+    lines += ["", w["text_forward"] + colon.strip()]
     for label, value in view.forward:
-        lines += [f"  {label} -> {shape_text(value)}:", block(value, "      ", show)]
+        lines += [f"  {label} -> {_shape(value, w)}:", block(value, "      ", show)]
     if d.tensors.buffers_change():
-        lines += buffers_section(d, show)
+        lines += buffers_section(d, show, w)
     if view.target is not None:
-        lines += [f"target ({shape_text(view.target)}):", block(view.target)]
-    lines += [f"loss L = {_entry(view.loss)}", ""]
+        lines += [_label(w["text_target"], view.target, w), block(view.target)]
+    lines += [f"{w['text_loss_value']} = {_entry(view.loss)}", ""]
     if view.named is not None:
-        lines += named_section(view, show)
+        lines += named_section(view, show, w)
     elif not d.expanded:
-        lines += ["backward: kept in named intermediates (a large network); the numbers below are evaluated",
-                  "from them. The formulas: --format latex or markdown (index forms), --emit-python (code).", ""]
-    lines += ["gradients:"]
+        lines += w["text_kept"].split("\n") + [""]
+    lines += [w["text_gradients"] + colon.strip()]
     for name, value in view.gradients.items():
-        lines += [f"  dL/d({name}) ({shape_text(value)}):", block(value, "      ", show)]
+        lines += [f"  dL/d({name}) ({_shape(value, w)}):", block(value, "      ", show)]
     if d.optimizer is not None:
-        lines += ["", f"after one {d.optimizer!r} step:"]
+        lines += ["", w["text_step"].format(optimizer=repr(d.optimizer))]
         for name, value in view.updated.items():
             lines += [f"  {name}:", block(value, "      ", show)]
     return "\n".join(lines) + "\n"
