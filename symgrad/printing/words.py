@@ -9,11 +9,15 @@ caption) is in that op's `words` (symgrad/ops/), in the same languages.
 
 from __future__ import annotations
 
+import re
+
 from ..core.errors import OptionError
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "lang": "en",  # which language an op's own `words` are taken in
+        "loss_heading": "Loss: {loss}",
+        "table_input": "`input`",
         "torch": "PyTorch check",
         "torch_intro": "The same network in PyTorch, in float64: the same weights, input, target and loss, and one optimizer step after `zero_grad()`. It prints the numbers derived above.",
         "torch_drawn": "The spec leaves symbols without values; the block uses the values `symgrad check` draws (seed 0): {values}.",
@@ -99,6 +103,8 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "lang": "zh",
+        "loss_heading": "损失函数：{loss}",
+        "table_input": "输入",
         "torch": "PyTorch 验证",
         "torch_intro": "用 PyTorch 搭建同一个网络（float64）：相同的权重、输入、目标值和损失函数，`zero_grad()` 之后做一步优化。运行后打印的数值就是上文推导出的数值。",
         "torch_drawn": "规格文件中有些符号没有给出数值；代码用 `symgrad check` 抽取的数值（种子 0）：{values}。",
@@ -182,6 +188,33 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 LANGUAGES = tuple(WORDS)
+
+#: The prose in the ops' shape formulas (`Layer.shape_formula`, English as `symgrad shapes` prints it), translated
+#: for the layer table of a derivation: (pattern, replacement) pairs, applied in order.
+FORMULA_PHRASES: dict[str, list[tuple[str, str]]] = {
+    "en": [],
+    "zh": [
+        (r"^element-wise: same shape as the input$", "逐元素：形状与输入相同"),
+        (r"^per channel: same shape as the input$", "逐通道：形状与输入相同"),
+        (r"^the identity: same shape as the input$", "恒等映射：形状与输入相同"),
+        (r"^sum of all entries = a scalar$", "所有元素之和 = 标量"),
+        (r"^along dimension (\d+) \(torch's implicit dim\): same shape as the input$",
+         r"沿第 \1 维（torch 隐式选择的 dim）：形状与输入相同"),
+        (r"^along dimension (\d+) \((dim=-?\d+)\): same shape as the input$", r"沿第 \1 维（\2）：形状与输入相同"),
+        (r", minus the last window \(it would start in the padding\) = ", "，去掉最后一个窗口（它会从填充区开始）= "),
+        (r" \(nothing to merge\)", "（无需合并）"),
+        (r" \(None keeps the input's\)", "（None 表示保持输入的大小）"),
+        (r" \(output_size\)", "（output_size）"),
+        (r"; W: ", "；W: "),
+    ],
+}
+
+
+def formula(text: str, lang: str) -> str:
+    """An op's shape formula with its prose in `lang` (the arithmetic stays as it is)."""
+    for pattern, replacement in FORMULA_PHRASES[lang]:
+        text = re.sub(pattern, replacement, text)
+    return text
 
 
 def words(lang: str) -> dict[str, str]:
