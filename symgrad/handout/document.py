@@ -28,10 +28,15 @@ class Strong:
 
 @dataclass(frozen=True)
 class Solution:
-    """A worked solution: the step-by-step derivation of `derivation`, for the gradients `wrt` only."""
+    """A worked solution: the step-by-step derivation of `derivation`, for the gradients `wrt` only.
+
+    `same_start`, when given, replaces the forward pass of layer 0 (worked out in an earlier question
+    with the same input and weights) by this one line.
+    """
 
     derivation: object
     wrt: tuple[str, ...] = ()
+    same_start: str = ""
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def _equation(label: str, array) -> Math:
     return Math(f"{label} = {matrix(array)}")
 
 
-def gradient(kind: str, w: dict, d, solution_extra=()) -> Problem:
+def gradient(kind: str, w: dict, d, solution_extra=(), same_start: str = "") -> Problem:
     """conv (+ ReLU) (+ pool or sum) + MSE + one SGD step: find dL/dK and the updated K.
 
     The answers are one row; with max pooling, the key also shows the pool's delta and where
@@ -74,7 +74,7 @@ def gradient(kind: str, w: dict, d, solution_extra=()) -> Problem:
         notes = ties(w, layers[pool], t.layers[pool - 1].output, letter)
         if notes:
             answers += [_equation(r"\delta^{%s}" % letter, d.deltas[pool - 1][1]), *notes]
-    solution = (Solution(d, ("0.weight",)), *solution_extra)
+    solution = (Solution(d, ("0.weight",), same_start), *solution_extra)
     return Problem(kind, w[f"{kind}_title"], prompt, solution, tuple(answers), d)
 
 
@@ -116,20 +116,29 @@ def ties(w: dict, pool, plane, letter: str) -> list[Text]:
     return notes
 
 
+#: The shape table's formulas that are words, not arithmetic (the ops write them in English): their word keys.
+PHRASES = {"element-wise: same shape as the input": "phrase_elementwise", "sum of all entries = a scalar": "phrase_sum"}
+
+
+def formula_cell(w: dict, formula: str) -> str:
+    """A shape formula as a table cell: arithmetic as code, a phrase in the document's language."""
+    return w[PHRASES[formula]] if formula in PHRASES else f"`{formula}`"
+
+
 def shape_table(w: dict, rows, with_formula: bool = True) -> Table:
     header = [w["col_index"], w["col_layer"], w["col_shape"], w["col_params"]]
     header += [w["col_formula"]] if with_formula else []
     body = []
     for r in rows:
         cells = [str(r.index), f"`{r.layer}`", f"`{shape(r.output_shape)}`", str(r.parameters)]
-        body.append(tuple(cells + ([f"`{r.formula}`"] if with_formula else [])))
+        body.append(tuple(cells + ([formula_cell(w, r.formula)] if with_formula else [])))
     return Table(tuple(header), tuple(body))
 
 
 def layer_shapes(kind: str, w: dict, title: str, prompt_key: str, network, in_shape, solution_intro=None) -> Problem:
     """Output shape (and parameter count) of every layer, from the shape table."""
     rows = shapes.table(network, in_shape)
-    listed = ", ".join(f"`{shapes.describe(layer)}`" for layer in network)
+    listed = w["list_sep"].join(f"`{shapes.describe(layer)}`" for layer in network)
     prompt = (Text(w[prompt_key].format(shape=shape(in_shape))), Text(w["layers_list"].format(layers=listed)))
     total = Text(w["total_params"].format(total=sum(r.parameters for r in rows)))
     solution = ((Text(solution_intro),) if solution_intro else ()) + (shape_table(w, rows), total)

@@ -16,7 +16,7 @@ from ..engine.optim import SGD
 from ..core.tensor import symbolic
 from ..printing import shapes
 from . import problems, summary
-from .document import Document, Heading, Math, NewPage, Row, Strong, Text
+from .document import Document, Heading, Math, NewPage, Row, Strong, Table, Text
 from .numbers import matrix, number, shape
 from .words import words
 
@@ -90,9 +90,13 @@ def seed_problems(lang: str) -> list[problems.Problem]:
     for kind in ("conv_max_pool", "conv_avg_pool"):  # the articles print question 1's update here by mistake
         ours = conv[kind].tensors.parameters["0.weight"].updated
         slip = Text(w["copy_slip"].format(theirs=problems.inline(summed), ours=problems.inline(ours), n=1))
-        out.append(problems.gradient(kind, w, conv[kind], solution_extra=(slip,)))
+        sigma = conv[kind].tensors.layers[0].output
+        assert (np.asarray(sigma) == np.asarray(conv["conv_sum"].tensors.layers[0].output)).all()  # same X and K
+        start = w["same_start"].format(layer=shapes.describe(conv[kind].network.layers[0]), sigma=problems.inline(sigma),
+                                       n=1)
+        out.append(problems.gradient(kind, w, conv[kind], solution_extra=(slip,), same_start=start))
     avg = avg_pool_backward_derivation()
-    notes = (Text(w["grad_comment_slip"].format(share=_share(avg))),)
+    notes = (Text(w["sum_delta"].format(share=_share(avg))), Text(w["grad_comment_slip"].format(share=_share(avg))))
     out.append(problems.pool_backward("avg_pool_backward", w, avg, symbolic_input=True, solution_extra=notes))
     out.append(_pool_shapes(w))
     out.append(problems.layer_shapes("lenet", w, w["lenet_title"], "shapes_prompt", *lenet(), w["shapes_solution"]))
@@ -134,10 +138,11 @@ def _tutorial(w) -> problems.Problem:
     rows = [shapes.table(net.Sequential(pool), (1, *RANDN3D))[0] for pool in pools]  # one sample, batch axis added
     found = [Text(w["pool3d_answer"].format(pool=shapes.describe(pool), shape=shape(row.output_shape[1:])))
              for pool, row in zip(pools, rows)]
-    how = [Text(f"`{row.formula}`") for row in rows]
-    return problems.Problem(p.kind, p.title, (*p.prompt, asked), (*p.solution, tensors, Text(w["pool3d_solution"]),
-                                                                  *[b for pair in zip(found, how) for b in pair]),
-                            (*p.answers, tensors, *found))
+    table = Table((w["col_layer"], w["col_shape"], w["col_formula"]),
+                  tuple((f"`{shapes.describe(pool)}`", f"`{shape(row.output_shape[1:])}`", f"`{row.formula}`")
+                        for pool, row in zip(pools, rows)))
+    return problems.Problem(p.kind, p.title, (*p.prompt, asked),
+                            (*p.solution, tensors, Text(w["pool3d_solution"]), table), (*p.answers, tensors, *found))
 
 
 def pitfall_numbers(items: list[problems.Problem]) -> dict:

@@ -20,6 +20,10 @@ from .document import Box, Document, Heading, Math, NewPage, Row, Solution, Spac
 
 #: An answer-key line of side-by-side equations holds at most this many characters (texnames.width).
 ROW_WIDTH = 64
+#: A paragraph with this many code spans (a list of layers) is set ragged right.
+CODE_RUN = 6
+#: A table row longer than this (characters of its cells) is set in a tabularx whose last column wraps.
+TABLE_WIDTH = 110
 
 # --- Markdown ---------------------------------------------------------------
 
@@ -49,7 +53,7 @@ def _markdown(block, lang: str, shown: set) -> str:
     if isinstance(block, Space):
         return f"*{block.label}*\n\n" + "\n\n".join(["&nbsp;"] * block.lines)
     if isinstance(block, Solution):
-        return solutions.markdown(block.derivation, lang, block.wrt, shown)
+        return solutions.markdown(block.derivation, lang, block.wrt, shown, block.same_start)
     if isinstance(block, NewPage):
         return "---"
     raise TypeError(f"unknown block {block!r}")
@@ -78,7 +82,7 @@ _LAYOUT = r"""\makeatletter
 \makeatother"""
 
 _OWN_PACKAGES = {"amsmath": r"\usepackage{amsmath}", "amssymb": r"\usepackage{amssymb}",
-                 "geometry": r"\usepackage[margin=2cm]{geometry}"}
+                 "geometry": r"\usepackage[margin=2cm]{geometry}", "tabularx": r"\usepackage{tabularx}"}
 _NAMES = re.compile(r"\\usepackage(?:\[[^]]*\])?\{([^}]*)\}")
 
 
@@ -99,8 +103,8 @@ def preamble(lang: str) -> str:
 def to_latex(doc: Document) -> str:
     shown = set(doc.rules_shown)
     parts = [_latex(block, doc.lang, shown) for block in doc.blocks]
-    for k, block in enumerate(doc.blocks[:-1]):  # a lead-in line stays on the page of its equation
-        if isinstance(block, Text) and isinstance(doc.blocks[k + 1], (Math, Row)):
+    for k, block in enumerate(doc.blocks[:-1]):  # a lead-in line stays on the page of what it introduces
+        if isinstance(block, Text) and isinstance(doc.blocks[k + 1], (Text, Math, Row, Table)):
             parts[k] = parts[k].rstrip("\n") + "\\par\\nopagebreak\n"
     body = "\n".join(parts)
     return preamble(doc.lang) + "\\begin{document}\n" + body + "\n\\end{document}\n"
@@ -114,6 +118,8 @@ def _latex(block, lang: str, shown: set) -> str:
     if isinstance(block, Heading):
         return _SECTION[block.level] % text(block.text)
     if isinstance(block, Text):
+        if block.text.count("`") >= 2 * CODE_RUN:  # a list of layer calls: no stretched justified spaces
+            return "{\\raggedright " + text(block.text) + "\\par}\n"
         return text(block.text) + "\n"
     if isinstance(block, Strong):
         return "\\keepspace{6\\baselineskip}\\textbf{" + text(block.text) + "}\\par\\nopagebreak\n"
@@ -123,10 +129,14 @@ def _latex(block, lang: str, shown: set) -> str:
         return "\n".join(_latex(Math(r"\qquad ".join(m.latex for m in line)), lang, shown)
                          for line in _lines(block.equations))
     if isinstance(block, Table):
-        columns = "@{}" + "l" * len(block.header) + "@{}"
         rows = [" & ".join(text(cell) for cell in row) + r" \\" for row in (block.header, *block.rows)]
-        return ("{\\footnotesize\n\\begin{tabular}{" + columns + "}\n" + rows[0] + "\n\\hline\n" + "\n".join(rows[1:])
-                + "\n\\end{tabular}}\n")
+        if max(sum(len(cell) for cell in row) for row in (block.header, *block.rows)) <= TABLE_WIDTH:
+            begin, end = "\\begin{tabular}{@{}" + "l" * len(block.header) + "@{}}", "\\end{tabular}"
+        else:  # a long last column (a shape formula) wraps inside the line width
+            begin = ("\\begin{tabularx}{\\linewidth}{@{}" + "l" * (len(block.header) - 1)
+                     + ">{\\raggedright\\arraybackslash}X@{}}")
+            end = "\\end{tabularx}"
+        return "{\\footnotesize\n" + begin + "\n" + rows[0] + "\n\\hline\n" + "\n".join(rows[1:]) + "\n" + end + "}\n"
     if isinstance(block, Box):
         items = "\n".join(r"\item " + text(item) for item in block.items)
         return ("\\begin{center}\\fbox{\\begin{minipage}{0.95\\linewidth}\n\\textbf{" + text(block.title)
@@ -137,7 +147,7 @@ def _latex(block, lang: str, shown: set) -> str:
         return (f"\\keepspace{{{0.8 * block.lines + 1:.1f}cm}}\\textit{{{text(block.label)}}}\\par\\nopagebreak\n"
                 + rules + "\n\\vspace{0.5cm}\n")
     if isinstance(block, Solution):
-        return solutions.latex(block.derivation, lang, block.wrt, shown)
+        return solutions.latex(block.derivation, lang, block.wrt, shown, block.same_start)
     if isinstance(block, NewPage):
         return "\\clearpage"
     raise TypeError(f"unknown block {block!r}")

@@ -43,7 +43,7 @@ WORDS: dict[str, dict[str, str]] = {
                              "backward. Two backward passes without it give Question 1 "
                              "$\\partial L/\\partial K = {twice}$, twice the gradient, and the step uses that.",
         "pitfall_sum": "`loss = y.sum()` is not an MSE: $\\delta = \\partial L/\\partial y = 1$ for every output "
-                       "entry, so 2x2 average pooling gives `x.grad` $= {share}$ everywhere.",
+                       "entry, so $2 \\times 2$ average pooling gives `x.grad` $= {share}$ everywhere.",
         "pitfall_copy": "The pooling article prints $K^{{(1)}} = {theirs}$ under both pooling networks: Question 1's "
                         "step, copied. torch gives ${ours_max}$ (max) and ${ours_avg}$ (average).",
         "pitfall_grad_comment": "The average-pooling article's comment under `print(x.grad)` shows unequal entries "
@@ -84,8 +84,9 @@ WORDS: dict[str, dict[str, str]] = {
         "avg_pool_backward_prompt": "$x$ is any tensor of shape {shape} (its entries are the symbols $x_{{ij}}$), "
                                     "$y$ = `{pool}`$(x)$ and the loss is `y.sum()`. What is `x.grad`, "
                                     "$\\partial L / \\partial x$?",
-        "sum_delta": "With `loss = y.sum()`, $\\delta = \\partial L/\\partial y$ is 1 for every entry of $y$: "
-                     "$\\delta^{{y}}$ below is the engine's.",
+        "sum_delta": "With `loss = y.sum()`, $\\delta = \\partial L/\\partial y = 1$ for every entry of $y$ "
+                     "(the $\\delta$ of the sum above), so each entry of `x.grad` is $1/D = {share}$.",
+        "same_start": "Layer 0 (`{layer}`) gives the same $\\sigma$ as in Question {n}: $\\sigma = {sigma}$.",
         "grad_comment_slip": "Note: the article's comment under `print(x.grad)` shows entries of both signs; its code "
                              "gives ${share}$ in every entry (its own explanation says so too).",
         "max_pool_backward_title": "Backward pass of max pooling",
@@ -126,11 +127,14 @@ WORDS: dict[str, dict[str, str]] = {
         "shape_problem_prompt": "An input of shape `{shape}` goes through the layers below. Give the output shape "
                                 "of each layer.",
         "layers_list": "Layers: {layers}.",
+        "list_sep": ", ",
         "col_index": "#",
         "col_layer": "layer",
         "col_shape": "output shape",
         "col_params": "parameters",
         "col_formula": "how",
+        "phrase_elementwise": "element-wise: same shape as the input",
+        "phrase_sum": "sum of all entries = a scalar",
         "total_params": "Total parameters: {total}.",
         # exercises
         "sheet_title": "Practice problems (seed {seed})",
@@ -169,7 +173,7 @@ WORDS: dict[str, dict[str, str]] = {
                              "`optimizer.zero_grad()`。不清零而反向传播两次，第 1 题的 "
                              "$\\partial L/\\partial K = {twice}$，是梯度的两倍，更新也用这个值。",
         "pitfall_sum": "`loss = y.sum()` 不是 MSE：对 $y$ 的每个元素 $\\delta = \\partial L/\\partial y = 1$，"
-                       "所以 2x2 平均池化的 `x.grad` 处处为 ${share}$。",
+                       "所以 $2 \\times 2$ 平均池化的 `x.grad` 处处为 ${share}$。",
         "pitfall_copy": "池化那篇文章在两个池化网络下都打印了 $K^{{(1)}} = {theirs}$：那是第 1 题的更新结果，"
                         "复制粘贴所致。torch 的结果是 ${ours_max}$（最大值池化）和 ${ours_avg}$（平均池化）。",
         "pitfall_grad_comment": "平均池化那篇文章在 `print(x.grad)` 下面的注释里，元素有正有负、大小不一，"
@@ -202,8 +206,9 @@ WORDS: dict[str, dict[str, str]] = {
         "avg_pool_backward_title": "二维平均池化的反向传播",
         "avg_pool_backward_prompt": "$x$ 是任意形状为 {shape} 的张量（元素记作 $x_{{ij}}$），$y$ = `{pool}`$(x)$，"
                                     "损失为 `y.sum()`。`x.grad`，即 $\\partial L / \\partial x$，是多少？",
-        "sum_delta": "损失为 `loss = y.sum()` 时，对 $y$ 的每个元素 $\\delta = \\partial L/\\partial y = 1$："
-                     "下面的 $\\delta^{{y}}$ 由 symgrad 算出。",
+        "sum_delta": "损失为 `loss = y.sum()` 时，对 $y$ 的每个元素 $\\delta = \\partial L/\\partial y = 1$"
+                     "（即上面求和层的 $\\delta$），所以 `x.grad` 的每个元素都是 $1/D = {share}$。",
+        "same_start": "第 0 层（`{layer}`）得到的 $\\sigma$ 与第 {n} 题相同：$\\sigma = {sigma}$。",
         "grad_comment_slip": "注意：文章在 `print(x.grad)` 下面的注释中的元素有正有负；它的代码给出的每个元素都是 "
                              "${share}$（文章自己的解读也是这样说的）。",
         "max_pool_backward_title": "最大值池化的反向传播",
@@ -238,11 +243,14 @@ WORDS: dict[str, dict[str, str]] = {
         "shape_problem_title": "带填充和步幅的输出形状",
         "shape_problem_prompt": "形状为 `{shape}` 的输入依次经过下面的层。写出每一层的输出形状。",
         "layers_list": "各层：{layers}。",
+        "list_sep": "、",
         "col_index": "#",
         "col_layer": "层",
         "col_shape": "输出形状",
         "col_params": "参数个数",
         "col_formula": "计算",
+        "phrase_elementwise": "逐元素：形状与输入相同",
+        "phrase_sum": "所有元素求和，得到一个标量",
         "total_params": "参数总数：{total}。",
         "sheet_title": "练习题（种子 {seed}）",
         "sheet_intro": "共 {count} 道题，数值都是小整数。全部按 PyTorch 的语义；下标从 1 开始。答案另附。",

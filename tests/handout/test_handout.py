@@ -20,7 +20,8 @@ from answer_key import (assert_close, equations, flat, numbers, sections, shape_
 from symgrad.printing import shapes
 from symgrad import spec as specs
 from symgrad.cli.commands import main
-from symgrad.handout import handout, questions, render, solutions, summary, to_latex, to_markdown
+from symgrad.handout import handout, problems, questions, render, solutions, summary, to_latex, to_markdown
+from symgrad.handout.document import Solution
 
 from paths import EXAMPLES
 
@@ -183,8 +184,15 @@ def test_worked_solutions_are_the_step_printers(en, zh):
     """Each question's solution is the derivation page (without Setup and Layers, only the gradients asked for),
     with the document's general rules printed once: the summary's four count as shown."""
     shown = set(summary.RULES_SHOWN)
-    for p, wrt in zip(questions.seed_problems("en")[:4], [("0.weight",)] * 3 + [("input",)]):
-        assert solutions.markdown(p.derivation, "en", wrt, shown) in en
+    sigma = problems.inline(example("conv_sum").tensors.layers[0].output)  # the bundled example's, derived apart
+    assert numbers(sigma) == [36, 47, 69, 80]  # the article's sigma
+    for p in questions.seed_problems("en")[:4]:
+        [solution] = [b for b in p.solution if isinstance(b, Solution)]
+        assert solution.wrt == (("input",) if p.kind == "avg_pool_backward" else ("0.weight",))
+        assert solution.same_start == ("" if p.kind in ("conv_sum", "avg_pool_backward") else
+                                       "Layer 0 (`Conv2d(1, 1, 2, bias=False)`) gives the same $\\sigma$ as in "
+                                       f"Question 1: $\\sigma = {sigma}$.")
+        assert solutions.markdown(p.derivation, "en", solution.wrt, shown, solution.same_start) in en
     d = questions.seed_problems("zh")[0].derivation
     assert solutions.markdown(d, "zh", ("0.weight",), set(summary.RULES_SHOWN)) in zh
     assert solutions.latex(d, "zh", ("0.weight",), set(summary.RULES_SHOWN)) in to_latex(handout("zh"))
