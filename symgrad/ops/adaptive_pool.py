@@ -114,9 +114,8 @@ class AdaptiveAvgPool2d(_AdaptivePool2d):
         "en": {"note:forward": "torch's window formula: output i of n over H inputs covers rows "
                                "floor((i-1)H/n)+1 to ceil(iH/n); windows may overlap and differ in size, "
                                "and each average divides by its own window's size."},
-        "zh": {"note:forward": "自适应池化按 torch 的窗口公式: H 个输入上 n 个输出中的第 i 个覆盖第 "
-                               "floor((i-1)H/n)+1 到 ceil(iH/n) 行; 窗口可能重叠、大小不一, "
-                               "每个平均值除以它自己窗口的大小。"},
+        "zh": {"note:forward": "自适应池化按 torch 的窗口公式：$H$ 个输入上 $n$ 个输出中的第 $i$ 个覆盖第 $\\lfloor (i-1)H/n \\rfloor + 1$ 到 "
+                               "$\\lceil iH/n \\rceil$ 行；窗口可能重叠、大小不一，每个平均值除以它自己窗口的大小。"},
     }
     figure = missing("every window entry shares the gradient alike: nothing to highlight")
     index_form = {
@@ -171,11 +170,10 @@ class AdaptiveMaxPool2d(_AdaptivePool2d):
                       "with the window (i, j) it comes from).",
         },
         "zh": {
-            "note:forward": "自适应池化按 torch 的窗口公式: H 个输入上 n 个输出中的第 i 个覆盖第 "
-                            "floor((i-1)H/n)+1 到 ceil(iH/n) 行; 窗口可能重叠、大小不一。",
-            "note:input": "argmax 取窗口中按行优先的第一个最大值(与 torch 处理相等值的规则一致); "
-                          "窗口重叠时梯度累加。",
-            "figure": "自适应最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值(高亮, 并标出来自哪个窗口 (i, j))。",
+            "note:forward": "自适应池化按 torch 的窗口公式：$H$ 个输入上 $n$ 个输出中的第 $i$ 个覆盖第 $\\lfloor (i-1)H/n \\rfloor + 1$ 到 "
+                            "$\\lceil iH/n \\rceil$ 行；窗口可能重叠、大小不一。",
+            "note:input": "$\\operatorname{argmax}$ 取窗口中按行优先的第一个最大值（与 torch 处理相等值的规则一致）；窗口重叠时梯度累加。",
+            "figure": "自适应最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值（高亮，并标出来自哪个窗口 $(i, j)$）。",
         },
     }
     index_form = {

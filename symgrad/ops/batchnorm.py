@@ -59,17 +59,15 @@ class BatchNorm2d(Layer):
                           "\\sqrt{\\sigma^{2}_{c} + \\epsilon}$.",
         },
         "zh": {
-            "note:forward": "$X$ 的每个通道 $c$ 做批归一化(BatchNorm): 在 $(N, H, W)$ 上求均值 $\\mu_{c}$ 和方差 "
-                            "$\\sigma^{2}_{c}$, 归一化后乘以 $\\gamma_{c}$、加上 $\\beta_{c}$, 得到 $z$。"
-                            "使用批统计量(训练模式)时, 归一化用的 $\\sigma^{2}_{c}$ 是有偏方差(除以 $m$)。"
-                            "训练模式下的一次前向传播还会更新缓冲区: running_mean $\\leftarrow (1-\\rho)$ "
-                            "running_mean $+ \\rho\\, \\mu_{c}$, running_var $\\leftarrow (1-\\rho)$ running_var "
-                            "$+ \\rho\\, \\frac{m}{m-1} \\sigma^{2}_{c}$(无偏方差), 其中 $\\rho$ 为 momentum; "
-                            "momentum 为 None 时 $\\rho = 1/$num_batches_tracked(累积平均)。评估模式下 "
-                            "$\\mu_{c}$ 和 $\\sigma^{2}_{c}$ 取 running_mean 和 running_var, 是常数。",
-            "note:input": "$\\mu_{c}$ 和 $\\sigma^{2}_{c}$ 依赖通道 $c$ 的每个元素, 所以梯度要经过批统计量往回传; "
-                          "评估模式下使用 running 统计量时它们是常数, $\\partial L/\\partial X_{n,c,h,w} = "
-                          "\\gamma_{c}\\, \\delta_{n,c,h,w} / \\sqrt{\\sigma^{2}_{c} + \\epsilon}$。",
+            "note:forward": "$X$ 的每个通道 $c$ 做批归一化：在 $(N, H, W)$ 上求均值 $\\mu_{c}$ 和方差 $\\sigma^{2}_{c}$，归一化后乘以 "
+                            "$\\gamma_{c}$、加上 $\\beta_{c}$，得到 $z$。使用批统计量（训练模式）时，归一化用的 $\\sigma^{2}_{c}$ 是有偏方差（除以 "
+                            "$m$）。训练模式下的一次前向传播还会更新缓冲区：`running_mean` $\\leftarrow (1-\\rho)$ `running_mean` "
+                            "$+ \\rho\\, \\mu_{c}$，`running_var` $\\leftarrow (1-\\rho)$ `running_var` "
+                            "$+ \\rho\\, \\frac{m}{m-1} \\sigma^{2}_{c}$（无偏方差），其中 $\\rho$ 为 `momentum`；`momentum` 为 "
+                            "`None` 时 $\\rho = 1/$`num_batches_tracked`（累积平均）。评估模式下 $\\mu_{c}$ 和 $\\sigma^{2}_{c}$ "
+                            "取 `running_mean` 和 `running_var`，是常数。",
+            "note:input": "$\\mu_{c}$ 和 $\\sigma^{2}_{c}$ 依赖通道 $c$ 的每个元素，所以梯度要经过批统计量往回传；评估模式下使用运行统计量时它们是常数，"
+                          "$\\partial L/\\partial X_{n,c,h,w} = \\gamma_{c}\\, \\delta_{n,c,h,w} / \\sqrt{\\sigma^{2}_{c} + \\epsilon}$。",
         },
     }
     modes = ("train", "eval")

@@ -28,11 +28,9 @@ class Conv2d(Layer):
                       "the window at offset $(1, 1)$ in every output position.",
         },
         "zh": {
-            "note:input": "其中 $\\tilde\\delta$ 是在 $\\delta$ 的元素之间插入 $s-1$ 个 0, 再四周填充 "
-                          "$d(k-1)-p$ 个 0 得到的: $\\partial L/\\partial X$ 就是步幅膨胀后的 $\\delta$ 与旋转 "
-                          "180 度的卷积核做全卷积(full convolution)。",
-            "figure": "参与 $\\frac{\\partial L}{\\partial {weight}_{11}}$ 的输入元素(高亮): "
-                      "每个输出位置的窗口中偏移为 $(1, 1)$ 的那个元素。",
+            "note:input": "其中 $\\tilde\\delta$ 是在 $\\delta$ 的元素之间插入 $s-1$ 个 0、再在四周填充 $d(k-1)-p$ 个 0 得到的："
+                          "$\\partial L/\\partial X$ 就是步幅膨胀后的 $\\delta$ 与旋转 180 度的卷积核做全卷积。",
+            "figure": "参与 $\\frac{\\partial L}{\\partial {weight}_{11}}$ 的输入元素（高亮）：每个输出位置的窗口中偏移为 $(1, 1)$ 的那个元素。",
         },
     }
     buffers = missing("no buffers")

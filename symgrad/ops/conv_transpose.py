@@ -62,14 +62,13 @@ class ConvTranspose2d(Layer):
                       "(highlighted): those whose tap $(1, 1)$ lands inside the output, not in the cropped padding.",
         },
         "zh": {
-            "note:forward": "转置卷积把输入的每个元素 $X_{n,c,i,j}$ 经卷积核散布到输出上: 偏移 $(a, b)$ 落在输出的第 "
-                            "$s(i-1) + d(a-1) - p + 1$ 行、第 $s(j-1) + d(b-1) - p + 1$ 列"
-                            "(方括号 $[\\,\\cdot\\,]$ 在条件成立时为 1, 否则为 0), 落在输出之外的部分舍去。"
-                            "它是卷积核、步幅、填充、膨胀和分组都相同的 Conv2d 的转置: 它的前向就是那个 "
-                            "Conv2d 的 $\\partial L/\\partial X$, 所以它自己的 $\\partial L/\\partial X$ 就是对 "
-                            "$\\delta$ 做那个 Conv2d 的前向卷积。`output_padding` 只在输出的下方和右方加长。",
-            "figure": "参与 $\\frac{\\partial L}{\\partial {weight}_{11}}$ 的输入元素(高亮): "
-                      "偏移 $(1, 1)$ 落在输出之内(而不是被裁掉的填充中)的那些元素。",
+            "note:forward": "转置卷积把输入的每个元素 $X_{n,c,i,j}$ 经卷积核散布到输出上：偏移 $(a, b)$ 落在输出的第 $s(i-1) + d(a-1) - p + 1$ 行、第 "
+                            "$s(j-1) + d(b-1) - p + 1$ 列（方括号 $[\\,\\cdot\\,]$ 在条件成立时为 1，否则为 0），落在输出之外的部分舍去。它是卷积核、步幅、"
+                            "填充、膨胀和分组都相同的 `Conv2d` 的转置：它的前向就是那个 `Conv2d` 的 $\\partial L/\\partial X$，所以它自己的 "
+                            "$\\partial L/\\partial X$ 就是对 $\\delta$ 做那个 `Conv2d` 的前向卷积。`output_padding` "
+                            "只在输出的下方和右方加长。",
+            "figure": "参与 $\\frac{\\partial L}{\\partial {weight}_{11}}$ 的输入元素（高亮）：偏移 $(1, 1)$ "
+                      "落在输出之内（而不是被裁掉的填充中）的那些元素。",
         },
     }
     buffers = missing("no buffers")

@@ -50,11 +50,10 @@ class Dropout(Layer):
                       "are scaled by $1/(1 - p)$.",
         },
         "zh": {
-            "note:forward": "训练模式下的 Dropout：$m_{i} \\in \\{0, 1\\}$ 是掩码（1 保留第 $i$ 个元素，0 丢弃它），"
-                            "保留的元素乘以 $1/(1 - p)$（与 torch 相同），使输出的期望等于输入。掩码由 spec 的 "
-                            "`mask` 给出，或由 `seed` 生成：$m = [\\,r \\ge p\\,]$，其中 $r$ = "
-                            "numpy.random.default_rng(seed).random(输入的形状)。$p = 1$ 时所有元素都被丢弃，"
-                            "$u = 0$。评估模式下 Dropout 是恒等映射：$u_{i} = x_{i}$。",
+            "note:forward": "训练模式下的 `Dropout`：$m_{i} \\in \\{0, 1\\}$ 是掩码（1 保留第 $i$ 个元素，0 丢弃它），保留的元素乘以 "
+                            "$1/(1 - p)$（与 torch 相同），使输出的期望等于输入。掩码由规格文件的 `mask` 给出，或由 `seed` 生成："
+                            "$m = [\\,r \\ge p\\,]$，其中 $r$ = `numpy.random.default_rng(seed).random(shape)`，`shape` "
+                            "为输入的形状。$p = 1$ 时所有元素都被丢弃，$u = 0$。评估模式下 `Dropout` 是恒等映射：$u_{i} = x_{i}$。",
             "note:input": "掩码是常数：保留的元素把 $\\delta_{i}$ 乘以 $1/(1 - p)$ 传回，被丢弃的元素传回 0"
                           "（$p = 1$ 时整个梯度为 0）；评估模式下 $\\partial L/\\partial x_{i} = \\delta_{i}$。",
             "figure": "被掩码丢弃的元素（高亮）：它们的输出和梯度为 0；其余元素乘以 $1/(1 - p)$。",

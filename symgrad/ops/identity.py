@@ -25,7 +25,7 @@ class Identity(Layer):
     words = {
         "en": {"note:forward": "torch's Identity accepts any arguments and ignores them; in a spec it takes no "
                                "options."},
-        "zh": {"note:forward": "torch 的 Identity 接受任意参数并忽略它们; 在 spec 中它不接受任何选项。"},
+        "zh": {"note:forward": "torch 的 `Identity` 接受任意参数并忽略它们；在规格文件中它不接受任何选项。"},
     }
     figure = missing("the identity moves no entry: nothing to picture")
     initial_values = missing("no parameters")

@@ -63,7 +63,7 @@ class MSELoss(_PointwiseLoss):
     type_name = "MSELoss"
     words = {
         "en": {"note:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`."},
-        "zh": {"note:forward": "`reduction='mean'` 时 $n$ 为元素个数, `'sum'` 时 $n = 1$。"},
+        "zh": {"note:forward": "`reduction='mean'` 时 $n$ 为元素个数，`'sum'` 时 $n = 1$。"},
     }
     index_form = {
         "forward": r"L = \frac{1}{n} \sum_{i} (S_i - y_i)^2",
@@ -84,7 +84,7 @@ class L1Loss(_PointwiseLoss):
     type_name = "L1Loss"
     words = {
         "en": {"note:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`."},
-        "zh": {"note:forward": "`reduction='mean'` 时 $n$ 为元素个数, `'sum'` 时 $n = 1$。"},
+        "zh": {"note:forward": "`reduction='mean'` 时 $n$ 为元素个数，`'sum'` 时 $n = 1$。"},
     }
     index_form = {
         "forward": r"L = \frac{1}{n} \sum_{i} \left| S_i - y_i \right|",

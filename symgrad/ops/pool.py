@@ -95,9 +95,8 @@ class MaxPool2d(_Pool2d):
                       "window (i, j) it comes from).",
         },
         "zh": {
-            "note:input": "argmax 取窗口中按行优先的第一个最大值(与 torch 处理相等值的规则一致); "
-                          "窗口重叠时梯度累加。",
-            "figure": "最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值(高亮, 并标出来自哪个窗口 (i, j))。",
+            "note:input": "$\\operatorname{argmax}$ 取窗口中按行优先的第一个最大值（与 torch 处理相等值的规则一致）；窗口重叠时梯度累加。",
+            "figure": "最大值池化把每个窗口的 $\\delta$ 传给窗口中第一个最大值（高亮，并标出来自哪个窗口 $(i, j)$）。",
         },
     }
     index_form = {
@@ -209,8 +208,7 @@ class AvgPool2d(_Pool2d):
                             "the `ceil_mode` overhang never does.",
         },
         "zh": {
-            "note:forward": "$D_{i,j}$ 是 torch 的除数: `count_include_pad` 时计入显式填充, "
-                            "但从不计入 `ceil_mode` 多出的部分。",
+            "note:forward": "$D_{i,j}$ 是 torch 的除数：`count_include_pad` 时计入显式填充，但从不计入 `ceil_mode` 多出的部分。",
         },
     }
     figure = missing("every window entry shares the gradient alike: nothing to highlight")

@@ -107,8 +107,7 @@ class LeakyReLU(_Rectifier):
     words = {
         "en": {"note:input": "$s$ is negative_slope. At exactly $x_{i} = 0$ torch takes the left branch: the "
                              "derivative there is $s$, not 1 and not $(1 + s)/2$."},
-        "zh": {"note:input": "$s$ 即 negative_slope。在 $x_{i} = 0$ 处 torch 取左侧分支: 导数为 $s$, "
-                             "既不是 1, 也不是 $(1 + s)/2$。"},
+        "zh": {"note:input": "$s$ 即 `negative_slope`。在 $x_{i} = 0$ 处 torch 取左侧分支：导数为 $s$，既不是 1，也不是 $(1 + s)/2$。"},
     }
 
     def __init__(self, negative_slope=0.01, inplace=False):
@@ -156,8 +155,8 @@ class ELU(_Rectifier):
     words = {
         "en": {"note:input": "At exactly $x_{i} = 0$ torch takes the left branch: the derivative there is "
                              "$\\alpha e^{0} = \\alpha$ (so ELU is differentiable at 0 only when $\\alpha = 1$)."},
-        "zh": {"note:input": "在 $x_{i} = 0$ 处 torch 取左侧分支: 导数为 $\\alpha e^{0} = \\alpha$"
-                             "(只有 $\\alpha = 1$ 时 ELU 在 0 处可导)。"},
+        "zh": {"note:input": "在 $x_{i} = 0$ 处 torch 取左侧分支：导数为 $\\alpha e^{0} = \\alpha$（只有 $\\alpha = 1$ 时 `ELU` 在 "
+                             "0 处可导）。"},
     }
 
     def __init__(self, alpha=1.0, inplace=False):
@@ -220,9 +219,9 @@ class GELU(_Rectifier):
                                "\"tanh\" torch computes $\\frac{x}{2}(1 + \\tanh(\\sqrt{2/\\pi}\\,(x + 0.044715\\, "
                                "x^{3})))$ instead, and its backward is the derivative of that formula, not of the "
                                "exact GELU."},
-        "zh": {"note:forward": "$\\Phi$ 是标准正态分布函数。approximate = \"tanh\" 时 torch 改用 "
-                               "$\\frac{x}{2}(1 + \\tanh(\\sqrt{2/\\pi}\\,(x + 0.044715\\, x^{3})))$, "
-                               "反向传播求的也是这个近似式的导数, 而不是精确 GELU 的导数。"},
+        "zh": {"note:forward": "$\\Phi$ 是标准正态分布函数。`approximate=\"tanh\"` 时 torch 改用 "
+                               "$\\frac{x}{2}(1 + \\tanh(\\sqrt{2/\\pi}\\,(x + 0.044715\\, x^{3})))$，"
+                               "反向传播求的也是这个近似式的导数，而不是精确 `GELU` 的导数。"},
     }
 
     def __init__(self, approximate="none"):

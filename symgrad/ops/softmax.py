@@ -111,8 +111,8 @@ class Softmax(_AlongDim):
         "en": {"note:forward": "$i$ and $j$ run along the layer's dim, the other indices stay fixed. Without "
                                "dim torch picks one (and warns): dim 0 for 0-D, 1-D and 3-D inputs, dim 1 "
                                "otherwise."},
-        "zh": {"note:forward": "$i$ 和 $j$ 沿该层的 dim 取值, 其余下标固定。不给 dim 时 torch 自行选择(并发出警告): "
-                               "0 维、1 维和 3 维输入取 dim 0, 其余取 dim 1。"},
+        "zh": {"note:forward": "$i$ 和 $j$ 沿该层的 `dim` 取值，其余下标固定。不给 `dim` 时 torch 自行选择（并发出警告）：0 维、1 维和 3 维输入取 "
+                               "`dim=0`，其余取 `dim=1`。"},
     }
 
     def forward(self, x, params):
@@ -149,8 +149,8 @@ class LogSoftmax(_AlongDim):
         "en": {"note:forward": "$i$ and $j$ run along the layer's dim, the other indices stay fixed; "
                                "$e^{\\ell_{i}}$ is the softmax. Without dim torch picks one (and warns): dim 0 for "
                                "0-D, 1-D and 3-D inputs, dim 1 otherwise."},
-        "zh": {"note:forward": "$i$ 和 $j$ 沿该层的 dim 取值, 其余下标固定; $e^{\\ell_{i}}$ 就是 softmax。不给 dim 时 "
-                               "torch 自行选择(并发出警告): 0 维、1 维和 3 维输入取 dim 0, 其余取 dim 1。"},
+        "zh": {"note:forward": "$i$ 和 $j$ 沿该层的 `dim` 取值，其余下标固定；$e^{\\ell_{i}}$ 就是 $\\operatorname{softmax}$。不给 "
+                               "`dim` 时 torch 自行选择（并发出警告）：0 维、1 维和 3 维输入取 `dim=0`，其余取 `dim=1`。"},
     }
 
     def forward(self, x, params):
