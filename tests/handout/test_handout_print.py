@@ -316,3 +316,16 @@ def test_chinese_handout_outside_the_derivation_pages_has_no_english_prose():
     assert "same shape as the input" not in markdown and "sum of all entries" not in markdown
     assert WORDS["zh"]["avg_pool_backward_title"] in markdown and "Average pooling" not in markdown
     assert not any(isinstance(b, Text) and "backward的呢" in b.text for b in own)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lead_in_lines_and_figures_stay_with_what_follows(lang):
+    """A line ending in a colon never ends a page before its equation (no page break allowed there), and a
+    figure is kept with its caption (one minipage), in the handout and in an exercise key."""
+    for doc in (handout(lang), sheets(len(exercises.KINDS), 3, lang)[1]):
+        latex = to_latex(doc)
+        loose = re.findall(r"[^\n]*[:：]\n\n\\begin\{(?:equation\*|center)\}", latex)
+        assert not loose, f"{lang}: a lead-in line may end a page: {loose[:2]}"
+        assert latex.count(r"\begin{tikzpicture}") == len(re.findall(
+            r"\\begin\{minipage\}\{\\linewidth\}\n\\begin\{center\}\n\\begin\{tikzpicture\}", latex))
+    assert "\\begin{tikzpicture}" in to_latex(handout(lang))
