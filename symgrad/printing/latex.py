@@ -38,8 +38,8 @@ def render(blocks, cjk: bool = False) -> str:
     `cjk` wraps Chinese (any non-Latin) runs of headings in PREAMBLE's \\cjk, for pdflatex documents.
     """
     parts = [_render(block, cjk) for block in blocks]
-    for k, block in enumerate(blocks):  # no page break between a lead-in line and what it introduces
-        if isinstance(block, Para) and k + 1 < len(blocks) and isinstance(blocks[k + 1], (Math, Grid)):
+    for k, block in enumerate(blocks):  # no page break after a lead-in line: only after an equation or a figure
+        if isinstance(block, Para) and k + 1 < len(blocks) and isinstance(blocks[k + 1], (Para, Math, Grid)):
             parts[k] = parts[k].rstrip("\n") + "\\par\\nopagebreak\n"
         if isinstance(block, Grid):  # a figure and its caption on one page
             parts[k] = "\\par\\noindent\\begin{minipage}{\\linewidth}\n" + parts[k] + "\n\\end{minipage}\\par\n"
