@@ -54,10 +54,18 @@ def code(d, numbers, wrt=None) -> str:
     if any(layer.type_name == "Sum" for layer in network):
         lines += ["class Sum(nn.Module):  # x.sum(), as in the seed article",
                   "    def forward(self, x):", "        return x.sum()", ""]
+    if any(_masked(layer) for layer in network):
+        lines += ["class MaskedDropout(nn.Dropout):  # torch's Dropout with the spec's mask (its RNG cannot draw it)",
+                  "    def __init__(self, p, mask):", "        super().__init__(p)",
+                  '        self.register_buffer("mask", mask)', "",
+                  "    def forward(self, x):",
+                  "        return x * self.mask / (1 - self.p) if self.p < 1 else x * 0", ""]
     shared = sorted({owners[i] for i in range(len(owners)) if owners[i] != i})
     for i in shared:
         lines.append(f"layer{i} = {_module(network.layers[i])}")
-    modules = [f"layer{owners[i]}" if owners[i] in shared else _module(layer) for i, layer in enumerate(network)]
+    shapes = [tuple(t.shape) for t in [d.tensors.input] + [layer.output for layer in d.tensors.layers[:-1]]]
+    modules = [f"layer{owners[i]}" if owners[i] in shared else _module(layer, shapes[i])
+               for i, layer in enumerate(network)]
     lines += ["net = nn.Sequential("] + [f"    {m}," for m in modules] + [")"]
     lines += [f"net[{i}].eval()" for i, layer in enumerate(network) if getattr(layer, "training", True) is False]
     copies = [f"net[{name.split('.')[0]}].{name.split('.')[1]}.copy_({_tensor(value, 4 + 8 + len(name))})"
@@ -120,16 +128,24 @@ def _attribute(name: str) -> str:
     return f"net[{index}].{attr}"
 
 
-_IN_PLACE = re.compile(r",? ?inplace=True")
-_TRAINING = re.compile(r",? ?training=(True|False)")
+#: Options symgrad's layers take that torch's constructors do not: a mode (set with .eval()), Dropout's mask
+#: and seed (the block's MaskedDropout holds the mask), and in-place (torch refuses it on the leaf input, and
+#: it would overwrite an output a later backward needs; the numbers are the same).
+_NOT_TORCH = re.compile(r",? ?\b(inplace|training|mask|seed)=(\[[^=]*\]|[^,)]*)")
 
 
-def _module(layer) -> str:
-    """torch's constructor for the layer. In-place is dropped (torch refuses it on the leaf input, and it would
-    overwrite an output a later backward needs; the numbers are the same); a mode is set with .eval() instead."""
+def _masked(layer) -> bool:
+    return layer.type_name == "Dropout" and layer.training
+
+
+def _module(layer, in_shape) -> str:
+    """torch's constructor for the layer (`Sum` and `MaskedDropout` are the block's own modules)."""
     if layer.type_name == "Sum":
         return "Sum()"
-    shown = _TRAINING.sub("", _IN_PLACE.sub("", describe(layer))).replace("(, ", "(")
+    if _masked(layer):
+        mask = np.asarray(layer.mask_for(in_shape), dtype=np.float64)
+        return f"MaskedDropout({_number(layer.p)}, {_tensor(mask, 4 + len('MaskedDropout(0.5, '), whole=True)})"
+    shown = _NOT_TORCH.sub("", describe(layer)).replace("(, ", "(")
     return f"nn.{shown}"
 
 
