@@ -17,9 +17,9 @@ from lazy_torch import torch
 
 import symgrad as sg
 from symgrad.core.errors import OptionError
-from symgrad.ops._draft_bce import BCEWithLogitsLoss
-from symgrad.ops._draft_nll import NLLLoss
-from symgrad.ops._draft_smooth_l1 import HuberLoss, SmoothL1Loss
+from symgrad.ops.bce import BCEWithLogitsLoss
+from symgrad.ops.nll import NLLLoss
+from symgrad.ops.smooth_l1 import HuberLoss, SmoothL1Loss
 from symgrad.ops.base import undeclared
 from symgrad.ops.cross_entropy import CrossEntropyLoss
 from symgrad.printing.words import LANGUAGES
@@ -344,3 +344,117 @@ def test_index_instances_write_the_numbers_in():
     assert "2 |S_i - y_i| - 2" in HuberLoss(delta=2).index_instance("forward", (1, 2))
     assert BCEWithLogitsLoss().index_instance("input", (2, 2)) == (
         r"\frac{\partial L}{\partial z_i} = \frac{1}{4}\, \Big( \sigma(z_i) - y_i \Big)")
+
+
+# ---------------------------------------------------------------- end to end: specs, pages, check, generated code
+
+SPEC = """[input]
+values = [[[[1, 2]]], [[[0, -1]]]]
+[[layers]]
+type = "Flatten"
+[[layers]]
+type = "Linear"
+in_features = 2
+out_features = 3
+init.weight = [[1, 0], [0, 1], [1, -1]]
+init.bias = [0, 1, 0]
+[loss]
+%s
+[optimizer]
+type = "SGD"
+lr = 0.1
+"""
+#: [loss] tables as a user writes them, each a case torch computes (ties, ignored targets, probabilities).
+LOSS_TABLES = {
+    "nll": 'type = "NLLLoss"\nweight = [1.0, 2.0, 0.5]\nignore_index = 1\ntarget = [2, 1]',
+    "ce_probabilities": 'type = "CrossEntropyLoss"\nlabel_smoothing = 0.1\nweight = [1, 2, 0.5]\n'
+                        'target = [[0.5, 0.5, 0], [0, 0, 1]]',
+    "ce_default_ignored": 'type = "CrossEntropyLoss"\ntarget = [2, -100]',
+    "ce_smoothing_sum": 'type = "CrossEntropyLoss"\nreduction = "sum"\nlabel_smoothing = 0.2\ntarget = [0, 2]',
+    "bce": 'type = "BCEWithLogitsLoss"\npos_weight = [2, 1, 0.5]\nweight = 2\ntarget = [[1, 0, 0.5], [0, 1, 1]]',
+    "smooth_l1_ties": 'type = "SmoothL1Loss"\nbeta = 1\ntarget = [[0, 1, 0], [0, 1, 2]]',  # S = [[1,3,-1],[-1,0,1]]
+    "huber_ties": 'type = "HuberLoss"\ndelta = 1\ntarget = [[0, 1, 0], [0, 1, 2]]',
+}
+
+
+def _cli(args, tmp_path, text):
+    path = tmp_path / "spec.toml"
+    path.write_text(text, encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "symgrad", *args, str(path)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def _spec_derivation(name):
+    from symgrad.spec import parse
+
+    return parse(SPEC % LOSS_TABLES[name]).derive()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(LOSS_TABLES))
+def test_spec_passes_check_against_torch(tmp_path, name):
+    result = _cli(["check"], tmp_path, SPEC % LOSS_TABLES[name])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "MISMATCH" not in result.stdout and "7 of 7 quantities agree" in result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_TABLES))
+def test_derivation_page_renders_the_loss_rules_in_markdown(tmp_path, name):
+    """`symgrad derive --format markdown` on Flatten -> Linear -> the loss prints its rules, note and instance."""
+    from symgrad.printing.markdown import display, text
+    from symgrad.printing.steps import markdown_body
+
+    result = _cli(["derive", "--format", "markdown"], tmp_path, SPEC % LOSS_TABLES[name])
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    d = _spec_derivation(name)
+    loss = d.loss_fn
+    pages = {"en": result.stdout, "zh": markdown_body(d, "zh")}
+    for language, page in pages.items():
+        for key in ("forward", "input"):
+            assert display(loss.index_form[key]) in page, (language, key)
+            assert display(loss.index_instance(key, (2, 3))) in page, (language, key)
+        note = loss.words[language].get("note:forward")
+        assert note and text(note) in page, (name, language)
+
+
+def test_a_probability_target_is_float_and_class_indices_integers_in_generated_code():
+    from symgrad.numeric.codegen import generate_source
+
+    for name, dtype in (("ce_probabilities", "float64"), ("nll", "int64"), ("ce_default_ignored", "int64")):
+        d = _spec_derivation(name)
+        assert getattr(d.loss_fn, "target_dtype", "float64") == dtype
+        line = next(line for line in generate_source(d, form="array").splitlines() if "'target':" in line)
+        assert ("dtype=np.int64" in line) == (dtype == "int64"), (name, line)
+
+
+@pytest.mark.parametrize("form", ["scalar", "array"])
+@pytest.mark.parametrize("name", sorted(LOSS_TABLES))
+def test_generated_code_equals_the_engine(name, form):
+    from symgrad.numeric.codegen import generate_source
+
+    d = _spec_derivation(name)
+    namespace = {}
+    exec(compile(generate_source(d, form=form), "<generated>", "exec"), namespace)
+    got = namespace["evaluate"]()
+    assert got["loss"] == pytest.approx(float(d.loss), rel=1e-12, abs=1e-12)
+    for key in ("input", "1.weight", "1.bias"):
+        np.testing.assert_allclose(got["gradients"][key], _floats(np.array(d.gradients[key].tolist(), dtype=object)),
+                                   **TOL)
+
+
+@pytest.mark.parametrize("table,option,fragment", [
+    ('type = "NLLLoss"\nweight = [1, 2]\ntarget = [0, 1]', "weight", "for all 3 classes"),
+    ('type = "CrossEntropyLoss"\nlabel_smoothing = 2\ntarget = [0, 1]', "label_smoothing", "between 0.0 and 1.0"),
+    ('type = "CrossEntropyLoss"\nignore_index = 0\ntarget = [[1, 0, 0], [0, 1, 0]]', "ignore_index", "probability"),
+    ('type = "CrossEntropyLoss"\ntarget = [-100, -100]', "target", "every target is ignore_index"),
+    ('type = "BCEWithLogitsLoss"\ntarget = [1, 0, 1]', "target", "must be the same as input size"),
+    ('type = "SmoothL1Loss"\nbeta = -1\ntarget = 0', "beta", "negative values for beta"),
+    ('type = "HuberLoss"\ndelta = 0\ntarget = 0', "delta", "non-positive values for delta"),
+    ('type = "NLLLoss"\nreduction = "none"\ntarget = [0, 1]', "reduction", "'mean', 'sum'"),
+])
+def test_bad_loss_options_in_a_spec_are_one_line(tmp_path, table, option, fragment):
+    result = _cli(["derive", "--format", "json"], tmp_path, SPEC % table)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    kind = table.split('"')[1]
+    assert len(lines) == 1 and f"loss {kind}: {option}:" in lines[0] and fragment in lines[0], result.stderr
