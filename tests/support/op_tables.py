@@ -167,7 +167,67 @@ def _cross_entropy(rng):
     return LOSSES["CrossEntropyLoss"](reduction=rng.choice(["mean", "sum"])), shape, target
 
 
+def _class_indices(rng, shape, ignore_index):
+    """N class indices, some of them ignore_index (never all: torch's mean would be 0/0)."""
+    target = [rng.randrange(shape[1]) for _ in range(shape[0])]
+    for n in range(shape[0] - 1):
+        if rng.random() < 0.3:
+            target[n] = ignore_index
+    target[-1] = rng.choice([c for c in range(shape[1]) if c != ignore_index])
+    return np.array([sp.Integer(v) for v in target], dtype=object)
+
+
+def _weights(rng, classes):
+    return rng.choice([None, [rng.choice([0.5, 1, 2, 3]) for _ in range(classes)]])
+
+
+def _nll(rng):
+    shape = (rng.randint(1, 3), rng.randint(2, 4))
+    ignore_index = rng.choice([-100, 0, 1])
+    loss = LOSSES["NLLLoss"](reduction=rng.choice(["mean", "sum"]), weight=_weights(rng, shape[1]),
+                             ignore_index=ignore_index)
+    return loss, shape, _class_indices(rng, shape, ignore_index)
+
+
+def _cross_entropy_options(rng):
+    """weight, ignore_index, label_smoothing and probability targets: (loss, output shape, target), fitted."""
+    shape = (rng.randint(1, 3), rng.randint(2, 4))
+    probabilities = rng.random() < 0.4
+    ignore_index = -100 if probabilities else rng.choice([-100, 0, 1])
+    loss = LOSSES["CrossEntropyLoss"](reduction=rng.choice(["mean", "sum"]), weight=_weights(rng, shape[1]),
+                                      ignore_index=ignore_index, label_smoothing=rng.choice([0.0, 0.1, 0.5, 1.0]))
+    if probabilities:
+        target = np.array([[sp.Rational(rng.randint(0, 4), 4) for _ in range(shape[1])] for _ in range(shape[0])],
+                          dtype=object)
+    else:
+        target = _class_indices(rng, shape, ignore_index)
+    return loss.for_target(target), shape, target
+
+
+def _bce(rng):
+    shape = (rng.randint(1, 3), rng.randint(2, 4))
+    weight = rng.choice([None, 2, [rng.choice([0.5, 1, 2]) for _ in range(shape[1])]])
+    pos_weight = rng.choice([None, 3, [rng.choice([0.5, 1, 2]) for _ in range(shape[1])]])
+    loss = LOSSES["BCEWithLogitsLoss"](reduction=rng.choice(["mean", "sum"]), weight=weight, pos_weight=pos_weight)
+    target = np.array([[sp.Rational(rng.randint(0, 2), 2) for _ in range(shape[1])] for _ in range(shape[0])],
+                      dtype=object)
+    return loss, shape, target
+
+
+def _piecewise(name, option, values):
+    """SmoothL1Loss, HuberLoss: integer outputs and targets, so |S - y| = threshold (the tie) is drawn often."""
+    def draw(rng):
+        shape = (rng.randint(1, 3), rng.randint(2, 4))
+        loss = LOSSES[name](reduction=rng.choice(["mean", "sum"]), **{option: rng.choice(values)})
+        return loss, shape, _numbers(rng, shape)
+    return draw
+
+
 LOSS_TABLE = {"MSELoss": _pointwise("MSELoss"), "L1Loss": _pointwise("L1Loss"), "CrossEntropyLoss": _cross_entropy}
+LOSS_TABLE.update({"NLLLoss": _nll, "CrossEntropyLoss": lambda rng: (_cross_entropy if rng.random() < 0.4 else
+                                                                     _cross_entropy_options)(rng),
+                   "BCEWithLogitsLoss": _bce, "SmoothL1Loss": _piecewise("SmoothL1Loss", "beta", [0, 0.5, 1.0, 2]),
+                   "HuberLoss": _piecewise("HuberLoss", "delta", [0.5, 1.0, 2])})
 
 
 def random_layer(name: str, rng: random.Random):
