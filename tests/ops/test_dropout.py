@@ -503,3 +503,63 @@ def test_symgrad_from_torch_reads_a_model_in_eval_mode_and_refuses_one_in_traini
     np.testing.assert_allclose(_floats(d.gradients["input"]), xt.grad.numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(_floats(d.gradients["0.weight"]), model[0].weight.grad.numpy(), rtol=1e-12,
                                atol=1e-14)
+
+
+# ---------------------------------------------------------------- random networks with a Dropout (property tests)
+
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import random_nets as rn  # noqa: E402
+
+#: symgrad's one refusal of what torch accepts (docs/semantics.md): a max-pool window wholly in the padding.
+PADDING_REFUSAL = "lies entirely in the padding"
+
+
+@st.composite
+def dropout_nets(draw, **mixed):
+    """A random network of tests/support/random_nets.py with a Dropout (random_nets' own options for it: p in
+    {0, 0.2, 0.5, 1}, a seed or eval mode) put in at a random place before any Sum; parameters renamed."""
+    net = draw(rn.mixed_nets(**mixed))
+    kinds = [kind for kind, _ in net.layers]
+    place = draw(st.integers(0, kinds.index("Sum") if "Sum" in kinds else len(kinds)))
+    dropout = draw(rn.activation((), None, kinds=("Dropout",)))
+    params = {}
+    for key, value in net.params.items():
+        index, name = key.split(".")
+        params[f"{int(index) + (int(index) >= place)}.{name}"] = value
+    return rn.Net(net.layers[:place] + [dropout] + net.layers[place:], net.x, params, net.loss, net.target, net.sgd,
+                  net.passes)
+
+
+def _derive_or_refuse(net, method="rules"):
+    try:
+        return net.derive(method)
+    except OptionError as error:
+        assert error.option == "dilation" and PADDING_REFUSAL in error.message, error
+        assume(False)
+
+
+@pytest.mark.torch
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dropout_nets(max_image_layers=2, max_side=4))
+def test_random_networks_with_a_dropout_match_torch(net):
+    from symgrad.verify import compare, evaluate, torch_reference
+
+    d = _derive_or_refuse(net)
+    numbers = evaluate(d)
+    rows = compare(numbers, torch_reference(d, numbers), rtol=1e-10, atol=1e-10)
+    assert rows and all(row["ok"] for row in rows), ([(r["quantity"], r["reason"]) for r in rows if not r["ok"]], net)
+
+
+@pytest.mark.torch  # random_nets asks torch for each drawn layer's output shape
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(dropout_nets(max_image_layers=2, max_side=3, transcendental=False).filter(
+    lambda net: not net.kinds() & {"MaxPool2d", "ReLU", "LeakyReLU"}))  # no ties: there diff gives Heaviside(0)
+def test_random_networks_with_a_dropout_rules_equal_sympy_diff(net):
+    rules, diff = _derive_or_refuse(net), _derive_or_refuse(net, "diff")
+    assert sp.simplify(sp.sympify(rules.loss) - sp.sympify(diff.loss)) == 0
+    for key, grad in rules.gradients.items():
+        for a, b in zip(np.array(grad.tolist(), dtype=object).reshape(-1),
+                        np.array(diff.gradients[key].tolist(), dtype=object).reshape(-1), strict=True):
+            assert sp.simplify(a - b) == 0, (key, a, b, net)

@@ -53,12 +53,16 @@ class Net:
         return {kind for kind, _ in self.layers}
 
 
+#: Words symgrad takes that torch's constructor does not: Dropout's mask (torch draws its own) and mode.
+SYMGRAD_ONLY = ("mask", "seed", "training")
+
+
 def torch_output_shape(kind: str, kwargs: dict, shape: tuple) -> tuple | None:
     """The output shape torch gives for this layer on an input of `shape`, or None if torch refuses."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # padding="same" with an even kernel warns
-            module = getattr(torch.nn, kind)(**kwargs)
+            module = getattr(torch.nn, kind)(**{k: v for k, v in kwargs.items() if k not in SYMGRAD_ONLY})
             with torch.no_grad():
                 return tuple(module(torch.zeros(shape)).shape)
     except (RuntimeError, ValueError, TypeError):
@@ -150,6 +154,10 @@ def activation(draw, shape, previous=None, kinds=("ReLU", "Sigmoid", "Tanh")):
         kwargs["approximate"] = draw(st.sampled_from(["none", "tanh"]))
     elif kind in ("Softmax", "LogSoftmax"):
         kwargs["dim"] = draw(st.integers(-len(shape), len(shape) - 1))
+    elif kind == "Dropout":  # its mask from a seed (torch's twin holds the same), or eval mode; drawn by
+        # tests/ops/test_dropout.py (in NEW_ACTIVATIONS it would reshuffle the ci profile's derandomized draws)
+        kwargs["p"] = draw(st.sampled_from([0, 0.2, 0.5, 1]))
+        kwargs.update({"seed": draw(st.integers(0, 2**16))} if draw(st.integers(0, 3)) else {"training": False})
     # torch refuses an in-place ReLU on the input (a leaf) and after Sigmoid/Tanh (their backward needs
     # the output): only after Conv2d and Linear, whose backward does not read their output (LeakyReLU
     # in place also needs a positive slope)
