@@ -19,10 +19,11 @@ from .shapes import describe
 from .shapes import table as shape_table
 from .blocks import Grid, Heading, Math, Para, Table
 from .common import squeeze
+from . import summary
 from .factored import Factored
 from .factored import front as factored_front
 from .texnames import SMALL, index_text, matrix, name_latex, parameter_symbol, tex, width
-from .words import words
+from .words import formula, words
 from .worked import Arithmetic
 
 #: Element-level forward formulas are written out only when each entry reads at a glance.
@@ -92,21 +93,35 @@ class _Page:
         line: the first entry alone. Longer still: a note that the named form above is exact.
         """
         head = [Para(label)] if label else []
-        if np.size(array) > SMALL:
-            return [Para(f"${left}$: " + self.too_big(array, size_note))]
+        numbers = tensor.is_numeric(array)
+        if np.size(array) > SMALL:  # numbers in brief, as torch prints a big tensor; symbols by their shape
+            return head + [self.brief(left, array)] if numbers else [Para(f"${left}$: " + self.too_big(array, size_note))]
         terms = max((len(sp.Add.make_args(v)) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
-        if terms > MAX_TERMS:  # e.g. a bias gradient summing 900 deltas: the index form says it
+        if terms > MAX_TERMS and not numbers:  # e.g. a bias gradient summing 900 deltas: the index form says it
             return [Para(f"${left}$: " + self.w["many_terms"].format(terms=terms))]
         shown = matrix(array)
         if width(shown) <= MAX_WIDTH:
             return head + [Math(f"{left} = {shown}")]
+        if numbers:  # exact but long (log(e^{-0.07} + ...), 16-digit decimals): rounded, as torch prints them
+            rounded = f"{left} \\approx {summary.approx_matrix(array)}"
+            return head + [Math(rounded) if width(rounded) <= MAX_WIDTH else self.brief(left, array)]
         array = squeeze(np.asarray(array, dtype=object))
-        first = tex(array.reshape(-1)[0]) if array.size else ""
+        flat = array.reshape(-1)
+        if flat.size and all(isinstance(v, sp.Symbol) for v in flat):  # b_1 ... b_6: no "b_1 = b_1"
+            return head + [Para(self.w["symbols"].format(left=left, first=tex(flat[0]), last=tex(flat[-1]),
+                                                         shape=" x ".join(map(str, array.shape))))]
+        first = tex(flat[0]) if array.size else ""
         if width(first) > 2 * MAX_WIDTH:
             return head + [Para(self.w["too_long"])]
         index = index_text(1 for _ in array.shape)
         entry = r"\left(%s\right)_{%s}" % (left, index) if "frac" in left else f"{left}_{{{index}}}"
         return head + [Para(self.w["first_entry"]), Math(f"{entry} = {first}")]
+
+    def brief(self, left: str, array) -> Para:
+        """A numeric tensor in brief (summary.py): its shape, first entries, norm, min and max."""
+        array = np.asarray(array, dtype=object)
+        return Para(self.w["summary"].format(left=left, count=array.size, shape=" x ".join(map(str, array.shape)),
+                                             **summary.brief(array)))
 
     def worked(self, lefts, exprs, results) -> list:
         """Each entry as formula = the formula with the engine's numbers in = result (see worked.py)."""
@@ -179,9 +194,10 @@ class _Page:
         w = self.w
         rows = shape_table(self.network, self.t.input.shape)
         header = (w["col_index"], w["col_layer"], w["col_shape"], w["col_params"], w["col_formula"])
-        cells = tuple((str(r.index), f"`{r.layer}`", str(tuple(r.output_shape)), str(r.parameters), f"`{r.formula}`")
+        cells = tuple((str(r.index), f"`{r.layer}`", str(tuple(r.output_shape)), str(r.parameters),
+                       f"`{formula(r.formula, w['lang'])}`")
                       for r in rows)
-        cells = (("", "`input`", str(tuple(self.t.input.shape)), "", ""),) + cells
+        cells = (("", w["table_input"], str(tuple(self.t.input.shape)), "", ""),) + cells
         return [Heading(w["layers"]), Para(w["layers_intro"]), Table(header, cells)]
 
     def forward(self) -> list:
@@ -203,7 +219,7 @@ class _Page:
             if tensor.is_numeric(out) and not _same(formulas, out):
                 blocks += self.tensor(letter, out, w["numbers"])
         if d.loss_fn is not None:
-            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3)]
+            blocks += [Heading(w["loss_heading"].format(loss=describe(d.loss_fn)), 3)]
             blocks += self.rule(d.loss_fn, "forward", self.t.output.shape)
             blocks += self.loss_value()
         return blocks
@@ -224,10 +240,15 @@ class _Page:
         """L = its formula in the last layer's names = the numbers written in = its value (what fits)."""
         d = self.d
         worked = self.arithmetic.lines(sp.Symbol("L"), d.named.loss, d.loss, 1, MAX_WIDTH) if d.named else []
+        loss = sp.sympify(d.loss)
+        # an exact value that is no plain number (log(e^{-0.07} + ...)) gets its decimal too, as torch prints it
+        rounded = r"L \approx " + summary.approx(float(loss)) if loss.is_number and not loss.is_Rational \
+            and not loss.is_Float else None
         if worked:
-            return [Math(worked[0])]
+            return [Math(worked[0])] + ([Math(rounded)] if rounded else [])
         named = d.named.loss if d.named and len(sp.Add.make_args(d.named.loss)) <= MAX_TERMS else None
-        return self.equation("L", None if named is None else tex(named), self.closed(d.loss))
+        shown = self.equation("L", None if named is None else tex(named), self.closed(d.loss))
+        return shown + ([Math(rounded)] if rounded else [])
 
     def formulas(self, i, layer, in_shape, out_size):
         """The layer's output entries as formulas of its (named) input and symbolic parameters, if small."""
@@ -264,7 +285,7 @@ class _Page:
         blocks = [Heading(w["backward"]), Para(w["chain_intro"]), Math(self.chain())]
         last = len(self.network) - 1
         if d.loss_fn is not None:
-            blocks += [Heading(w["loss"] + ": " + describe(d.loss_fn), 3), Para(w["delta_loss"])]
+            blocks += [Heading(w["loss_heading"].format(loss=describe(d.loss_fn)), 3), Para(w["delta_loss"])]
             blocks += self.rule(d.loss_fn, "input", self.t.output.shape)
             blocks += self.delta(last)
         for i in reversed(range(len(self.network))):
@@ -306,6 +327,10 @@ class _Page:
         letter = r"\delta^{%s}" % name_latex(self.names[i])
         values = self.delta_values(i)
         if values is None:
+            value = self.d.deltas[i][1]  # the engine's numbers, in brief; symbols by their shape
+            value = np.array(value.tolist() if hasattr(value, "tolist") else value, dtype=object)
+            if tensor.is_numeric(value):
+                return [self.brief(letter, value.reshape(np.shape(self.t.layers[i].output)))]
             return [Para(f"${letter}$: " + self.too_big(self.t.layers[i].output))]
         blocks = []
         if d.named:
@@ -342,7 +367,7 @@ class _Page:
         left = r"\frac{\partial L}{\partial %s}" % symbol
         values = self.t.gradient(full)
         if values.size > SMALL:
-            return [Para(f"${left}$: " + self.too_big(values))]
+            return [self.brief(left, values) if tensor.is_numeric(values) else Para(f"${left}$: " + self.too_big(values))]
         blocks = []
         entries = squeeze(np.asarray(values, dtype=object))
         lefts = [sp.Symbol(r"\frac{\partial L}{\partial %s_{%s}}" % (symbol, index_text(k + 1 for k in idx)))
