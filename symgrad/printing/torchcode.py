@@ -79,9 +79,9 @@ def code(d, numbers, wrt=None) -> str:
     lines.append("")
     lines.append(_assign("x", numbers["input"], ", requires_grad=True"))
     if d.loss_fn is not None:
-        whole = d.loss_fn.type_name == "CrossEntropyLoss"  # class indices
+        whole = getattr(d.loss_fn, "target_dtype", "float64") == "int64"  # class indices
         lines.append(_assign("y", numbers["target"], "", whole))
-        lines.append(f"loss_fn = nn.{describe(d.loss_fn)}")
+        lines.append(f"loss_fn = nn.{_loss_call(d.loss_fn)}")
     optimizer = d.optimizer is not None and bool(numbers["parameters"])  # torch refuses one without parameters
     if optimizer:
         lines.append(f"optimizer = torch.optim.SGD(net.parameters(), {_sgd_options(d.optimizer)})")
@@ -157,6 +157,17 @@ def _sgd_options(optimizer) -> str:
         if name != "lr" and value != defaults.get(name):
             shown.append(f"{name}={value!r}" if isinstance(value, bool) else f"{name}={_number(value)}")
     return ", ".join(shown)
+
+
+def _loss_call(loss) -> str:
+    """The loss's constructor call, its tensor options (weight, pos_weight) as the float64 tensors torch takes."""
+    text = describe(loss)
+    for name in ("weight", "pos_weight"):
+        value = loss.options().get(name)
+        if value is not None:
+            text = re.sub(rf"\b{name}=" + re.escape(repr(value)),
+                          lambda _: f"{name}=torch.tensor({value!r}, dtype=torch.float64)", text)
+    return text
 
 
 def _number(value, whole: bool = False) -> str:

@@ -458,3 +458,31 @@ def test_bad_loss_options_in_a_spec_are_one_line(tmp_path, table, option, fragme
     lines = result.stderr.strip().splitlines()
     kind = table.split('"')[1]
     assert len(lines) == 1 and f"loss {kind}: {option}:" in lines[0] and fragment in lines[0], result.stderr
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(LOSS_TABLES))
+def test_the_documents_pytorch_block_runs_and_prints_the_documents_numbers(name):
+    """The derivation's PyTorch block builds the loss as torch takes it (weight and pos_weight as tensors, class
+    indices as integers, probabilities as floats) and prints the numbers the document shows."""
+    import contextlib
+    import io
+    import re
+
+    from symgrad.printing import torchcode
+    from symgrad.verify import evaluate, random_values
+
+    d = _spec_derivation(name)
+    numbers = evaluate(d, random_values(d.free_symbols, 0))
+    source = torchcode.code(d, numbers)
+    default, out = torch.get_default_dtype(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, "<block>", "exec"), {"__name__": "__block__"})
+    finally:
+        torch.set_default_dtype(default)
+    number = re.compile(r"-?\d+\.\d*(?:e[-+]\d+)?")
+    printed, shown = out.getvalue(), torchcode.printout(d, numbers)
+    assert number.sub("#", printed).replace(" ", "") == number.sub("#", shown).replace(" ", ""), source
+    np.testing.assert_allclose([float(v) for v in number.findall(printed)], [float(v) for v in number.findall(shown)],
+                               rtol=1e-4, atol=1e-4)
