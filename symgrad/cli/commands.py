@@ -235,7 +235,8 @@ def _torch_sections(derivation, args) -> str:
     if fits or args.verify:
         values = random_values(derivation.free_symbols, 0, positive=buffer_symbols(derivation))
         numbers = evaluate(derivation, values)
-    drawn = f"`{_shown_values(values)}`" if values else ""
+    pairs = [f"{s}={v}" for s, v in values.items()]  # all of them for a block; a large network's first few
+    drawn = f"`{', '.join(pairs if fits else pairs[:SHOWN_VALUES] + ['...'])}`" if values else ""
     command = f"symgrad check {args.spec}"
     text = torchcode.section(derivation, numbers, args.lang, args.format, args.wrt, drawn, command)
     if args.verify:
