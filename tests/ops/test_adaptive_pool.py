@@ -345,6 +345,7 @@ def test_derive_equals_torch_end_to_end(cls):
 @pytest.mark.parametrize("cls", LAYERS)
 def test_derivation_pages_print_the_rules_notes_and_instances(cls):
     from symgrad.printing.steps import markdown_body
+    from symgrad.printing.markdown import math  # one row per line, as the Markdown writes display math
 
     x = np.random.default_rng(5).integers(-2, 3, (1, 1, 5, 4)).astype(float)
     d = sg.derive(sg.Sequential(cls((2, 3))), x.tolist(), sg.MSELoss(), None, sg.SGD(lr=0.1))
@@ -353,8 +354,8 @@ def test_derivation_pages_print_the_rules_notes_and_instances(cls):
         page = markdown_body(d, language)
         assert layer.words[language]["note:forward"] in page
         for key in ("forward", "input"):
-            assert cls.index_form[key] in page, (language, key)
-        assert layer.index_instance("forward", (1, 1, 5, 4)) in page
+            assert math(cls.index_form[key]) in page, (language, key)
+        assert math(layer.index_instance("forward", (1, 1, 5, 4))) in page
 
 
 @pytest.mark.torch

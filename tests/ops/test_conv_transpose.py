@@ -506,6 +506,7 @@ def _page_derivation():
 
 def test_derivation_pages_print_the_rules_notes_and_instances():
     from symgrad.printing.steps import markdown_body
+    from symgrad.printing.markdown import math  # one row per line, as the Markdown writes display math
 
     d = _page_derivation()
     layer = d.network.layers[0]
@@ -513,8 +514,8 @@ def test_derivation_pages_print_the_rules_notes_and_instances():
     for page, language in ((en, "en"), (zh, "zh")):
         assert layer.words[language]["note:forward"] in page
         for key in ("forward", "input", "weight", "bias"):
-            assert ConvTranspose2d.index_form[key] in page, (language, key)
-        assert layer.index_instance("forward", (1, 2, 2, 2)) in page
+            assert math(ConvTranspose2d.index_form[key]) in page, (language, key)
+        assert math(layer.index_instance("forward", (1, 2, 2, 2))) in page
     assert "转置卷积" in zh and "转置卷积" not in en
 
 
