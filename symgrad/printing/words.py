@@ -19,12 +19,16 @@ WORDS: dict[str, dict[str, str]] = {
         "loss_heading": "Loss: {loss}",
         "table_input": "`input`",
         "torch": "PyTorch check",
-        "torch_intro": "The same network in PyTorch, in float64: the same weights, input, target and loss, and one optimizer step after `zero_grad()`. It prints the numbers derived above.",
-        "torch_drawn": "The spec leaves symbols without values; the block uses the values `symgrad check` draws (seed 0): {values}.",
+        "torch_intro": "The same network in PyTorch, in float64: the same weights, input, target and loss, and one "
+                       "optimizer step after `zero_grad()`. It prints the numbers derived above.",
+        "torch_drawn": "The spec leaves symbols without values; the block uses the values `symgrad check` draws (seed "
+                       "0): {values}.",
         "torch_prints": "It prints (symgrad's numbers, in torch's print format):",
-        "torch_too_big": "The network's tensors are too large to write into a code block; `{command}` builds the same network in PyTorch and compares every number.",
+        "torch_too_big": "The network's tensors are too large to write into a code block; `{command}` builds the same "
+                         "network in PyTorch and compares every number.",
         "check": "Agreement with PyTorch",
-        "check_intro": "What `symgrad check` prints, run while this document was written: symgrad's numbers against torch autograd's, in float64.",
+        "check_intro": "What `symgrad check` prints, run while this document was written: symgrad's numbers against "
+                       "torch autograd's, in float64.",
         "check_quantity": "quantity",
         "check_error": "max $\\lvert \\text{symgrad} - \\text{torch} \\rvert$",
         "check_status": "status",
@@ -40,7 +44,8 @@ WORDS: dict[str, dict[str, str]] = {
         "text_loss_value": "loss L",
         "text_scalar": "scalar",
         "text_named": "backward with named intermediates (delta_A = dL/dA):",
-        "text_kept": "backward: kept in named intermediates (a large network); the numbers below are evaluated\nfrom them. The formulas: --format latex or markdown (index forms), --emit-python (code).",
+        "text_kept": "backward: kept in named intermediates (a large network); the numbers below are evaluated\nfrom "
+                     "them. The formulas: --format latex or markdown (index forms), --emit-python (code).",
         "text_gradients": "gradients",
         "text_buffers": "running statistics (buffers after {passes}):",
         "text_step": "after one {optimizer} step:",
