@@ -1,5 +1,6 @@
 """Printers: they read a finished Derivation and never compute gradients."""
 
+from ..core.errors import OptionError
 from . import latex
 from .common import select
 from .jsonout import to_json
@@ -29,6 +30,9 @@ def render(derivation, fmt: str = "text", wrt=None, title: str | None = None, st
         return to_text(view, lang)
     if fmt == "markdown":
         return to_markdown(view, lang) + ("\n" + appendix if appendix else "")
+    if standalone and lang != "en" and preamble is None:  # pdflatex's fonts have no Chinese prose
+        raise OptionError("render", "preamble", "a Chinese standalone document compiles with XeLaTeX: pass "
+                                                "symgrad.handout.render.preamble('zh') + '\\begin{document}\\n'")
     text = to_latex(view, standalone=standalone, lang=lang)
     if not standalone:
         return text + appendix
