@@ -10,6 +10,7 @@ in tests/support/js/package.json are installed by .ci/run; without them these te
 
 Besides rendering, the spans must not hold `\\mathbb{1}` (KaTeX draws it as a plain digit 1),
 display math keeps one row per line (GitHub breaks on `\\\\` mid-line, github/markup#1547), no
+letter or digit touches an inline span's dollars outside (VS Code leaves `$\\delta$s` as text), no
 line inside $$ starts a Markdown block (a list item, a heading, a quote), and a matrix is never
 inline math in prose (it belongs in display math).
 """
@@ -75,6 +76,20 @@ def spans(markdown: str) -> list[tuple[str, bool, int]]:
     return [(tex, shown, text.count("\n", 0, at) + 1) for at, tex, shown in sorted(found)]
 
 
+def glued(markdown: str) -> list[tuple[str, int]]:
+    """Inline spans with a letter, digit or _ right outside a `$`: VS Code's KaTeX (and markdown-it's
+    plugins) then leave the dollars as text, as in `the $\\delta$s`. (span with its $, line number)"""
+    found = []
+    for tex, shown, line in spans(markdown):
+        if shown:
+            continue
+        for m in re.finditer(r"(.?)\$" + re.escape(tex) + r"\$(.?)", markdown.split("\n")[line - 1]):
+            if re.fullmatch(r"[A-Za-z0-9_]", m.group(1)) or re.fullmatch(r"[A-Za-z0-9_]", m.group(2)):
+                found.append((m.group(), line))
+                break
+    return found
+
+
 def display_blocks(markdown: str) -> list[tuple[int, list[str]]]:
     """Each $$ block written as lines of its own: (first line number, the lines between the $$)."""
     return [(line, tex.split("\n")) for tex, shown, line in spans(markdown) if shown]
@@ -124,6 +139,8 @@ def assert_renders(markdown: str, name: str, least: int = 1) -> None:
         if not shown and _MATRIX.search(tex):
             problems.append(f"line {line}: a matrix or aligned rows in inline math (display math is for that): "
                             f"{tex[:120]}")
+    for span, line in glued(markdown):
+        problems.append(f"line {line}: a word character touches the $ of {span!r}; VS Code shows the dollars")
     for first, rows in display_blocks(markdown):
         for offset, row in enumerate(rows):
             where = f"line {first + offset}"
@@ -181,19 +198,20 @@ def test_docs_render(path):
 
 def test_the_checks_catch_what_they_are_for():
     """Each defect the document tests look for is found in a text that has it."""
-    bad = ("Prose $K = \\begin{bmatrix}1 & 2\\end{bmatrix}$ and $\\frac{1}{$.\n\n"
+    bad = ("Prose $K = \\begin{bmatrix}1 & 2\\end{bmatrix}$ and $\\frac{1}{$, the $x$s.\n\n"
            "$$\n\\mathbb{1}[x > 0] \\\\ a\n$$\n")
     found = spans(bad)
     assert [(tex, shown) for tex, shown, _ in found] == [
-        ("K = \\begin{bmatrix}1 & 2\\end{bmatrix}", False), ("\\frac{1}{", False), ("\\mathbb{1}[x > 0] \\\\ a", True)]
+        ("K = \\begin{bmatrix}1 & 2\\end{bmatrix}", False), ("\\frac{1}{", False), ("x", False),
+        ("\\mathbb{1}[x > 0] \\\\ a", True)]
     result = render_errors(found)
     assert {(e["index"], e["engine"]) for e in result["errors"]} == {(1, "katex"), (1, "mathjax")}
     with pytest.raises(AssertionError) as caught:
         assert_renders(bad, "bad")
     message = str(caught.value)
-    for expected in ("katex", "mathjax", "mathbb", "inline math", "same line"):
+    for expected in ("katex", "mathjax", "mathbb", "inline math", "same line", "touches the $ of ' $x$s'"):
         assert expected in message
-    assert "bad: 5 problems" in message
+    assert "bad: 6 problems" in message
     assert not row_continues("a \\\\") and not row_continues("a \\\\[4pt]  ") and row_continues("a \\\\[4pt] b")
     assert row_continues("a \\\\\\\\") and not row_continues("\\text{a}\\\\")  # \\\\ is two rows
 
