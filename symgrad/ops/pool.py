@@ -101,7 +101,7 @@ class MaxPool2d(_Pool2d):
     }
     index_form = {
         "forward": r"\begin{gathered}S_{c,i,j} = \max_{(h,w) \in W_{i,j}} X_{c,h,w} \\ W_{i,j} = \left\{\left("
-                   + ROW + ",\\; " + COL + r"\right) : 1 \le a \le k_h,\ 1 \le b \le k_w\right\} "
+                   + ROW + ",\\; " + COL + r"\right)\right\}_{a \le k_h,\, b \le k_w} "
                    r"\cap [1,H] \times [1,W]\end{gathered}",
         "input": r"\frac{\partial L}{\partial X_{c,h,w}} = \sum_{i,j} \delta_{c,i,j}\, "
                  r"\mathbb{I}\left[(h,w) = \operatorname*{argmax}_{(u,v) \in W_{i,j}} X_{c,u,v}\right]"

@@ -26,9 +26,6 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 #: \\mathbb has no digits, KaTeX's \\mathbb{1} looks like a plain 1); the ops write it so, nothing is replaced.
 INDICATOR = r"\mathbb{I}"
 
-#: Displayed lines wider than this (characters shown, roughly) are scaled to the line width.
-FIT_WIDTH = 66
-
 _SECTION = {1: r"\section*{%s}", 2: r"\subsection*{%s}", 3: r"\subsubsection*{%s}"}
 
 
@@ -53,10 +50,7 @@ def _render(block, cjk: bool = False) -> str:
     if isinstance(block, Para):
         return text(block.text) + "\n"
     if isinstance(block, Math):
-        math = block.latex
-        if width(block.latex) > FIT_WIDTH:  # shrink a wide line to the page rather than run off it
-            math = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle %s$}" % math
-        return "\\begin{equation*}\n" + math + "\n\\end{equation*}"
+        return "\\begin{equation*}\n" + block.latex + "\n\\end{equation*}"  # never shrunk: page.py folds wide lines
     if isinstance(block, Table):
         return _table(block)
     if isinstance(block, Grid):

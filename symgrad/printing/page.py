@@ -21,6 +21,7 @@ from .blocks import Grid, Heading, Math, Para, Table
 from .common import squeeze
 from . import summary
 from .factored import Factored
+from .fold import fold
 from .factored import front as factored_front
 from .texnames import SMALL, index_text, matrix, name_latex, parameter_symbol, tex, width
 from .words import formula, words
@@ -36,8 +37,11 @@ MAX_FACTORS = 6
 MAX_TERMS = 40
 #: A matrix whose widest row shows more characters than this is written by its first entry.
 MAX_WIDTH = 110
-#: A displayed line of about this many characters fills the text width (11pt, 2 cm margins).
-LINE_WIDTH = 66
+#: A displayed line of about this many characters (texnames.width) fills the text width (11pt, 2 cm margins:
+#: 88 runs 15 pt over); wider lines are folded into rows (fold.py).
+LINE_WIDTH = 84
+#: A matrix (which cannot be folded) wider than this is written otherwise (its first entry, rounded, in brief).
+MATRIX_WIDTH = 88
 
 
 def build(d, lang: str = "en", title: str | None = None, wrt=None, shown_rules: set | None = None) -> list:
@@ -52,7 +56,8 @@ def build(d, lang: str = "en", title: str | None = None, wrt=None, shown_rules: 
     blocks = [Heading(title, 1)] if title else []
     for part in (page.setup, page.layers, page.forward, page.buffers, page.backward, page.step):
         blocks += part()
-    return blocks
+    # a line wider than the text is folded into aligned rows (fold.py): never shrunk, never past the margin
+    return [Math(fold(b.latex, LINE_WIDTH)) if isinstance(b, Math) else b for b in blocks]
 
 
 class _Page:
@@ -100,11 +105,11 @@ class _Page:
         if terms > MAX_TERMS and not numbers:  # e.g. a bias gradient summing 900 deltas: the index form says it
             return [Para(f"${left}$: " + self.w["many_terms"].format(terms=terms))]
         shown = matrix(array)
-        if width(shown) <= MAX_WIDTH:
+        if width(shown) <= MATRIX_WIDTH:
             return head + [Math(f"{left} = {shown}")]
         if numbers:  # exact but long (log(e^{-0.07} + ...), 16-digit decimals): rounded, as torch prints them
             rounded = f"{left} \\approx {summary.approx_matrix(array)}"
-            return head + [Math(rounded) if width(rounded) <= MAX_WIDTH else self.brief(left, array)]
+            return head + [Math(rounded) if width(rounded) <= MATRIX_WIDTH else self.brief(left, array)]
         array = squeeze(np.asarray(array, dtype=object))
         flat = array.reshape(-1)
         if flat.size and all(isinstance(v, sp.Symbol) for v in flat):  # b_1 ... b_6: no "b_1 = b_1"
@@ -394,7 +399,7 @@ class _Page:
         if np.size(array) > SMALL:
             return False
         terms = max((len(sp.Add.make_args(v)) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
-        return terms <= MAX_TERMS and width(matrix(array)) <= MAX_WIDTH
+        return terms <= MAX_TERMS and width(matrix(array)) <= MATRIX_WIDTH
 
     def in_forward_names(self, left: str, lefts, named) -> list:
         """The closed form of a named tensor in the forward pass's names (factored.py): its deltas written

@@ -6,7 +6,7 @@ import re
 
 from symgrad import spec as specs
 from symgrad.ops import AvgPool2d, MSELoss, L1Loss
-from symgrad.printing.steps import markdown_body
+from symgrad.printing.steps import latex_body, markdown_body
 from symgrad.printing.words import LANGUAGES, WORDS
 
 from paths import ROOT
@@ -45,3 +45,25 @@ def test_a_loss_over_one_entry_is_written_without_a_sum():
     assert MSELoss().index_instance("input", (1, 1, 2, 2)) == r"\frac{\partial L}{\partial S_i} = \frac{1}{2} (S_i - y_i)"
     page = markdown_body(_derivation("conv_max_pool"))
     assert r"\sum_{i=1}^{1}" not in page and "L = (S_{11} - y)^2" in page
+
+
+def test_wide_lines_are_folded_never_shrunk():
+    """A line wider than the text is folded at its top-level = and then + (fold.py); LaTeX never shrinks one."""
+    from symgrad.printing.fold import fold
+    from symgrad.printing.page import LINE_WIDTH
+    from symgrad.printing.texnames import width
+
+    long_sum = "L = " + " + ".join(r"\frac{\left(z_{1%d} - y_{%d}\right)^{2}}{10}" % (k, k) for k in range(10)) + " = 3.25"
+    folded = fold(long_sum, LINE_WIDTH)
+    assert folded.startswith(r"\begin{aligned}L &= ") and folded.endswith(r"&= 3.25\end{aligned}")
+    rows = folded[len(r"\begin{aligned}"):-len(r"\end{aligned}")].split(r" \\ ")
+    assert len(rows) >= 3 and all(width(row) <= LINE_WIDTH for row in rows)
+    assert all(row.startswith(r"&\quad + ") for row in rows[1:-1])
+    # nothing inside a brace group, \left ... \right or a matrix is cut; narrow lines stay as they are
+    matrix = r"K = \begin{bmatrix}" + " & ".join(["k_{1} + k_{2} + k_{3}"] * 8) + r"\end{bmatrix}"
+    assert r"\begin{bmatrix}" + " & ".join(["k_{1} + k_{2} + k_{3}"] * 8) in fold(matrix, LINE_WIDTH)
+    assert fold("a = b + c", LINE_WIDTH) == "a = b + c"
+    two = r"a = " + " + ".join(f"b_{{{k}}}" for k in range(40)) + r", \quad c = d"
+    assert r"\\ c &= d" in fold(two, LINE_WIDTH)  # two statements, two rows
+    for name in ("conv_max_pool", "conv_symbolic"):
+        assert r"\resizebox" not in latex_body(_derivation(name))
