@@ -123,7 +123,7 @@ class SmoothL1Loss(_Piecewise):
     def slope_branches(beta):
         if beta == 0:
             return "", r"\operatorname{sign}(S_i - y_i)"
-        return _times(1 / beta, "(S_i - y_i)"), r"\operatorname{sign}(S_i - y_i)"
+        return "S_i - y_i" if beta == 1 else _times(1 / beta, "(S_i - y_i)"), r"\operatorname{sign}(S_i - y_i)"
 
     def each(self, r):
         beta = self.exact_threshold()
