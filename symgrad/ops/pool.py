@@ -178,7 +178,8 @@ class MaxPool2d(_Pool2d):
         return ""
 
     def figure(self, in_shape, x):
-        """Marks for the printer's grid: where each window of sample 0, channel 0 routes its delta (None if symbolic)."""
+        """The printer's grid for sample 0, channel 0 (None if symbolic): where each window routes its delta
+        (marks), the padding ring (read as -inf, so it never wins) and each window's outline."""
         _, _, ho, wo = self.output_shape(tuple(in_shape))
         if not all(v.is_comparable for v in x[0, 0].reshape(-1)):
             return None
@@ -187,7 +188,8 @@ class MaxPool2d(_Pool2d):
             for j in range(1, wo + 1):
                 h, w = _first_argmax(x, 0, 0, _window(self, in_shape, i, j))
                 marks.setdefault((h - 1, w - 1), []).append(f"{i},{j}")
-        return {position: "; ".join(windows) for position, windows in marks.items()}
+        return {"marks": {position: "; ".join(windows) for position, windows in marks.items()},
+                "pad": self.padding, "fill": r"-\infty", "windows": _outlines(self, in_shape)}
 
     def torch_module(self):
         import torch
@@ -206,12 +208,16 @@ class AvgPool2d(_Pool2d):
         "en": {
             "note:forward": "$D_{i,j}$ is torch's divisor: explicit padding counts with `count_include_pad`, "
                             "the `ceil_mode` overhang never does.",
+            "figure": "Average pooling spreads each window's $\\delta$ evenly: every cell of a window (outlined) "
+                      "receives $\\delta_{i,j}/D_{i,j}$ (its share, written in the cell), and a cell in several windows "
+                      "adds their shares; the padding ring reads as 0.",
         },
         "zh": {
             "note:forward": "$D_{i,j}$ 是 torch 的除数：`count_include_pad` 时计入显式填充，但从不计入 `ceil_mode` 多出的部分。",
+            "figure": "平均池化把每个窗口的 $\\delta$ 平均分给窗口（边框标出）中的每个元素：每个元素得到 "
+                      "$\\delta_{i,j}/D_{i,j}$（写在格子里），属于多个窗口的元素把各份相加；四周的填充按 0 计。",
         },
     }
-    figure = missing("every window entry shares the gradient alike: nothing to highlight")
     index_form = {
         "forward": r"\begin{gathered}S_{c,i,j} = \frac{1}{D_{i,j}} \sum_{(h,w) \in W_{i,j}} X_{c,h,w} \\ "
                    r"W_{i,j} = \left\{\left(" + _ROW_UNDILATED + ",\\; " + _COL_UNDILATED + r"\right)\right\}_{a \le k_h,\, b \le k_w} "
@@ -303,6 +309,19 @@ class AvgPool2d(_Pool2d):
             return ""
         return r"\begin{gathered}%s \\ %s, \quad %s\end{gathered}" % (rule[key], _window_tex(self), shown)
 
+    def figure(self, in_shape, x):
+        """The printer's grid for sample 0, channel 0: each cell's share delta_ij / D_ij of every window
+        holding it (marks), the padding ring (zeros) and each window's outline."""
+        _, _, ho, wo = self.output_shape(tuple(in_shape))
+        shares: dict[tuple[int, int], list[str]] = {}
+        for i in range(1, ho + 1):
+            for j in range(1, wo + 1):
+                share = r"\delta_{%s}/%d" % (_pair(i, j), _divisor_by_index_form(self, in_shape, i, j))
+                for h, w in _window(self, in_shape, i, j):
+                    shares.setdefault((h - 1, w - 1), []).append(share)
+        return {"marks": {position: "$%s$" % " + ".join(parts) for position, parts in shares.items()},
+                "pad": self.padding, "fill": "0", "windows": _outlines(self, in_shape)}
+
     def torch_module(self):
         import torch
 
@@ -325,6 +344,24 @@ def _window(layer: _Pool2d, in_shape, i: int, j: int) -> list[tuple[int, int]]:
     rows = [tap(sh, dh, ph, i, a) for a in range(1, kh + 1)]
     cols = [tap(sw, dw, pw, j, b) for b in range(1, kw + 1)]
     return [(h, w) for h in rows if 1 <= h <= in_shape[2] for w in cols if 1 <= w <= in_shape[3]]
+
+
+def _outlines(layer: _Pool2d, in_shape) -> list[tuple[int, int, int, int]]:
+    """Each window's span (top, left, bottom, right; 0-based, exclusive ends) within input and padding."""
+    _, _, ho, wo = layer.output_shape(tuple(in_shape))
+    (sh, sw), (dh, dw), (ph, pw), (kh, kw) = layer.stride, layer.dilation, layer.padding, layer.kernel_size
+    spans = []
+    for i in range(1, ho + 1):
+        for j in range(1, wo + 1):
+            top, left = tap(sh, dh, ph, i, 1) - 1, tap(sw, dw, pw, j, 1) - 1
+            bottom, right = tap(sh, dh, ph, i, kh), tap(sw, dw, pw, j, kw)
+            spans.append((max(top, -ph), max(left, -pw), min(bottom, in_shape[2] + ph), min(right, in_shape[3] + pw)))
+    return spans
+
+
+def _pair(i: int, j: int) -> str:
+    """Two 1-based indices as the page writes them: 11, or 1,10 when one has two digits."""
+    return f"{i}{j}" if i < 10 and j < 10 else f"{i},{j}"
 
 
 def _first_argmax(x, n, c, window):

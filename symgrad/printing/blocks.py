@@ -42,12 +42,19 @@ class Table:
 class Grid:
     """A grid of cells (LaTeX math labels) with some cells highlighted, e.g. the taps of dL/dK_ab.
 
-    `marks` maps a highlighted (row, column) to a short note shown in the cell ("" for none).
+    `marks` maps a highlighted (row, column) to a short note shown in the cell ("" for none; prose,
+    so inline math between $...$). `pad` rows and columns of padding ring the cells, each labelled
+    `fill` (-\\infty for max pooling, 0 for average pooling); `windows` are outlined, each as
+    (top, left, bottom, right) in cell coordinates (0-based, bottom and right exclusive; negative or
+    beyond the cells inside the padding).
     """
 
     cells: tuple[tuple[str, ...], ...]
     marks: dict[tuple[int, int], str] = field(default_factory=dict)
     caption: str = ""
+    pad: tuple[int, int] = (0, 0)
+    fill: str = ""
+    windows: tuple[tuple[int, int, int, int], ...] = ()
 
 
 Block = Heading | Para | Math | Table | Grid

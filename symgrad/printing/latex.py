@@ -82,17 +82,33 @@ def _table(table: Table) -> str:
 
 
 def _grid(grid: Grid) -> str:
-    """A TikZ grid: one unit square per cell, highlighted cells shaded, labels centred."""
+    """A TikZ grid: one unit square per cell, highlighted cells shaded, labels centred; the padding ring
+    dashed with its fill label, each window outlined (inset a little more per window, so that
+    overlapping windows stay apart)."""
     rows, cols = len(grid.cells), len(grid.cells[0])
-    lines = [r"\begin{center}", r"\begin{tikzpicture}[x=1.1cm,y=0.8cm,every node/.style={align=center}]"]
+    (ph, pw), windows = grid.pad, grid.windows
+    x, y = ("1.5cm", "1.1cm") if any(grid.marks.values()) else ("1.1cm", "0.8cm")  # a note under a label needs room
+    step = "xstep=%s,ystep=%s" % (x, y)
+    lines = [r"\begin{center}", r"\begin{tikzpicture}[x=%s,y=%s,every node/.style={align=center}]" % (x, y)]
     for (r, c), _ in sorted(grid.marks.items()):
         lines.append(r"\fill[gray!35] (%d,%d) rectangle (%d,%d);" % (c, -r, c + 1, -r - 1))
-    lines.append(r"\draw[xstep=1.1cm,ystep=0.8cm] (0,0) grid (%d,%d);" % (cols, -rows))
+    if ph or pw:  # the padding ring: cells outside the input, dashed, with what they read as
+        lines.append(r"\draw[dashed,gray,%s] (%d,%d) grid (%d,%d);" % (step, -pw, ph, cols + pw, -rows - ph))
+        for r in range(-ph, rows + ph):
+            for c in range(-pw, cols + pw):
+                if not (0 <= r < rows and 0 <= c < cols):
+                    lines.append(r"\node[gray] at (%.1f,%.1f) {\small $%s$};" % (c + 0.5, -r - 0.5, grid.fill))
+    lines.append(r"\draw[%s] (0,0) grid (%d,%d);" % (step, cols, -rows))
     for r, row in enumerate(grid.cells):
         for c, label in enumerate(row):
             note = grid.marks.get((r, c), "")
-            shown = f"${label}$" + (r"\\[-3pt]{\tiny %s}" % _escape(note) if note else "")
+            shown = f"${label}$" + (r"\\[-2pt]{\scriptsize %s}" % text(note) if note else "")
             lines.append(r"\node at (%.1f,%.1f) {%s};" % (c + 0.5, -r - 0.5, shown))
+    colours = ("blue", "red!80!black", "green!50!black", "orange!90!black")
+    for k, (top, left, bottom, right) in enumerate(windows):
+        inset = 0.06 + 0.05 * (k % 4)
+        lines.append(r"\draw[very thick,%s] (%.2f,%.2f) rectangle (%.2f,%.2f);"
+                     % (colours[k % len(colours)], left + inset, -top - inset, right - inset, -bottom + inset))
     lines += [r"\end{tikzpicture}", r"\end{center}"]
     if grid.caption:
         lines.append(text(grid.caption) + "\n")

@@ -102,17 +102,20 @@ def _table(header, rows) -> str:
 
 def _grid(grid: Grid) -> str:
     """The grid as a table: highlighted cells in bold with a marker (GitHub cannot shade a cell)."""
-    header = [""] + [str(c + 1) for c in range(len(grid.cells[0]))]
-    rows = []
+    (ph, pw), cols = grid.pad, len(grid.cells[0])
+    header = [""] + [str(c + 1) for c in range(-pw, cols + pw)]  # the padding ring's rows and columns: 0, -1, ...
+    ring = [f"*${grid.fill}$*"]  # a padding cell: what it reads as (-inf for max pooling, 0 for average)
+    rows = [[f"*{r + 1}*"] + ring * (cols + 2 * pw) for r in range(-ph, 0)]
     for r, row in enumerate(grid.cells):
-        cells = [f"**{r + 1}**"]
+        cells = [f"**{r + 1}**"] + ring * pw
         for c, label in enumerate(row):
             if (r, c) in grid.marks:
                 note = grid.marks[(r, c)]
                 cells.append(f"**[ ${label}$ ]**" + (f" ({note})" if note else ""))
             else:
                 cells.append(f"${label}$")
-        rows.append(cells)
+        rows.append(cells + ring * pw)
+    rows += [[f"*{r + 1}*"] + ring * (cols + 2 * pw) for r in range(len(grid.cells), len(grid.cells) + ph)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n\n" + text(grid.caption) + "\n"

@@ -428,12 +428,16 @@ class _Page:
         return blocks
 
     def picture(self, i, layer, x) -> list:
-        """A grid figure where one helps: the taps of dL/dK_11 (conv), the routing mask (max pool)."""
+        """A grid figure where one helps: the taps of dL/dK_11 (conv), the routing of max pooling, the shares
+        of average pooling (with their padding ring and window outlines)."""
         if x.ndim != 4 or x.shape[2] * x.shape[3] > SMALL:
             return []
-        marks = layer.figure(x.shape, x) if layer.figure else None
-        if marks is None:
+        figure = layer.figure(x.shape, x) if layer.figure else None
+        if figure is None:
             return []
+        # an op gives the cells to highlight, or those with its padding ring and windows (pooling)
+        frame = figure if "marks" in figure else {"marks": figure}
+        marks = frame["marks"]
         cells = x[0, 0]
         if not tensor.is_numeric(cells) and i > 0 and self.d.named:
             cells = self.d.named.activations[i - 1][1].reshape(x.shape)[0, 0]  # names, not long expressions
@@ -441,7 +445,8 @@ class _Page:
         caption = layer.words[self.w["lang"]]["figure"]
         if "{weight}" in caption:  # replaced, not formatted: the caption's LaTeX is full of braces
             caption = caption.replace("{weight}", self.param(f"{i}.weight"))
-        return [Grid(labels, marks, caption)]
+        return [Grid(labels, marks, caption, tuple(frame.get("pad", (0, 0))), frame.get("fill", ""),
+                     tuple(frame.get("windows", ())))]
 
     def step(self) -> list:
         d, w = self.d, self.w
