@@ -67,3 +67,15 @@ def test_wide_lines_are_folded_never_shrunk():
     assert r"\\ c &= d" in fold(two, LINE_WIDTH)  # two statements, two rows
     for name in ("conv_max_pool", "conv_symbolic"):
         assert r"\resizebox" not in latex_body(_derivation(name))
+
+
+def test_lead_ins_stay_with_their_equation_and_figures_with_their_captions():
+    """Defect 5 on derivation pages: no page break after a lead-in line, a figure and its caption in one box."""
+    doc = latex_body(_derivation("conv_max_pool"))
+    for lead in (WORDS["en"]["general"], WORDS["en"]["instance"], WORDS["en"]["worked"]):
+        at = doc.index(lead.split("$")[0])
+        assert doc[at:].split("\n", 1)[0].endswith(r"\par\nopagebreak"), lead
+    boxes = re.findall(r"\\begin\{minipage\}\{\\linewidth\}(.*?)\\end\{minipage\}", doc, re.DOTALL)
+    assert len(boxes) == 2 and all(r"\begin{tikzpicture}" in box for box in boxes)  # conv taps, max routing
+    assert all(box.index(r"\end{tikzpicture}") < box.index(caption) for box, caption in
+               zip(boxes, ("Max pooling routes", "Which input entries")))
