@@ -15,7 +15,7 @@ import numpy as np
 from .. import ops
 from ..ops.geometry import taps
 from ..printing import shapes
-from ..printing.texnames import name_latex
+from ..printing.texnames import index_text, name_latex
 from ..core import tensor
 from .document import Math, Row, Solution, Strong, Table, Text
 from .numbers import matrix, number, shape, squeeze
@@ -109,7 +109,7 @@ def ties(w: dict, pool, plane, letter: str) -> list[Text]:
     for (i, j), cells in windows(pool, x.shape).items():
         values = [x[0, 0, h - 1, c - 1] for h, c in cells]
         top = max(values)
-        places = [f"{letter}_{{{h},{c}}}" for (h, c), v in zip(cells, values) if v == top]
+        places = [f"{letter}_{{{index_text((h, c))}}}" for (h, c), v in zip(cells, values) if v == top]  # x_{12}
         if len(places) > 1:
             shown = w["tie_and"].join(f"${p}$" for p in places)
             notes.append(Text(w["tie"].format(i=i, j=j, value=number(top), places=shown, first=places[0])))
