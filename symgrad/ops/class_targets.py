@@ -52,9 +52,10 @@ def ignore_index_option(where: str, value) -> int:
 
 
 def label_smoothing_option(where: str, value) -> float:
-    """A real number in [0, 1] (torch: "label_smoothing must be between 0.0 and 1.0")."""
+    """A real number at most 1 (torch: "label_smoothing must be between 0.0 and 1.0"). torch checks only when
+    it smooths, for a value > 0: a negative one computes as 0 there (measured on 2.13), and so it does here."""
     number = real_number(where, "label_smoothing", value)
-    if not 0 <= number <= 1:
+    if number > 1:
         raise OptionError(where, "label_smoothing", f"must be between 0.0 and 1.0, got {shown(value)}")
     return value if isinstance(value, (int, float)) else float(value)
 

@@ -54,7 +54,9 @@ class CrossEntropyLoss(Loss):
         self.weight = ct.weights_option(self.type_name, "weight", weight)
         self.ignore_index = ct.ignore_index_option(self.type_name, ignore_index)
         self.label_smoothing = ct.label_smoothing_option(self.type_name, label_smoothing)
-        if self.weight is not None or self.label_smoothing != 0 or self.ignore_index != ct.IGNORE_INDEX:
+        #: The smoothing computed with, exact: torch smooths only for label_smoothing > 0 (a negative one is 0).
+        self.smoothing = max(ct.real_number(self.type_name, "label_smoothing", label_smoothing), 0)
+        if self.weight is not None or self.smoothing != 0 or self.ignore_index != ct.IGNORE_INDEX:
             self._use_general_forms()
 
     def options(self):
@@ -95,14 +97,14 @@ class CrossEntropyLoss(Loss):
             return {"reduction": self.reduction}
         return {"reduction": self.reduction, "weight": None if self.weight is None else
                 tuple(float(w) for w in self.weight), "ignore_index": self.ignore_index,
-                "label_smoothing": float(self.label_smoothing), "probabilities": self.probabilities}
+                "label_smoothing": float(self.smoothing), "probabilities": self.probabilities}
 
     def index_instance(self, key, out_shape):
         """Nothing for the old options (N and C read off the shape); else q and D with this loss's numbers."""
         if not self.general:
             return ""
         n, c = self._logits_shape(out_shape)
-        eps = ct.real_number(self.where, "label_smoothing", self.label_smoothing)
+        eps = self.smoothing
         weighted = self.weight is not None
         if self.probabilities:
             w = r"w_c\, " if weighted else ""
@@ -207,7 +209,7 @@ def _ce_q(loss, out, target, exact=False):
     number = (lambda v, option: ct.real_number(loss.where, option, v)) if exact else (lambda v, _: sp.Rational(str(v)))
     n_, c_ = out.shape
     w = [sp.Integer(1)] * c_ if loss.weight is None else [number(v, "weight") for v in loss.weight]
-    eps = number(loss.label_smoothing, "label_smoothing")
+    eps = loss.smoothing if exact else max(sp.Rational(str(loss.label_smoothing)), 0)
     q = np.full(out.shape, sp.Integer(0), dtype=object)
     if loss.probabilities:
         for n, c in np.ndindex(*out.shape):

@@ -217,54 +217,55 @@ def test_bce_twin_is_stable_for_large_logits():
 
 # ---------------------------------------------------------------- validation, both ways
 
-def _torch_refuses(make, out, target) -> bool:
+def _torch_refuses(name, options, out, target) -> bool:
+    """Whether torch raises for this loss on this output and target (or returns nan: a 0/0 mean)."""
+    tensors = {k: torch.tensor(v, dtype=torch.float64) if isinstance(v, list) else v for k, v in options.items()}
+    out, target = torch.tensor(np.asarray(out, dtype=float)), torch.tensor(np.asarray(target, dtype=float))
+    if name in ("CrossEntropyLoss", "NLLLoss") and target.shape != out.shape:
+        target = target.long()
     try:
-        value = make().torch_module()(torch.tensor(np.asarray(out, dtype=float)), torch.tensor(
-            np.asarray(target, dtype=float)))
+        value = getattr(torch.nn, name)(**tensors)(out, target)
     except (RuntimeError, ValueError, IndexError):
         return True
     return bool(torch.isnan(value))
 
 
-#: (make the loss, output, target, the option symgrad names): torch refuses each (or returns nan).
+#: (loss, options, output, target, the option symgrad names): torch refuses each (or returns nan).
 REFUSED = [
-    (lambda: CrossEntropyLoss(weight=[1, 2]), LOGITS, INDICES, "weight"),
-    (lambda: CrossEntropyLoss(label_smoothing=1.5), LOGITS, INDICES, "label_smoothing"),
-    (lambda: CrossEntropyLoss(label_smoothing=-0.1), LOGITS, INDICES, "label_smoothing"),
-    (lambda: CrossEntropyLoss(), LOGITS, [0, 3, 1, 1], "target"),
-    (lambda: CrossEntropyLoss(), LOGITS, [0, -1, 1, 1], "target"),
-    (lambda: CrossEntropyLoss(ignore_index=0), LOGITS, PROBS, "ignore_index"),
-    (lambda: CrossEntropyLoss(), LOGITS, [-100] * 4, "target"),
-    (lambda: CrossEntropyLoss(ignore_index=1), LOGITS, [1, 1, 1, 1], "target"),
-    (lambda: CrossEntropyLoss(), LOGITS, [[0, 1], [1, 0], [0, 1], [1, 0]], "target"),
-    (lambda: NLLLoss(weight=[1, 2, 3, 4]), LOGITS, INDICES, "weight"),
-    (lambda: NLLLoss(), LOGITS, [0, 1, 3, 0], "target"),
-    (lambda: NLLLoss(weight=[0, 0, 1]), LOGITS, [0, 1, 0, 1], "target"),
-    (lambda: NLLLoss(), LOGITS, PROBS, "target"),
-    (lambda: BCEWithLogitsLoss(), LOGITS, [0, 1, 0], "target"),
-    (lambda: BCEWithLogitsLoss(pos_weight=[1, 2]), LOGITS, PROBS, "pos_weight"),
-    (lambda: BCEWithLogitsLoss(weight=[1, 2]), LOGITS, PROBS, "weight"),
-    (lambda: SmoothL1Loss(beta=-1), LOGITS, PROBS, "beta"),
-    (lambda: HuberLoss(delta=0), LOGITS, PROBS, "delta"),
-    (lambda: HuberLoss(delta=-1), LOGITS, PROBS, "delta"),
+    ("CrossEntropyLoss", {"weight": [1, 2]}, LOGITS, INDICES, "weight"),
+    ("CrossEntropyLoss", {"label_smoothing": 1.5}, LOGITS, INDICES, "label_smoothing"),
+    ("CrossEntropyLoss", {}, LOGITS, [0, 3, 1, 1], "target"),
+    ("CrossEntropyLoss", {}, LOGITS, [0, -1, 1, 1], "target"),
+    ("CrossEntropyLoss", {"ignore_index": 0}, LOGITS, PROBS, "ignore_index"),
+    ("CrossEntropyLoss", {}, LOGITS, [-100] * 4, "target"),
+    ("CrossEntropyLoss", {"ignore_index": 1}, LOGITS, [1, 1, 1, 1], "target"),
+    ("CrossEntropyLoss", {}, LOGITS, [[0, 1], [1, 0], [0, 1], [1, 0]], "target"),
+    ("NLLLoss", {"weight": [1, 2, 3, 4]}, LOGITS, INDICES, "weight"),
+    ("NLLLoss", {}, LOGITS, [0, 1, 3, 0], "target"),
+    ("NLLLoss", {"weight": [0, 0, 1]}, LOGITS, [0, 1, 0, 1], "target"),
+    ("NLLLoss", {}, LOGITS, PROBS, "target"),
+    ("BCEWithLogitsLoss", {}, LOGITS, [0, 1, 0], "target"),
+    ("BCEWithLogitsLoss", {"pos_weight": [1, 2]}, LOGITS, PROBS, "pos_weight"),
+    ("BCEWithLogitsLoss", {"weight": [1, 2]}, LOGITS, PROBS, "weight"),
+    ("SmoothL1Loss", {"beta": -1}, LOGITS, PROBS, "beta"),
+    ("HuberLoss", {"delta": 0}, LOGITS, PROBS, "delta"),
+    ("HuberLoss", {"delta": -1}, LOGITS, PROBS, "delta"),
 ]
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("make,out,target,option", REFUSED, ids=[f"{i}-{r[3]}" for i, r in enumerate(REFUSED)])
-def test_what_torch_refuses_symgrad_refuses_naming_loss_and_option(make, out, target, option):
-    try:
-        loss = make()
-    except OptionError as error:  # refused at construction: torch refuses it at the first call
-        assert error.option == option and "\n" not in str(error)
-        torch_module = None
-    else:
-        with pytest.raises(OptionError) as error:
-            loss.check_target(np.shape(out), _exact(target))
-        assert error.value.option == option and error.value.where == loss.where and "\n" not in str(error.value)
-        torch_module = loss
-    if torch_module is not None:
-        assert _torch_refuses(make, out, target)
+@pytest.mark.parametrize("name,options,out,target,option", REFUSED, ids=[f"{i}-{r[0]}-{r[4]}" for i, r in
+                                                                        enumerate(REFUSED)])
+def test_what_torch_refuses_symgrad_refuses_naming_loss_and_option(name, options, out, target, option):
+    """torch refuses each case (at the module's first call); symgrad refuses it when the loss is made or when
+    the target is checked, in one line naming the loss and the option."""
+    from symgrad.ops import LOSSES
+
+    assert _torch_refuses(name, options, out, target)
+    with pytest.raises(OptionError) as error:
+        loss = LOSSES[name](**options)
+        loss.check_target(np.shape(out), _exact(target))
+    assert error.value.option == option and name in error.value.where and "\n" not in str(error.value)
 
 
 @pytest.mark.parametrize("make,option", [
@@ -272,7 +273,8 @@ def test_what_torch_refuses_symgrad_refuses_naming_loss_and_option(make, out, ta
     (lambda: NLLLoss(weight=[[1, 2]]), "weight"), (lambda: NLLLoss(weight=[]), "weight"),
     (lambda: NLLLoss(ignore_index=1.5), "ignore_index"), (lambda: CrossEntropyLoss(label_smoothing="0.1"),
                                                           "label_smoothing"),
-    (lambda: CrossEntropyLoss(weight=[1, float("nan"), 1]), "weight"), (lambda: BCEWithLogitsLoss(weight=["w"]),
+    (lambda: CrossEntropyLoss(weight=[1, float("nan"), 1]), "weight"), (lambda: CrossEntropyLoss(label_smoothing=1.01),
+                                                                        "label_smoothing"), (lambda: BCEWithLogitsLoss(weight=["w"]),
                                                                         "weight"),
     (lambda: SmoothL1Loss(beta=True), "beta"), (lambda: HuberLoss(delta=float("inf")), "delta"),
 ])
@@ -284,15 +286,18 @@ def test_bad_options_are_one_line_naming_the_option(make, option):
 
 @pytest.mark.torch
 def test_what_torch_accepts_symgrad_accepts():
-    """Any ignore_index, negative weights, probabilities outside [0, 1], BCE targets outside [0, 1]: torch computes
-    them (no check), and so does symgrad, with torch's numbers (test_engine_matches_torch)."""
+    """Any ignore_index, negative weights, probabilities outside [0, 1], BCE targets outside [0, 1], a negative
+    label_smoothing (torch computes it as 0): torch computes them (no check), and so does symgrad, with torch's
+    numbers."""
     accepted = [(CrossEntropyLoss(ignore_index=7), INDICES), (NLLLoss(ignore_index=-1), [-1, 0, 1, 2]),
                 (CrossEntropyLoss(ignore_index=-5), [[2, -1, 0]] * 4), (BCEWithLogitsLoss(), [[2, -1, 0]] * 4),
-                (NLLLoss(weight=[-1, 0, 2]), INDICES)]
+                (NLLLoss(weight=[-1, 0, 2]), INDICES), (CrossEntropyLoss(label_smoothing=-0.1), INDICES),
+                (CrossEntropyLoss(label_smoothing=-2), PROBS)]  # torch smooths only for > 0: negative is 0
     for loss, target in accepted:
         out, target, fitted = _checked(loss, LOGITS, target)
-        value, _ = _torch_value_and_grad(fitted, out, target)
+        value, grad = _torch_value_and_grad(fitted, out, target)
         assert float(fitted.forward(out, target)) == pytest.approx(value, rel=1e-12)
+        np.testing.assert_allclose(_floats(fitted.backward(out, target)), grad, **TOL)
 
 
 # ---------------------------------------------------------------- declarations, forms and words
