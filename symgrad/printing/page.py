@@ -409,7 +409,7 @@ class _Page:
         entries = self.factored.entries(named)
         factors, rest = self.factored.common(entries)
         shown, front = matrix(rest), factored_front(factors) + r"\," if factors else ""
-        if shown is not None and width(front + shown) <= LINE_WIDTH:
+        if shown is not None and _spaced_width(f"{left} = {front}{shown}") <= LINE_WIDTH:
             lines = [Math(f"{left} = {front}{shown}")]
         else:
             broken = [_broken(l, e) for l, e in zip(np.asarray(lefts).reshape(-1), entries.reshape(-1))]
@@ -479,6 +479,12 @@ class _Page:
                 if tensor.is_numeric(parameter.updated) or self.fits(parameter.updated):
                     blocks += self.tensor("{%s}^{(1)}" % symbol, parameter.updated)
         return blocks
+
+
+def _spaced_width(latex: str) -> int:
+    """texnames.width, with the space TeX puts around each relation (1[m = 1] in every entry) counted:
+    three characters per = in the widest row."""
+    return max(width(row) + 3 * row.count("=") for row in latex.split(r"\\"))
 
 
 def _broken(left, expr) -> list[str]:
