@@ -43,6 +43,8 @@ def fold(latex: str, most: int) -> str:
         folded += _sums(parts[0] + " &= " + parts[1], most)
         for part in parts[2:]:
             folded += _sums("&= " + part, most)
+    if len(folded) == len(rows) and not aligned:
+        return latex  # nothing to cut (one wide matrix): as it is
     return r"\begin{aligned}" + r" \\ ".join(folded) + r"\end{aligned}"
 
 

@@ -61,7 +61,7 @@ def test_wide_lines_are_folded_never_shrunk():
     assert all(row.startswith(r"&\quad + ") for row in rows[1:-1])
     # nothing inside a brace group, \left ... \right or a matrix is cut; narrow lines stay as they are
     matrix = r"K = \begin{bmatrix}" + " & ".join(["k_{1} + k_{2} + k_{3}"] * 8) + r"\end{bmatrix}"
-    assert r"\begin{bmatrix}" + " & ".join(["k_{1} + k_{2} + k_{3}"] * 8) in fold(matrix, LINE_WIDTH)
+    assert fold(matrix, LINE_WIDTH) == matrix  # one wide matrix: nothing to cut, left as it is
     assert fold("a = b + c", LINE_WIDTH) == "a = b + c"
     two = r"a = " + " + ".join(f"b_{{{k}}}" for k in range(40)) + r", \quad c = d"
     assert r"\\ c &= d" in fold(two, LINE_WIDTH)  # two statements, two rows
