@@ -100,13 +100,15 @@ class BCEWithLogitsLoss(Loss):
         n = 1 if self.reduction == "sum" else entries
         w = "" if self.weight is None else r"w_i\, "
         log_factor = r"\big(1 + (p_i - 1)\, y_i\big)" if self.pos_weight is not None else ""
+        given = "".join(r", \quad %s = %s" % (letter, _latex_values(getattr(self, option), self.where, option))
+                        for letter, option in (("w", "weight"), ("p", "pos_weight")) if getattr(self, option) is not None)
         if key == "forward":
             scale = "" if n == 1 else r"\frac{1}{%d} " % n
             body = r"(1 - y_i)\, z_i + %s\log\big(1 + e^{-z_i}\big)" % (log_factor + r" " if log_factor else "")
-            return r"L = %s\sum_{i=1}^{%d} %s\Big( %s \Big)" % (scale, entries, w, body)
+            return r"L = %s\sum_{i=1}^{%d} %s\Big( %s \Big)" % (scale, entries, w, body) + given
         scale = "" if n == 1 else r"\frac{1}{%d}\, " % n
         body = r"%s\, \sigma(z_i) - p_i\, y_i" % log_factor if log_factor else r"\sigma(z_i) - y_i"
-        return r"\frac{\partial L}{\partial z_i} = %s%s\Big( %s \Big)" % (scale, w, body)
+        return r"\frac{\partial L}{\partial z_i} = %s%s\Big( %s \Big)" % (scale, w, body) + given
 
     def forward(self, out, target):
         weight, pos = self.broadcast("weight", out.shape), self.broadcast("pos_weight", out.shape)
@@ -130,6 +132,18 @@ class BCEWithLogitsLoss(Loss):
 
         return torch.nn.BCEWithLogitsLoss(weight=as_tensor(self.weight), pos_weight=as_tensor(self.pos_weight),
                                           reduction=self.reduction)
+
+
+def _latex_values(value, where: str, option: str) -> str:
+    """weight / pos_weight as given, in LaTeX: a number, a tuple, or a matrix (2-D)."""
+    if not isinstance(value, (list, tuple)):
+        return sp.latex(tensor.number(value, where, option))
+    array = tensor.to_array(value, where, option)
+    if array.ndim == 1:
+        return r"\left(%s\right)" % ", ".join(sp.latex(v) for v in array)
+    if array.ndim == 2:
+        return r"\begin{bmatrix}%s\end{bmatrix}" % r" \\ ".join(" & ".join(sp.latex(v) for v in row) for row in array)
+    return r"\text{(given, %s)}" % r" \times ".join(map(str, array.shape))
 
 
 def _floats(value):

@@ -349,6 +349,10 @@ def test_index_instances_write_the_numbers_in():
     assert "2 |S_i - y_i| - 2" in HuberLoss(delta=2).index_instance("forward", (1, 2))
     assert BCEWithLogitsLoss().index_instance("input", (2, 2)) == (
         r"\frac{\partial L}{\partial z_i} = \frac{1}{4}\, \Big( \sigma(z_i) - y_i \Big)")
+    assert BCEWithLogitsLoss(weight=2, pos_weight=[2, 0.5]).index_instance("forward", (1, 2)).endswith(
+        r", \quad w = 2, \quad p = \left(2, \frac{1}{2}\right)")
+    assert r"w = \begin{bmatrix}1 & 3 \\ 2 & \frac{1}{2}\end{bmatrix}" in BCEWithLogitsLoss(
+        weight=[[1, 3], [2, 0.5]]).index_instance("input", (2, 2))
 
 
 # ---------------------------------------------------------------- end to end: specs, pages, check, generated code
