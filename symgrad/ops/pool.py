@@ -208,14 +208,15 @@ class AvgPool2d(_Pool2d):
         "en": {
             "note:forward": "$D_{i,j}$ is torch's divisor: explicit padding counts with `count_include_pad`, "
                             "the `ceil_mode` overhang never does.",
-            "figure": "Average pooling spreads each window's $\\delta$ evenly: every cell of a window (outlined) "
-                      "receives $\\delta_{i,j}/D_{i,j}$ (its share, written in the cell), and a cell in several windows "
-                      "adds their shares; the padding ring reads as 0.",
+            "figure": "Average pooling spreads each window's $\\delta$ evenly: every cell of a window receives "
+                      "$\\delta_{i,j}/D_{i,j}$ (its share, written in the cell), and a cell in several windows adds "
+                      "their shares; padding cells, drawn around the input when there are any, read as 0.",
         },
         "zh": {
             "note:forward": "$D_{i,j}$ 是 torch 的除数：`count_include_pad` 时计入显式填充，但从不计入 `ceil_mode` 多出的部分。",
-            "figure": "平均池化把每个窗口的 $\\delta$ 平均分给窗口（边框标出）中的每个元素：每个元素得到 "
-                      "$\\delta_{i,j}/D_{i,j}$（写在格子里），属于多个窗口的元素把各份相加；四周的填充按 0 计。",
+            "figure": "平均池化把每个窗口的 $\\delta$ 平均分给窗口中的每个元素：每个元素得到 "
+                      "$\\delta_{i,j}/D_{i,j}$（写在格子里），属于多个窗口的元素把各份相加；有填充时，"
+                      "画在输入四周的填充格按 0 计。",
         },
     }
     index_form = {
