@@ -247,6 +247,8 @@ REFUSED = [
     ("BCEWithLogitsLoss", {}, LOGITS, [0, 1, 0], "target"),
     ("BCEWithLogitsLoss", {"pos_weight": [1, 2]}, LOGITS, PROBS, "pos_weight"),
     ("BCEWithLogitsLoss", {"weight": [1, 2]}, LOGITS, PROBS, "weight"),
+    ("BCEWithLogitsLoss", {"pos_weight": [[[1, 2, 3]] * 4] * 2}, LOGITS, PROBS, "pos_weight"),  # beyond the output
+    ("BCEWithLogitsLoss", {"weight": [[[1, 2, 3]] * 4] * 2}, LOGITS, PROBS, "weight"),
     ("SmoothL1Loss", {"beta": -1}, LOGITS, PROBS, "beta"),
     ("HuberLoss", {"delta": 0}, LOGITS, PROBS, "delta"),
     ("HuberLoss", {"delta": -1}, LOGITS, PROBS, "delta"),
