@@ -140,7 +140,7 @@ class Dropout(Layer):
         return self._masked(x)
 
     def backward(self, delta, x, out, params):
-        self.mask_for(x.shape)  # the input's shape decides the mask, as in forward
+        """The mask is a constant: delta through the same mask and scale as the forward pass."""
         return Gradients(input=self._masked(np.asarray(delta, dtype=object)))
 
     def figure(self, in_shape, x):
