@@ -56,7 +56,7 @@ WORDS: dict[str, dict[str, str]] = {
         "rule_param": "gradient of ${symbol}$",
         "general_short": "General rule:",
         "general_undilated": "General rule (any size, stride $s$, padding $p$; indices from 1):",
-        "forward_names": "Every entry in closed form, with the $\\delta$s written in (in the forward pass's names):",
+        "forward_names": "Every entry in closed form, with each $\\delta$ written in (in the forward pass's names):",
         "argmax_legend": "where $m$ is the position (row by row, from 1) of the window's first maximum:",
         "composed": "(In closed form: the named form above, with each $\\delta$ written in from its closed form above.)",
         "summary": "${left}$: {count} entries of shape {shape}; the first ${first}$ (row by row), "

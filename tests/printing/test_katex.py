@@ -33,9 +33,9 @@ from paths import EXAMPLES, ROOT
 JS = ROOT / "tests" / "support" / "js"
 SCRIPT = JS / "check_math.js"
 INSTALL = ("install node and the pinned npm packages as .ci/run does: apt-get install nodejs npm; "
-           "npm install --prefix tests/support/js --no-audit --no-fund")
+           "npm install --prefix tests/support/js --no-audit --no-fund --no-package-lock")
 
-FULL = ("lenet", "tutorial_net")  # a minute or more each to derive: their own test below
+FULL = ("lenet", "tutorial_net")  # 20 s to a minute each to derive in full: their own test below
 EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.toml") if p.stem not in FULL)
 DOCS = sorted(str(p.relative_to(ROOT)) for p in [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 
@@ -167,7 +167,8 @@ def test_example_derivation_renders(tmp_path, name):
 
 
 def test_whole_network_derivations_render(tmp_path):
-    """LeNet and the tutorial network derived in full (slow: about a minute or more each)."""
+    """LeNet and the tutorial network derived in full (the slow ones; their _shapes and _first_stage
+    variants are in the test above)."""
     for name in FULL:
         assert_renders(_derive(tmp_path, name), name, least=10)
 
