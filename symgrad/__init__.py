@@ -9,20 +9,22 @@ from .core.tensor import symbolic
 from .core.version import __version__
 from .derive import Derivation, derive
 from .engine.network import Sequential
-from .engine.optim import SGD
+from .engine.optimizers import OPTIMIZERS
 from .from_torch import from_torch
 from .ops import OPS
 
-__all__ = sorted(["Derivation", "OptionError", "SGD", "Sequential", "SymgradError", "derive", "from_torch", "symbolic",
-                  "__version__", *OPS])
+__all__ = sorted(["Derivation", "OptionError", "Sequential", "SymgradError", "derive", "from_torch", "symbolic",
+                  "__version__", *OPS, *OPTIMIZERS])
 
 
 def __getattr__(name: str):
     """A registered op by its torch name: `symgrad.Conv2d`."""
     if name in OPS:
         return OPS[name]
+    if name in OPTIMIZERS:
+        return OPTIMIZERS[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted({*globals(), *OPS})
+    return sorted({*globals(), *OPS, *OPTIMIZERS})

@@ -21,10 +21,9 @@ from .core.errors import OptionError
 from .engine.network import Sequential
 from .ops import LAYERS, LOSSES, Loss
 from .ops import options as opt
-from .engine.optim import SGD
+from .engine.optimizers import OPTIMIZERS, Optimizer
 from .core.suggest import did_you_mean
 
-OPTIMIZERS = {"SGD": SGD}
 TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer", "backward_passes", "weights", "expand")
 
 
@@ -35,7 +34,7 @@ class Spec:
     network: Sequential
     loss: Loss | None
     target: object
-    optimizer: SGD | None
+    optimizer: Optimizer | None
     input_option: str = "values"  # how the spec gave its input: "values" or "symbol" (with shape)
     backward_passes: int = 1  # gradients of this many backward passes are summed (torch without zero_grad)
     expand: object = "auto"  # write fields out explicitly: "auto" (when small), true or false

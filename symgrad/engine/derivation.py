@@ -1,4 +1,4 @@
-"""The derivation engine: forward expressions, backprop by each op's rule, one SGD step.
+"""The derivation engine: forward expressions, backprop by each op's rule, one optimizer step.
 
 `derive` here returns a plain `Record`; the public `symgrad.derive` (derive.py, above the
 engine, printing and numeric) returns it as a `Derivation`, with its conveniences, and
@@ -32,7 +32,7 @@ from ..core.names import check_user_symbols, reserved_bases
 from .network import Sequential
 from ..ops import Layer, Loss
 from ..ops import options as opt
-from .optim import SGD
+from .optimizers import OPTIMIZERS, Optimizer
 from ..core.values import shown
 
 #: derive(expand="auto") writes fields out explicitly up to this many (estimated) expression nodes.
@@ -129,7 +129,7 @@ class Record:
 
     network: Sequential
     loss_fn: Loss | None
-    optimizer: SGD | None
+    optimizer: Optimizer | None
     method: str
     input: object
     target: object
@@ -203,13 +203,13 @@ def as_input(values) -> np.ndarray:
     return array.reshape((1,) * (4 - array.ndim) + array.shape)
 
 
-def derive(network: Sequential, input, loss: Loss | None = None, target=None, optimizer: SGD | None = None,
+def derive(network: Sequential, input, loss: Loss | None = None, target=None, optimizer: Optimizer | None = None,
            method: str = "rules", backward_passes: int = 1, expand="auto", progress: bool | None = None
            ) -> Record:
-    """Forward expressions, the loss, dL/d(every parameter and the input), and the SGD step.
+    """Forward expressions, the loss, dL/d(every parameter and the input), and the optimizer step.
 
     `backward_passes=n` sums the gradients of n identical forward/backward passes, as torch
-    does when backward() runs n times without zero_grad(); the SGD step uses that sum.
+    does when backward() runs n times without zero_grad(); the optimizer step uses that sum.
 
     `expand` (method "rules"): True writes every field out explicitly in the inputs and
     parameters; False keeps the fields in named intermediates (see docs/python-api.md);
@@ -220,7 +220,7 @@ def derive(network: Sequential, input, loss: Loss | None = None, target=None, op
 
 
 def derive_checked(network: Sequential, input, loss: Loss | None = None, target=None,
-                   optimizer: SGD | None = None, method: str = "rules", backward_passes: int = 1, expand="auto",
+                   optimizer: Optimizer | None = None, method: str = "rules", backward_passes: int = 1, expand="auto",
                    progress: bool | None = None) -> Record:
     """`derive` of an input and target whose entries are already checked (a Spec's, by spec.py: the
     input as `as_input` gives it, the target as tensor.to_array or tensor.entry): not checked again."""
@@ -497,8 +497,9 @@ def _check_arguments(network, loss, optimizer, progress) -> None:
     if loss is not None and not isinstance(loss, Loss):
         raise OptionError("derive", "loss", f"expected a symgrad loss (MSELoss, L1Loss, CrossEntropyLoss) or None, "
                                             f"got {_kind(loss)}")
-    if optimizer is not None and not isinstance(optimizer, SGD):
-        raise OptionError("derive", "optimizer", f"expected a symgrad optimizer (SGD) or None, got {_kind(optimizer)}")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise OptionError("derive", "optimizer", f"expected a symgrad optimizer ({', '.join(OPTIMIZERS)}) or None, "
+                                                 f"got {_kind(optimizer)}")
     if progress is not None and not isinstance(progress, bool):
         raise OptionError("derive", "progress", f"must be True, False or None, got {_kind(progress)}")
 

@@ -2,18 +2,121 @@
 
 On the first step torch's momentum buffer is the (decayed) gradient itself, so
 dampening has no effect and nesterov adds momentum * gradient once more.
+Also the base every optimizer shares (engine/adam.py, rmsprop.py, adagrad.py) and
+the option checks that mirror torch's messages ("Invalid learning rate: -1").
 """
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 import numpy as np
+import sympy as sp
 
 from ..core import tensor
+from ..core.values import shown
 from ..core.errors import OptionError
 from ..ops import options as opt
 
 
-class SGD:
+class Optimizer:
+    """What every optimizer has: torch's name, options() as torch takes them, step() from torch's fresh
+    state, index_form["step"] (its rule in LaTeX), words (its one-line introduction, en and zh) and
+    torch_optimizer(parameters), the torch twin that verify and the PyTorch block build."""
+
+    type_name = ""
+    index_form: dict = {}
+    words: dict = {}
+
+    def options(self) -> dict:
+        raise NotImplementedError
+
+    def step(self, parameter: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def torch_call(self) -> str:
+        """torch's constructor call without the parameters: every option that differs from its default."""
+        return ", ".join(f"{k}={_python(v)}" for k, v in self.options().items() if k == "lr" or v != _default(self, k))
+
+    def torch_optimizer(self, parameters):
+        import torch
+
+        return getattr(torch.optim, self.type_name)(parameters, **self.options())
+
+    def number(self, option: str):
+        """An option's value as the exact SymPy number the step uses (lr 0.01 is 1/100)."""
+        value = self.options()[option]
+        if isinstance(value, tuple):  # Adam's betas
+            return tuple(tensor.number(v, self.type_name, option) for v in value)
+        return tensor.number(value, self.type_name, option)
+
+    def __repr__(self):
+        return f"{self.type_name}(lr={self.lr!r})"
+
+
+def _default(optimizer, name):
+    import inspect
+
+    return inspect.signature(type(optimizer).__init__).parameters[name].default
+
+
+def _python(value) -> str:
+    """A value as Python source: a bool as True/False, a pair as (a, b), a number as repr of its float or int."""
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_python(v) for v in value) + ")"
+    return repr(value)
+
+
+def nonnegative(where: str, option: str, value, what: str) -> float:
+    """A float option torch checks with `0.0 <= value`, refused with torch's own words
+    ("Invalid learning rate: -1"); otherwise a finite real number as every symgrad number."""
+    if isinstance(value, Real) and not isinstance(value, (bool, np.bool_)) and value < 0:
+        raise OptionError(where, option, f"Invalid {what}: {value} (torch needs >= 0)")
+    return opt.positive_number(where, option, value, allow_zero=True)
+
+
+def beta_pair(where: str, value) -> tuple[float, float]:
+    """Adam's betas as torch checks them: two floats (torch refuses an int: "both floats"), each in [0, 1)."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise OptionError(where, "betas", f"expected a pair [beta1, beta2], got {shown(value)}")
+    for i, beta in enumerate(value):
+        if isinstance(beta, Real) and not isinstance(beta, (bool, np.bool_)) and not 0 <= beta < 1:
+            raise OptionError(where, "betas", f"Invalid beta parameter at index {i}: {beta} (torch needs 0 <= beta < 1)")
+    for beta in value:
+        opt.positive_number(where, "betas", beta, allow_zero=True)
+        if not isinstance(beta, (float, np.floating)):
+            raise OptionError(where, "betas", f"betas must be either both floats or both Tensors, as torch says "
+                                              f"(write {float(beta)!r}, not {beta!r})")
+    return (float(value[0]), float(value[1]))
+
+
+def elementwise(function, *arrays) -> np.ndarray:
+    """function(entries...) for every entry of same-shaped object arrays (sqrt, Max, a checked division)."""
+    arrays = [np.asarray(a, dtype=object) for a in arrays]
+    out = np.empty(arrays[0].shape, dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = function(*(a[index] for a in arrays))
+    return out
+
+
+def root(value):
+    """The square root, exact for SymPy entries (sqrt(2) stays sqrt(2)); a float's for the float code."""
+    return math.sqrt(value) if isinstance(value, float) else sp.sqrt(value)
+
+
+def divided(where: str, numerator, denominator):
+    """numerator / denominator, refusing 0 in the denominator (torch's step writes nan or inf there:
+    eps = 0 with a zero gradient entry)."""
+    if denominator == 0:
+        raise OptionError(where, "eps", "the step divides by sqrt(0) + eps = 0 at a zero gradient entry "
+                                        "(torch writes nan or inf there); give eps > 0")
+    return numerator / denominator
+
+
+class SGD(Optimizer):
     type_name = "SGD"
     index_form = {"step": r"K^{(1)} = K^{(0)} - \eta\, \frac{\partial L}{\partial K}"}
 
@@ -42,10 +145,3 @@ class SGD:
             g = g + tensor.number(self.momentum, self.type_name, "momentum") * g
         return np.asarray(parameter - lr * g, dtype=object)
 
-    def torch_optimizer(self, parameters):
-        import torch
-
-        return torch.optim.SGD(parameters, **self.options())
-
-    def __repr__(self):
-        return f"SGD(lr={self.lr!r})"
