@@ -84,7 +84,7 @@ def code(d, numbers, wrt=None) -> str:
         lines.append(f"loss_fn = nn.{_loss_call(d.loss_fn)}")
     optimizer = d.optimizer is not None and bool(numbers["parameters"])  # torch refuses one without parameters
     if optimizer:
-        lines.append(f"optimizer = torch.optim.SGD(net.parameters(), {_sgd_options(d.optimizer)})")
+        lines.append(f"optimizer = torch.optim.{d.optimizer.type_name}(net.parameters(), {_sgd_options(d.optimizer)})")
     lines += ["", "optimizer.zero_grad()" if optimizer else "net.zero_grad()"]
     forward = "loss = loss_fn(net(x), y)" if d.loss_fn is not None else "loss = net(x)"
     if d.backward_passes > 1:  # gradients accumulate over the passes: no zero_grad between them
@@ -150,12 +150,13 @@ def _module(layer, in_shape) -> str:
 
 
 def _sgd_options(optimizer) -> str:
-    """lr and every SGD option that differs from torch's default."""
-    defaults = {"momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": False, "maximize": False}
+    """lr and every option of the optimizer (SGD, Adam, ...) that differs from torch's default."""
+    defaults = optimizer.defaults()
     shown = [f"lr={_number(optimizer.lr)}"]
     for name, value in optimizer.options().items():
         if name != "lr" and value != defaults.get(name):
-            shown.append(f"{name}={value!r}" if isinstance(value, bool) else f"{name}={_number(value)}")
+            shown.append(f"{name}={value!r}" if isinstance(value, bool) else f"{name}=({', '.join(map(_number, value))})"
+                         if isinstance(value, tuple) else f"{name}={_number(value)}")
     return ", ".join(shown)
 
 
@@ -173,6 +174,8 @@ def _loss_call(loss) -> str:
 def _number(value, whole: bool = False) -> str:
     """A Python literal for a float64 value: 3. for a whole float, the shortest repr otherwise."""
     value = float(value)
+    if not math.isfinite(value):
+        return f"float({str(value)!r})"
     if whole:
         return str(int(value))
     if value.is_integer() and abs(value) < 1e16:
