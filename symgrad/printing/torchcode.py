@@ -155,8 +155,8 @@ def _sgd_options(optimizer) -> str:
     shown = [f"lr={_number(optimizer.lr)}"]
     for name, value in optimizer.options().items():
         if name != "lr" and value != defaults.get(name):
-            shown.append(f"{name}={value!r}" if isinstance(value, bool) else f"{name}=({', '.join(map(_number, value))})"
-                         if isinstance(value, tuple) else f"{name}={_number(value)}")
+            text = f"({', '.join(map(_number, value))})" if isinstance(value, tuple) else _number(value)  # betas
+            shown.append(f"{name}={value!r}" if isinstance(value, bool) else f"{name}={text}")
     return ", ".join(shown)
 
 
@@ -303,7 +303,7 @@ def agreement(rows, lang: str, fmt: str, drawn: str = "") -> str:
     agree = sum(1 for r in rows if r["ok"])
     blocks = [Heading(w["check"]), Para(w["check_intro"])]
     if drawn:
-        blocks.append(Para(w["torch_drawn"].format(values=drawn)))
+        blocks.append(Para(w["check_drawn"].format(values=drawn)))
     blocks += [Table(header, cells), Para(w["check_summary"].format(agree=agree, total=len(rows)))]
     return _render(blocks, fmt)
 

@@ -16,6 +16,8 @@ from ..core.errors import OptionError
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "lang": "en",  # which language an op's own `words` are taken in
+        "check_drawn": "The spec leaves symbols without values; the table compares at the values `symgrad check` "
+                       "draws (seed 0): {values}.",
         "loss_heading": "Loss: {loss}",
         "table_input": "`input`",
         "torch": "PyTorch check",
@@ -108,6 +110,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "lang": "zh",
+        "check_drawn": "规格文件中有些符号没有给出数值；比较时用 `symgrad check` 抽取的数值（种子 0）：{values}。",
         "loss_heading": "损失函数：{loss}",
         "table_input": "输入",
         "torch": "PyTorch 验证",
