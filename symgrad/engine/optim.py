@@ -8,6 +8,7 @@ the option checks that mirror torch's messages ("Invalid learning rate: -1").
 
 from __future__ import annotations
 
+import inspect
 import math
 from numbers import Real
 
@@ -18,6 +19,11 @@ from ..core import tensor
 from ..core.values import shown
 from ..core.errors import OptionError
 from ..ops import options as opt
+
+
+#: The symbol of each option in the optimizers' index_form rules.
+RULE_SYMBOLS = {"lr": r"\eta", "eps": r"\epsilon", "weight_decay": r"\lambda", "alpha": r"\alpha",
+                "initial_accumulator_value": "s_0"}
 
 
 class Optimizer:
@@ -35,14 +41,31 @@ class Optimizer:
     def step(self, parameter: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def torch_call(self) -> str:
-        """torch's constructor call without the parameters: every option that differs from its default."""
-        return ", ".join(f"{k}={_python(v)}" for k, v in self.options().items() if k == "lr" or v != _default(self, k))
+    def defaults(self) -> dict:
+        """Each option's default, torch's (AdamW's weight_decay 1e-2): what the PyTorch block need not write."""
+        parameters = inspect.signature(type(self).__init__).parameters
+        return {name: p.default for name, p in parameters.items() if name != "self"}
 
     def torch_optimizer(self, parameters):
         import torch
 
         return getattr(torch.optim, self.type_name)(parameters, **self.options())
+
+    def rule_values(self) -> list:
+        """(LaTeX symbol, exact value) of each number in index_form["step"] (eta = 1/1000, beta_1 = 9/10, ...),
+        then (\\text{name}, True) for each option that is on (amsgrad, centered) and (\\text{name}, value)
+        for the numbers the first step does not use (RMSprop's momentum, Adagrad's lr_decay)."""
+        shown = []
+        for name, value in self.options().items():
+            if isinstance(value, tuple):
+                shown += [(r"\beta_{%d}" % (i + 1), v) for i, v in enumerate(self.number(name))]
+            elif isinstance(value, bool):
+                shown += [(r"\text{%s}" % name.replace("_", r"\_"), True)] if value else []
+            elif name in RULE_SYMBOLS and (value or name not in ("weight_decay", "initial_accumulator_value")):
+                shown.append((RULE_SYMBOLS[name], self.number(name)))
+            elif value:
+                shown.append((r"\text{%s}" % name.replace("_", r"\_"), self.number(name)))
+        return shown
 
     def number(self, option: str):
         """An option's value as the exact SymPy number the step uses (lr 0.01 is 1/100)."""
@@ -53,21 +76,6 @@ class Optimizer:
 
     def __repr__(self):
         return f"{self.type_name}(lr={self.lr!r})"
-
-
-def _default(optimizer, name):
-    import inspect
-
-    return inspect.signature(type(optimizer).__init__).parameters[name].default
-
-
-def _python(value) -> str:
-    """A value as Python source: a bool as True/False, a pair as (a, b), a number as repr of its float or int."""
-    if isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_python(v) for v in value) + ")"
-    return repr(value)
 
 
 def nonnegative(where: str, option: str, value, what: str) -> float:
@@ -84,7 +92,8 @@ def beta_pair(where: str, value) -> tuple[float, float]:
         raise OptionError(where, "betas", f"expected a pair [beta1, beta2], got {shown(value)}")
     for i, beta in enumerate(value):
         if isinstance(beta, Real) and not isinstance(beta, (bool, np.bool_)) and not 0 <= beta < 1:
-            raise OptionError(where, "betas", f"Invalid beta parameter at index {i}: {beta} (torch needs 0 <= beta < 1)")
+            raise OptionError(where, "betas", f"Invalid beta parameter at index {i}: {beta} "
+                                              "(torch needs 0 <= beta < 1)")
     for beta in value:
         opt.positive_number(where, "betas", beta, allow_zero=True)
         if not isinstance(beta, (float, np.floating)):

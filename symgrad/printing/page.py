@@ -452,17 +452,28 @@ class _Page:
         d, w = self.d, self.w
         if d.optimizer is None:
             return []
-        lr = tensor.number(d.optimizer.lr, "SGD", "lr")  # the exact rational the step used
-        blocks = [Heading(w["step"]), Para(w["step_intro"].format(lr=tex(lr))), Math(d.optimizer.index_form["step"])]
-        plain = not any(d.optimizer.options()[k] for k in ("momentum", "weight_decay", "nesterov", "maximize"))
+        kind = d.optimizer.type_name
+        lr = tensor.number(d.optimizer.lr, kind, "lr")  # the exact rational the step used
+        intro = w["step_intro"].format(lr=tex(lr)) if kind == "SGD" else \
+            d.optimizer.words[w["lang"]]["intro"].replace("{optimizer}", kind)  # Adam, ...: its own words
+        blocks = [Heading(w["step"]), Para(intro), Math(d.optimizer.index_form["step"])]
+        blocks += [Math(_options(d.optimizer))] if kind != "SGD" else []  # its values, once
+        plain = kind == "SGD" and not any(d.optimizer.options()[k]
+                                          for k in ("momentum", "weight_decay", "nesterov", "maximize"))
         for name in self.wrt:
             parameter = self.t.parameters.get(name)
             if parameter is None or parameter.updated is None:
                 continue
             symbol = self.param(name)
             left = r"%s \leftarrow %s - %s\,\frac{\partial L}{\partial %s}" % (symbol, symbol, tex(lr), symbol) \
-                if plain else r"%s \leftarrow \operatorname{SGD}\left(%s\right)" % (symbol, _options(d.optimizer))
+                if plain else r"%s \leftarrow \operatorname{SGD}\left(%s\right)" % (symbol, _options(d.optimizer)) \
+                if kind == "SGD" else r"%s \leftarrow \operatorname{%s}\left(%s, \frac{\partial L}{\partial %s}"\
+                r"\right)" % (symbol, kind, symbol, symbol)
             new, grad = matrix(parameter.updated), parameter.gradient
+            if kind != "SGD" and tensor.is_numeric(parameter.updated) and not all(
+                    sp.sympify(e).is_Rational for e in np.asarray(parameter.updated, dtype=object).reshape(-1)):
+                blocks += [Math(r"%s \approx %s" % (left, summary.approx_matrix(parameter.updated)))]  # sqrt(11)...
+                continue
             middle = None
             if plain and tensor.is_numeric(grad) and new is not None:
                 g = matrix(grad)  # a bmatrix after a thin space; a scalar (one entry) after a dot, (-4) in parentheses
@@ -511,7 +522,11 @@ def _same(a, b) -> bool:
 
 
 def _options(optimizer) -> str:
-    """The SGD options that change the step, as `name = value` in LaTeX."""
+    """The SGD options that change the step, as `name = value` in LaTeX; another optimizer's values of its
+    rule's symbols (eta, beta_1, epsilon, ...) and its options that are on."""
+    if optimizer.type_name != "SGD":
+        return ",\\ ".join(f"{symbol} = {tex(value)}" if value is not True else symbol
+                            for symbol, value in optimizer.rule_values())
     shown = {k: v for k, v in optimizer.options().items() if v and k != "lr"}
     return ",\\ ".join(r"\text{%s} = %s" % (k.replace("_", r"\_"), tex(tensor.number(v, "SGD", k))
                                            if not isinstance(v, bool) else r"\text{%s}" % v) for k, v in shown.items())

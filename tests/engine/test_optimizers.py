@@ -86,18 +86,22 @@ def test_adam_first_step_is_exact_and_puts_eps_outside_the_root():
 def test_adamw_decays_the_parameter_before_the_step():
     g, p = sp.symbols("g p", real=True)
     step = sg.AdamW(lr=0.1, weight_decay=0.5).step(np.array([p], dtype=object), np.array([g], dtype=object))
-    assert sp.simplify(step[0] - (p * sp.Rational(19, 20) - sp.Rational(1, 10) * g / (sp.Abs(g) + sp.Rational(1, 10**8)))) == 0
+    wanted = p * sp.Rational(19, 20) - sp.Rational(1, 10) * g / (sp.Abs(g) + sp.Rational(1, 10**8))
+    assert sp.simplify(step[0] - wanted) == 0
     assert sg.AdamW().weight_decay == 0.01 and sg.AdamW().options()["weight_decay"] == 0.01
 
 
 #: (optimizer, options): torch refuses or accepts each; symgrad must do the same
 VALIDATION = [
-    ("Adam", {"lr": -1e-3}), ("Adam", {"eps": -1e-8}), ("Adam", {"betas": (1.0, 0.999)}), ("Adam", {"betas": (0.9, 1.0)}),
+    ("Adam", {"lr": -1e-3}), ("Adam", {"eps": -1e-8}), ("Adam", {"betas": (1.0, 0.999)}),
+    ("Adam", {"betas": (0.9, 1.0)}),
     ("Adam", {"betas": (-0.1, 0.9)}), ("Adam", {"betas": (0, 0.9)}), ("Adam", {"weight_decay": -0.5}),
     ("Adam", {"lr": 0}), ("Adam", {"eps": 0}), ("Adam", {"betas": (0.0, 0.0)}), ("Adam", {"weight_decay": 0}),
-    ("AdamW", {"lr": -1.0}), ("AdamW", {"betas": (0.9, 1.5)}), ("AdamW", {"weight_decay": -1e-2}), ("AdamW", {"lr": 0.0}),
+    ("AdamW", {"lr": -1.0}), ("AdamW", {"betas": (0.9, 1.5)}), ("AdamW", {"weight_decay": -1e-2}),
+    ("AdamW", {"lr": 0.0}),
     ("RMSprop", {"lr": -0.01}), ("RMSprop", {"eps": -1.0}), ("RMSprop", {"momentum": -0.9}),
-    ("RMSprop", {"weight_decay": -1}), ("RMSprop", {"alpha": -0.5}), ("RMSprop", {"alpha": 0}), ("RMSprop", {"alpha": 1}),
+    ("RMSprop", {"weight_decay": -1}), ("RMSprop", {"alpha": -0.5}), ("RMSprop", {"alpha": 0}),
+    ("RMSprop", {"alpha": 1}),
     ("RMSprop", {"momentum": 0, "eps": 0}),
     ("Adagrad", {"lr": -1}), ("Adagrad", {"lr_decay": -0.1}), ("Adagrad", {"weight_decay": -0.1}),
     ("Adagrad", {"initial_accumulator_value": -1}), ("Adagrad", {"eps": -1e-10}), ("Adagrad", {"lr_decay": 0}),
@@ -223,3 +227,69 @@ def test_spec_refuses_a_bad_option_in_one_line(tmp_path):
     path.write_text(SPEC.replace("{kind}", "Adamw").replace("{options}", ""))
     result = _cli("derive", str(path))
     assert result.returncode == 2 and "AdamW" in result.stderr
+
+
+PAGE_CASES = [("Adam", {"weight_decay": 0.1, "amsgrad": True},
+               (r"\operatorname{Adam}", r"\max(0, v)", r"\lambda = 0.1")),
+              ("AdamW", {}, (r"(1 - \eta\lambda)\, K^{(0)}", r"\lambda = 0.01")),
+              ("RMSprop", {"centered": True}, (r"\sqrt{v - \left((1 - \alpha)\, g\right)^2}", r"\approx")),
+              ("Adagrad", {"initial_accumulator_value": 0.25}, (r"s = s_0 + g^2", r"s_0 = 0.25"))]
+
+
+@pytest.mark.parametrize("kind, options, wanted", PAGE_CASES, ids=[c[0] for c in PAGE_CASES])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_page_shows_the_rule_and_the_updated_values_without_sgd_words(kind, options, wanted, lang):
+    from symgrad.printing import render
+
+    d = sg.derive(_network(), X, sg.MSELoss(), target=1.5, optimizer=getattr(sg, kind)(**options))
+    page = render(d, "latex", lang=lang)
+    step = page[page.index("Optimizer step" if lang == "en" else "梯度更新"):]
+    for text in wanted:
+        assert text in step, text
+    assert "SGD" not in step and r"\eta = " in step  # its values, not SGD's "learning rate" sentence
+    assert ("step from torch's fresh state" in step) == (lang == "en") and ("初始状态" in step) == (lang == "zh")
+    # one line per parameter: its symbol <- Kind(symbol, dL/dsymbol), then its values
+    assert step.count(r"\leftarrow \operatorname{%s}" % kind) == len(d.tensors.parameters)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, options", [("Adam", {"betas": (0.5, 0.75), "amsgrad": True}), ("AdamW", {"lr": 0.5}),
+                                           ("RMSprop", {"centered": True, "alpha": 0.5}),
+                                           ("Adagrad", {"lr_decay": 0.5, "eps": 0.25})])
+def test_the_pytorch_block_builds_the_same_optimizer_and_prints_the_same_numbers(kind, options):
+    import contextlib
+    import io
+
+    from symgrad.printing import torchcode
+    from symgrad.verify import evaluate, random_values
+
+    d = sg.derive(_network(), X, sg.MSELoss(), target=1.5, optimizer=getattr(sg, kind)(**options))
+    numbers = evaluate(d, random_values(d.free_symbols, 0))
+    source = torchcode.code(d, numbers)
+    assert f"optimizer = torch.optim.{kind}(net.parameters(), " in source
+    out, default = io.StringIO(), torch.get_default_dtype()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, "<block>", "exec"), {"__name__": "__block__"})
+    finally:
+        torch.set_default_dtype(default)
+    assert out.getvalue() == torchcode.printout(d, numbers)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, options", [("Adam", {"amsgrad": True, "weight_decay": 0.1}), ("AdamW", {}),
+                                           ("RMSprop", {"centered": True}), ("Adagrad", {"lr_decay": 0.5})])
+def test_generated_code_steps_as_torch_with_a_symbolic_kernel(kind, options):
+    net = sg.Sequential(sg.Conv2d(1, 1, 2, bias=False), sg.ReLU(), sg.Sum())
+    optimizer = getattr(sg, kind)(**options)
+    d = sg.derive(net, X, sg.MSELoss(), target=0.5, optimizer=optimizer)
+    kernel = np.array([[[[0.5, -0.25], [0.125, 0.75]]]])
+    ours = d.lambdify()(**{"0.weight": kernel})["updated"]["0.weight"]
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 2, bias=False)).double()
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor(kernel))
+    step = optimizer.torch_optimizer(model.parameters())
+    out = torch.relu(model(torch.tensor(np.array(X, dtype=float)).reshape(1, 1, 3, 3))).sum()
+    torch.nn.MSELoss()(out, torch.tensor(0.5, dtype=torch.float64)).backward()
+    step.step()
+    np.testing.assert_allclose(np.asarray(ours).reshape(kernel.shape), model[0].weight.detach().numpy(), rtol=1e-12)
