@@ -236,7 +236,8 @@ def _torch_sections(derivation, args) -> str:
         values = random_values(derivation.free_symbols, 0, positive=buffer_symbols(derivation))
         numbers = evaluate(derivation, values)
     pairs = [f"{s}={v}" for s, v in values.items()]  # all of them for a block; a large network's first few
-    drawn = f"`{', '.join(pairs if fits else pairs[:SHOWN_VALUES] + ['...'])}`" if values else ""
+    shown = [f"`{pair}`" for pair in (pairs if fits else pairs[:SHOWN_VALUES])] + ([] if fits else ["..."])
+    drawn = ", ".join(shown) if values else ""  # one code span each: a line may break between them
     command = f"symgrad check {args.spec}"
     text = torchcode.section(derivation, numbers, args.lang, args.format, args.wrt, drawn, command)
     if args.verify:

@@ -92,8 +92,8 @@ def test_a_latex_error_writes_nothing(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_out_tex_is_a_standalone_document_that_compiles(tmp_path, lang):
-    out = tmp_path / "d.tex"
-    assert run(["derive", MAX_POOL, "--format", "latex", "--lang", lang, "--out", out])[0] == 0
+    out = tmp_path / "d.tex"  # symbols: the block's sentence lists the values check draws
+    assert run(["derive", "conv_symbolic", "--format", "latex", "--lang", lang, "--out", out])[0] == 0
     source = out.read_text(encoding="utf-8")
     assert source.startswith(r"\documentclass") and source.rstrip().endswith(r"\end{document}")
     assert ("xeCJK" in source) == (lang == "zh")
@@ -103,6 +103,8 @@ def test_out_tex_is_a_standalone_document_that_compiles(tmp_path, lang):
     assert result.returncode == 0, result.stdout[-2000:]
     log = (tmp_path / "d.log").read_text(encoding="utf-8", errors="replace")
     assert "Missing character" not in log  # every Chinese character had a font
+    overfull = [float(v) for v in re.findall(r"Overfull \\hbox \((\d+\.\d+)pt too wide\)", log)]
+    assert all(v <= 5 for v in overfull), overfull
 
 
 # ---------------------------------------------------------------- --exact
