@@ -60,10 +60,10 @@ def code(d, numbers, wrt=None) -> str:
                   '        self.register_buffer("mask", mask)', "",
                   "    def forward(self, x):",
                   "        return x * self.mask / (1 - self.p) if self.p < 1 else x * 0", ""]
-    shared = sorted({owners[i] for i in range(len(owners)) if owners[i] != i})
-    for i in shared:
-        lines.append(f"layer{i} = {_module(network.layers[i])}")
     shapes = [tuple(t.shape) for t in [d.tensors.input] + [layer.output for layer in d.tensors.layers[:-1]]]
+    shared = sorted({owners[i] for i in range(len(owners)) if owners[i] != i})  # one module used twice
+    for i in shared:
+        lines.append(f"layer{i} = {_module(network.layers[i], shapes[i])}")
     modules = [f"layer{owners[i]}" if owners[i] in shared else _module(layer, shapes[i])
                for i, layer in enumerate(network)]
     lines += ["net = nn.Sequential("] + [f"    {m}," for m in modules] + [")"]

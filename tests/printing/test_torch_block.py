@@ -142,3 +142,19 @@ def assert_same_printout(printed: str, shown: str, context) -> None:
     theirs = [float(v) for v in _NUMBER.findall(printed)]
     ours = [float(v) for v in _NUMBER.findall(shown)]
     assert np.allclose(theirs, ours, rtol=1e-4, atol=1e-4, equal_nan=True), context
+
+
+@pytest.mark.torch
+def test_a_shared_layer_and_accumulated_passes_run_as_in_torch():
+    """A layer used twice is one torch module used twice (its parameters shared); backward_passes=2 runs two
+    passes without zero_grad between them, so the printed gradients are the accumulated ones."""
+    conv = symgrad.OPS["Conv2d"](1, 1, 2, bias=False)
+    x = np.arange(16).reshape(4, 4).tolist()
+    for passes in (1, 2):
+        d = symgrad.derive(symgrad.Sequential(conv, conv), x, MSELoss(reduction="sum"), 0, symgrad.SGD(lr=0.01),
+                           backward_passes=passes)
+        numbers = numbers_of(d)
+        source = torchcode.code(d, numbers)
+        assert "layer0 = nn.Conv2d(1, 1, 2, bias=False)" in source and source.count("    layer0,") == 2
+        assert ("for _ in range(2):" in source) == (passes == 2)
+        assert run_block(source) == torchcode.printout(d, numbers)
