@@ -95,6 +95,8 @@ def code(d, numbers, wrt=None) -> str:
     for name in _gradients(numbers, wrt):
         where = "x.grad" if name == "input" else f"{_attribute(name)}.grad"
         lines += [f'print("{where}:")', f"print({where})"]
+    for name in _moved(numbers):
+        lines += [f'print("{_attribute(name)}:")', f"print({_attribute(name)})"]
     if optimizer:
         lines.append("optimizer.step()")
         for name in _updated(numbers, wrt):
@@ -108,6 +110,8 @@ def printout(d, numbers, wrt=None) -> str:
     for name in _gradients(numbers, wrt):
         where = "x.grad" if name == "input" else f"{_attribute(name)}.grad"
         lines += [f"{where}:", torch_repr(numbers["gradients"][name])]
+    for name in _moved(numbers):
+        lines += [f"{_attribute(name)}:", torch_repr(numbers["updated_buffers"][name])]
     if d.optimizer is not None and numbers["parameters"]:
         for name in _updated(numbers, wrt):
             lines += [f"{_attribute(name)}:", torch_repr(numbers["updated"][name])]
@@ -120,6 +124,13 @@ def _gradients(numbers, wrt) -> list[str]:
 
 def _updated(numbers, wrt) -> list[str]:
     return [name for name in numbers.get("updated", {}) if wrt is None or name in wrt]
+
+
+def _moved(numbers) -> list[str]:
+    """The float buffers the forward passes changed (a training BatchNorm's running statistics)."""
+    given, after = numbers.get("buffers", {}), numbers.get("updated_buffers", {})
+    return [name for name in after if not name.endswith("num_batches_tracked")
+            and not np.array_equal(np.asarray(given.get(name)), np.asarray(after[name]))]
 
 
 def _attribute(name: str) -> str:
