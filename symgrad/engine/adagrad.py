@@ -43,14 +43,16 @@ class Adagrad(Optimizer):
             g += r" + \lambda K^{(0)}"
         return {"step": g + r",\quad s = s_0 + g^2,\quad K^{(1)} = K^{(0)} - \eta\, \frac{g}{\sqrt{s} + \epsilon}"}
 
-    def step(self, parameter: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-        """The parameter after torch's first step (exact: sqrt stays symbolic)."""
+    def update(self, parameter, gradient, state):
+        """One step, exact (sqrt stays symbolic): the sum and the step count t carried in `state`."""
         lr, eps = self.number("lr"), self.number("eps")
         p = np.asarray(parameter, dtype=object)
         g = -np.asarray(gradient, dtype=object) if self.maximize else np.asarray(gradient, dtype=object)
         if self.weight_decay:
             g = g + self.number("weight_decay") * p
-        s = self.number("initial_accumulator_value") + g**2
+        t = state.get("step", 0) + 1
+        s = (self.number("initial_accumulator_value") if t == 1 else state["sum"]) + g**2
+        rate = lr / (1 + (t - 1) * self.number("lr_decay"))
         denominator = elementwise(root, s) + eps
-        return np.asarray(p - lr * elementwise(lambda a, b: divided(self.type_name, a, b), g, denominator),
-                          dtype=object)
+        quotient = elementwise(lambda a, b: divided(self.type_name, a, b), g, denominator)
+        return np.asarray(p - rate * quotient, dtype=object), {"step": t, "sum": s}

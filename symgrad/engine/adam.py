@@ -10,6 +10,7 @@ first scales p by 1 - lr * wd and leaves g alone.
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from ..ops import options as opt
 from .optim import Optimizer, beta_pair, divided, elementwise, nonnegative, root
@@ -53,8 +54,9 @@ class Adam(Optimizer):
         return {"step": g + r",\quad m = (1 - \beta_1)\, g,\quad v = (1 - \beta_2)\, g^2,\quad "
                 r"K^{(1)} = %s - \eta\, \frac{m / (1 - \beta_1)}{\sqrt{%s / (1 - \beta_2)} + \epsilon}" % (start, v)}
 
-    def step(self, parameter: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-        """The parameter after torch's first step (exact: sqrt stays symbolic, 0.001 is 1/1000)."""
+    def update(self, parameter, gradient, state):
+        """One step, exact (sqrt stays symbolic, 0.001 is 1/1000): moments m, v (and amsgrad's max of v)
+        and the step count t carried in `state`; bias corrections 1 - beta^t."""
         w = self.type_name
         lr, eps = self.number("lr"), self.number("eps")
         beta1, beta2 = (self.number("betas")[i] for i in (0, 1))
@@ -66,11 +68,17 @@ class Adam(Optimizer):
                 p = p * (1 - lr * wd)
             else:
                 g = g + wd * p
-        m = (1 - beta1) * g
-        v = (1 - beta2) * g**2  # amsgrad: max(0, v) = v, torch's max_exp_avg_sq starts at 0
-        denominator = elementwise(root, v) / root(1 - beta2) + eps
-        return np.asarray(p - lr * elementwise(lambda a, b: divided(w, a, b), m / (1 - beta1), denominator),
-                          dtype=object)
+        t = state.get("step", 0) + 1
+        m = (1 - beta1) * g if t == 1 else beta1 * state["exp_avg"] + (1 - beta1) * g
+        v = (1 - beta2) * g**2 if t == 1 else beta2 * state["exp_avg_sq"] + (1 - beta2) * g**2
+        previous, state = state, {"step": t, "exp_avg": m, "exp_avg_sq": v}
+        if self.amsgrad:  # torch's max_exp_avg_sq starts at 0: max(0, v) = v at the first step
+            v = v if t == 1 else elementwise(sp.Max, previous["max_exp_avg_sq"], v)
+            state["max_exp_avg_sq"] = v
+        correction1, correction2 = 1 - beta1**t, 1 - beta2**t
+        denominator = elementwise(root, v) / root(correction2) + eps
+        quotient = elementwise(lambda a, b: divided(w, a, b), m / correction1, denominator)
+        return np.asarray(p - lr * quotient, dtype=object), state
 
 
 class AdamW(Adam):

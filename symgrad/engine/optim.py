@@ -39,6 +39,12 @@ class Optimizer:
         raise NotImplementedError
 
     def step(self, parameter: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        """The parameter after torch's first step from a fresh optimizer."""
+        return self.update(parameter, gradient, {})[0]
+
+    def update(self, parameter: np.ndarray, gradient: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
+        """(parameter, state) after one more step; `state` is what the previous update returned ({} when
+        fresh: torch's zero moments, step 0), as torch's optimizer.state[p] carries it between steps."""
         raise NotImplementedError
 
     def defaults(self) -> dict:
@@ -144,13 +150,21 @@ class SGD(Optimizer):
         return {"lr": self.lr, "momentum": self.momentum, "dampening": self.dampening,
                 "weight_decay": self.weight_decay, "nesterov": self.nesterov, "maximize": self.maximize}
 
-    def step(self, parameter: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-        """The parameter after one step (exact: lr 0.01 is 1/100)."""
+    def update(self, parameter, gradient, state):
+        """One step (exact: lr 0.01 is 1/100); torch's momentum buffer is the gradient at the first step,
+        then momentum * buffer + (1 - dampening) * gradient."""
         lr = tensor.number(self.lr, self.type_name, "lr")
         g = -gradient if self.maximize else gradient
         if self.weight_decay:
             g = g + tensor.number(self.weight_decay, self.type_name, "weight_decay") * parameter
-        if self.momentum and self.nesterov:
-            g = g + tensor.number(self.momentum, self.type_name, "momentum") * g
-        return np.asarray(parameter - lr * g, dtype=object)
+        state = dict(state)
+        if self.momentum:
+            momentum = tensor.number(self.momentum, self.type_name, "momentum")
+            buffer = state.get("momentum_buffer")
+            buffer = g if buffer is None else \
+                momentum * buffer + (1 - tensor.number(self.dampening, self.type_name, "dampening")) * g
+            state["momentum_buffer"] = buffer
+            g = g + momentum * buffer if self.nesterov else buffer
+        state["step"] = state.get("step", 0) + 1
+        return np.asarray(parameter - lr * g, dtype=object), state
 

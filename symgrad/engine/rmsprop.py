@@ -47,16 +47,27 @@ class RMSprop(Optimizer):
         return {"step": g + r",\quad v = (1 - \alpha)\, g^2,\quad "
                 r"K^{(1)} = K^{(0)} - \eta\, \frac{g}{\sqrt{%s} + \epsilon}" % root_of}
 
-    def step(self, parameter: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-        """The parameter after torch's first step (exact: sqrt stays symbolic)."""
+    def update(self, parameter, gradient, state):
+        """One step, exact (sqrt stays symbolic): the square average, centered's gradient average and the
+        momentum buffer carried in `state`."""
         lr, eps, alpha = self.number("lr"), self.number("eps"), self.number("alpha")
         p = np.asarray(parameter, dtype=object)
         g = -np.asarray(gradient, dtype=object) if self.maximize else np.asarray(gradient, dtype=object)
         if self.weight_decay:
             g = g + self.number("weight_decay") * p
-        v = (1 - alpha) * g**2
+        first = not state
+        v = (1 - alpha) * g**2 if first else alpha * state["square_avg"] + (1 - alpha) * g**2
+        new = {"step": state.get("step", 0) + 1, "square_avg": v}
+        under = v
         if self.centered:
-            v = (alpha * (1 - alpha)) * g**2  # v - ((1 - alpha) g)^2, factored so the root stays sqrt(.)|g|
-        denominator = elementwise(root, v) + eps
-        return np.asarray(p - lr * elementwise(lambda a, b: divided(self.type_name, a, b), g, denominator),
-                          dtype=object)
+            average = (1 - alpha) * g if first else alpha * state["grad_avg"] + (1 - alpha) * g
+            new["grad_avg"] = average
+            # v - ((1 - alpha) g)^2 at the first step, factored so that the root stays sqrt(.)|g|
+            under = (alpha * (1 - alpha)) * g**2 if first else v - average**2
+        denominator = elementwise(root, under) + eps
+        quotient = elementwise(lambda a, b: divided(self.type_name, a, b), g, denominator)
+        if self.momentum:
+            momentum = self.number("momentum")
+            quotient = quotient if first else momentum * state["momentum_buffer"] + quotient
+            new["momentum_buffer"] = quotient
+        return np.asarray(p - lr * quotient, dtype=object), new

@@ -293,3 +293,46 @@ def test_generated_code_steps_as_torch_with_a_symbolic_kernel(kind, options):
     torch.nn.MSELoss()(out, torch.tensor(0.5, dtype=torch.float64)).backward()
     step.step()
     np.testing.assert_allclose(np.asarray(ours).reshape(kernel.shape), model[0].weight.detach().numpy(), rtol=1e-12)
+
+
+STATE_CASES = CASES + [("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.25}),
+                       ("SGD", {"lr": 0.1, "momentum": 0.5, "nesterov": True, "weight_decay": 0.1})]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, options", STATE_CASES, ids=[f"{k}-{'-'.join(o) or 'default'}" for k, o in STATE_CASES])
+def test_state_carried_over_three_steps_as_torchs(kind, options):
+    """update(parameter, gradient, state): torch's gradients at each step fed to symgrad's update, whose
+    state (moments, max, sums, buffers, step count: lr_decay and the bias corrections) must follow torch's."""
+    optimizer = getattr(sg, kind)(**options)
+    d = sg.derive(_network(), X, sg.MSELoss(), target=1.5)
+    model = torch.nn.Sequential(*[layer.torch_module() for layer in d.network]).double()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.tensor(d.tensors.parameters[name].value.astype(float)))
+    ours = {name: p.detach().numpy().astype(object) for name, p in model.named_parameters()}
+    states = {name: {} for name in ours}
+    step = optimizer.torch_optimizer(model.parameters())
+    x = torch.tensor(np.array(X, dtype=float)).reshape(1, 1, 3, 3)
+    for _ in range(3):
+        step.zero_grad()
+        torch.nn.MSELoss()(model(x), torch.tensor([[1.5]], dtype=torch.float64)).backward()
+        for name, p in model.named_parameters():
+            ours[name], states[name] = optimizer.update(ours[name], p.grad.numpy().astype(object), states[name])
+        step.step()
+        for name, p in model.named_parameters():
+            np.testing.assert_allclose(ours[name].astype(float), p.detach().numpy(), rtol=1e-10, atol=1e-14,
+                                       err_msg=name)
+    assert all(state.get("step") == 3 for state in states.values())
+
+
+@pytest.mark.parametrize("kind, options, option", [
+    ("Adam", {"lr": "0.01"}, "lr"), ("Adam", {"lr": math.nan}, "lr"), ("Adam", {"eps": math.inf}, "eps"),
+    ("Adam", {"betas": 0.9}, "betas"), ("Adam", {"betas": (0.9,)}, "betas"), ("Adam", {"betas": (0.9, "x")}, "betas"),
+    ("Adam", {"amsgrad": "yes"}, "amsgrad"), ("AdamW", {"weight_decay": sp.Rational(1, 100)}, "weight_decay"),
+    ("RMSprop", {"centered": 1}, "centered"), ("RMSprop", {"alpha": 1 + 0j}, "alpha"),
+    ("Adagrad", {"lr_decay": 10**400}, "lr_decay"), ("Adagrad", {"maximize": None}, "maximize")])
+def test_hostile_values_are_one_line_option_errors(kind, options, option):
+    with pytest.raises(OptionError) as caught:
+        getattr(sg, kind)(**options)
+    assert (caught.value.where, caught.value.option) == (kind, option) and "\n" not in str(caught.value)
