@@ -239,7 +239,8 @@ def _mask(where: str, value, p: sp.Expr) -> list:
     tensor.check_size(where, "mask", shape)
     flat = list(_flat(value))
     for entry in flat:
-        if isinstance(entry, (bool, np.bool_)) or not isinstance(entry, Real) or entry not in (0, 1):
+        if isinstance(entry, (bool, np.bool_)) or not isinstance(entry, Real) or \
+                tensor.number(entry, where, "mask") not in (0, 1):  # a TOML 1e-400 is refused, not read as 0
             raise OptionError(where, "mask", f"entries must be 0 or 1, got {shown(entry)}")
     if p == 0 and 0 in flat:
         raise OptionError(where, "mask", "p = 0 keeps every entry (torch never drops one): the mask has a 0")
