@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parser.commands = commands.choices  # name -> its parser, filled by add_parser below
 
-    derive = commands.add_parser("derive", help="print forward values, loss, gradients and the SGD update")
+    derive = commands.add_parser("derive", help="print forward values, loss, gradients and the optimizer update")
     derive.add_argument("spec", nargs="?", help=SPEC_HELP)
     derive.add_argument("--format", choices=["text", "json", "latex", "markdown"], default=None,
                         help="text (default; latex for --out FILE.pdf)")
@@ -148,8 +148,9 @@ def _tolerance(text: str) -> float:
 
 def run_derive(args) -> int:
     from .. import spec as specs
+    from ..core import decimals
     from ..core.output import check_target
-    from ..printing import numbers, render
+    from ..printing import render
 
     source = specs.locate(args.spec)  # None for standard input; a missing spec fails before any work
     protected = [source] if source else []
@@ -173,7 +174,7 @@ def run_derive(args) -> int:
     spec = specs.load(source or args.spec)
     derivation = _derivation(spec, args.method)
     standalone = args.out is not None and args.format == "latex"
-    with numbers.exact_fractions(args.exact):
+    with decimals.exact_fractions(args.exact):
         appendix = _torch_sections(derivation, args) if args.format in ("latex", "markdown") else ""
         text = render(derivation, args.format, wrt=args.wrt, title=spec.title, standalone=standalone,
                       lang=args.lang, appendix=appendix, preamble=_preamble(args.lang) if standalone else None)

@@ -1,4 +1,4 @@
-"""Engine numbers in the handout: printing/numbers.py's formatter (2.52, 0.25, \\frac{1}{3}), tensors as the
+"""Engine numbers in the handout: core/decimals.py's formatter (2.52, 0.25, \\frac{1}{3}), tensors as the
 articles show them (a scalar for one entry, one bmatrix per channel) and torch shapes as code text.
 
 Only formatting: every value comes from a Derivation (or the shape table) as a SymPy
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..printing.numbers import bmatrix, number
+from ..core.decimals import bmatrix, number
 
 __all__ = ["matrix", "number", "shape", "squeeze"]
 

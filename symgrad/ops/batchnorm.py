@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import tensor
+from ..core.decimals import latex
 from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
@@ -284,7 +285,7 @@ class BatchNorm2d(Layer):
     def index_instance(self, key, in_shape):
         """The rule of this layer's mode with m = N H W and eps written in."""
         n, _, h, w = in_shape
-        eps = sp.latex(tensor.number(self.eps, self.where, "eps"))
+        eps = latex(tensor.number(self.eps, self.where, "eps"))
         gamma = r"\gamma_{c}" if self.affine else ""
         beta = r" + \beta_{c}" if "bias" in self.parameter_shapes() else ""
         if self.batch_statistics:

@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import tensor
+from ..core.decimals import latex
 from ..core.errors import OptionError
 from . import options as opt
 from .base import Loss
@@ -137,12 +138,12 @@ class BCEWithLogitsLoss(Loss):
 def _latex_values(value, where: str, option: str) -> str:
     """weight / pos_weight as given, in LaTeX: a number, a tuple, or a matrix (2-D)."""
     if not isinstance(value, (list, tuple)):
-        return sp.latex(tensor.number(value, where, option))
+        return latex(tensor.number(value, where, option))
     array = tensor.to_array(value, where, option)
     if array.ndim == 1:
-        return r"\left(%s\right)" % ", ".join(sp.latex(v) for v in array)
+        return r"\left(%s\right)" % ", ".join(latex(v) for v in array)
     if array.ndim == 2:
-        return r"\begin{bmatrix}%s\end{bmatrix}" % r" \\ ".join(" & ".join(sp.latex(v) for v in row) for row in array)
+        return r"\begin{bmatrix}%s\end{bmatrix}" % r" \\ ".join(" & ".join(latex(v) for v in row) for row in array)
     return r"\text{(given, %s)}" % r" \times ".join(map(str, array.shape))
 
 

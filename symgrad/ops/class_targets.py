@@ -15,6 +15,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import values
+from ..core.decimals import latex
 from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
@@ -120,7 +121,7 @@ def torch_weight(loss):
 
 def latex_weights(weights) -> str:
     """(w_1, ..., w_C) as LaTeX numbers."""
-    return r"\left(%s\right)" % ", ".join(sp.latex(w) for w in weights)
+    return r"\left(%s\right)" % ", ".join(latex(w) for w in weights)
 
 
 # ---------------------------------------------------------------- array twins' shared helper (NumPy only)

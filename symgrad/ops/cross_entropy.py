@@ -26,6 +26,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import tensor
+from ..core.decimals import latex
 from ..core.errors import OptionError
 from . import class_targets as ct
 from . import options as opt
@@ -108,13 +109,13 @@ class CrossEntropyLoss(Loss):
         weighted = self.weight is not None
         if self.probabilities:
             w = r"w_c\, " if weighted else ""
-            inner = r"y_{n,c}" if eps == 0 else r"\big(%s + %s\big)" % (_times(1 - eps, "y_{n,c}"), sp.latex(eps / c))
+            inner = r"y_{n,c}" if eps == 0 else r"\big(%s + %s\big)" % (_times(1 - eps, "y_{n,c}"), latex(eps / c))
             q = w + inner
             d = "1" if self.reduction == "sum" else r"N = %d" % n
         else:
             parts = [_times(1 - eps, (r"w_{y_n}\, " if weighted else "") + r"\mathbb{I}[c = y_n]")] if eps != 1 else []
             if eps != 0:
-                parts.append(_times(eps / c, "w_c") if weighted else sp.latex(eps / c))
+                parts.append(_times(eps / c, "w_c") if weighted else latex(eps / c))
             q = r"\mathbb{I}[n \in K]\, " + (parts[0] if len(parts) == 1 else r"\big(%s\big)" % " + ".join(parts))
             d = "1" if self.reduction == "sum" else r"\sum_{n \in K} w_{y_n}" if weighted else r"|K|"
         form = self.index_form[key] + r", \quad q_{n,c} = %s, \quad D = %s" % (q, d)
@@ -247,7 +248,7 @@ def _ce_general_input(loss, out, target, exact=False):
 
 def _times(number, text: str) -> str:
     """number * text in LaTeX, the factor left out when it is 1."""
-    return text if number == 1 else r"%s\, %s" % (sp.latex(number), text)
+    return text if number == 1 else r"%s\, %s" % (latex(number), text)
 
 
 CrossEntropyLoss.index_rules = {"forward": _ce_forward, "input": _ce_input}

@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import tensor
+from ..core.decimals import latex
 from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
@@ -167,7 +168,7 @@ class Dropout(Layer):
             (r"\frac{\partial L}{\partial x_{i}}", r"\delta_{i}")
         if self.scale == 0:
             return r"%s = 0 \quad (p = 1)" % left
-        factor = "" if self.scale == 1 else sp.latex(self.scale) + r"\, "
+        factor = "" if self.scale == 1 else latex(self.scale) + r"\, "
         rows = np.atleast_2d(np.squeeze(self.mask_for(in_shape)))
         if rows.size > SHOWN_MASK or rows.ndim > 2:  # the figure shows the first channel's
             return r"%s = %sm_{i}\, %s" % (left, factor, right)

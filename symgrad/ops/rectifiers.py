@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import tensor
+from ..core.decimals import latex
 from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
@@ -80,7 +81,7 @@ def _inplace(where: str, inplace, slope: float, name: str, option: str) -> bool:
 
 def _coefficient(number: sp.Expr) -> str:
     """A number as a factor in an instance: in parentheses when negative (+ (-1/2) min, not + -1/2 min)."""
-    return r"\left(%s\right)" % sp.latex(number) if number < 0 else sp.latex(number)
+    return r"\left(%s\right)" % latex(number) if number < 0 else latex(number)
 
 
 def _leaky_relu_forms(s: str) -> dict[str, str]:

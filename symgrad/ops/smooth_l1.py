@@ -13,6 +13,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import tensor
+from ..core.decimals import latex
 from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
@@ -80,7 +81,7 @@ class _Piecewise(Loss):
         if t == 0:  # SmoothL1Loss with beta = 0 is L1Loss
             return head + outer
         return head + r"\begin{cases} %s & |%s| < %s \\ %s & \text{otherwise} \end{cases}" % (
-            inner, d, sp.latex(t), outer)
+            inner, d, latex(t), outer)
 
     def torch_module(self):
         import torch
@@ -117,7 +118,7 @@ class SmoothL1Loss(_Piecewise):
     def forward_branches(beta):
         if beta == 0:
             return "", r"\left| S_i - y_i \right|"
-        return (_times(1 / (2 * beta), "(S_i - y_i)^2"), r"|S_i - y_i| - %s" % sp.latex(beta / 2))
+        return (_times(1 / (2 * beta), "(S_i - y_i)^2"), r"|S_i - y_i| - %s" % latex(beta / 2))
 
     @staticmethod
     def slope_branches(beta):
@@ -164,7 +165,7 @@ class HuberLoss(_Piecewise):
 
     @staticmethod
     def forward_branches(delta):
-        return (r"\frac{1}{2} (S_i - y_i)^2", r"%s - %s" % (_times(delta, "|S_i - y_i|"), sp.latex(delta**2 / 2)))
+        return (r"\frac{1}{2} (S_i - y_i)^2", r"%s - %s" % (_times(delta, "|S_i - y_i|"), latex(delta**2 / 2)))
 
     @staticmethod
     def slope_branches(delta):
@@ -181,7 +182,7 @@ class HuberLoss(_Piecewise):
 
 def _times(number, text: str) -> str:
     """number * text in LaTeX, the factor left out when it is 1."""
-    return text if number == 1 else r"%s %s" % (sp.latex(number), text)
+    return text if number == 1 else r"%s %s" % (latex(number), text)
 
 
 # ---------------------------------------------------------------- index forms as evaluable functions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .blocks import Grid, Heading, Math, Para, Table, pieces
-from .texnames import SMALL, width
+from .texnames import SMALL
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}

@@ -186,7 +186,7 @@ class _Page:
     # ------------------------------------------------------------------ sections
 
     def setup(self) -> list:
-        d, w = self.d, self.w
+        w = self.w
         blocks = [Heading(w["setup"]), Para(w["setup_intro"])]
         blocks += self.tensor("X", self.t.input, size_note="shape_only")
         for name, parameter in self.t.parameters.items():

@@ -19,7 +19,7 @@ from sympy.printing.latex import greek_letters_set, other_symbols
 
 from ..core.names import DELTA, parser_reading
 from .common import squeeze
-from .numbers import bmatrix, latex
+from ..core.decimals import bmatrix, latex
 
 #: Beyond this many entries a tensor is described by its shape, not printed (LeNet stays readable).
 SMALL = 36

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..core.terminal import columns
 from .common import shape_text, squeeze
-from . import numbers
+from ..core import decimals
 from .plain import plain
 from .words import words
 
@@ -14,9 +14,9 @@ from .words import words
 def _entry(expr, show=str) -> str:
     """A fraction as its exact decimal (2.52) when it has one, else to 6 digits; as 63/25 under exact_fractions()."""
     if getattr(expr, "is_Rational", False) and not expr.is_Integer:
-        if numbers.exact():
+        if decimals.exact():
             return str(expr)
-        shown = numbers.decimal(expr)
+        shown = decimals.decimal(expr)
         return shown if shown is not None else f"{float(expr):.6g}"
     return show(expr)
 
@@ -57,9 +57,8 @@ def named_section(view, show=str, w=None) -> list[str]:
 def buffers_section(d, show=str, w=None) -> list[str]:
     """The buffers the forward passes moved (training mode), as torch's state_dict holds them after."""
     w = w or words("en")
-    english = w["lang"] == "en"  # English puts an article before the words the table shares with LaTeX
     passes = w["one_pass"] if d.backward_passes == 1 else w["passes"].format(count=d.backward_passes)
-    lines = [w["text_buffers"].format(passes=f"the {passes}" if english else passes)]
+    lines = [w["text_buffers"].format(passes=passes)]  # the words (article included) are LaTeX's too
     for name, buffer in d.tensors.buffers.items():
         if any(a != b for a, b in zip(buffer.value.reshape(-1), buffer.updated.reshape(-1))):
             lines += [f"  {name} ({_shape(buffer.updated, w)}):", block(buffer.updated, "      ", show)]

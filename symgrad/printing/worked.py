@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .numbers import Printer
+from ..core.decimals import Printer
 from .texnames import SMALL, symbol_names, tex, width
 
 

@@ -26,7 +26,7 @@ from symgrad.handout.compile import INSTALL
 from symgrad.engine.optim import SGD
 from symgrad.printing import latex as latex_printer
 from symgrad.printing.common import squeeze
-from symgrad.printing.numbers import number
+from symgrad.core.decimals import number
 from symgrad.printing.steps import latex_body, markdown_body
 from symgrad.printing.texnames import SMALL
 from symgrad.printing.words import WORDS

@@ -1,4 +1,4 @@
-"""The one number formatter (printing/numbers.py) and the documents that print through it.
+"""The one number formatter (core/decimals.py) and the documents that print through it.
 
 Decimals where they terminate (2.52, -0.4, eta = 0.01), exact fractions otherwise and on
 request; fraction matrices with room between their rows; one entry printed as a scalar; one
@@ -22,7 +22,7 @@ from symgrad import spec as specs
 from symgrad.handout import handout, render, sheets, to_latex, to_markdown
 from symgrad.handout import numbers as handout_numbers
 from symgrad.printing import latex as latex_printer
-from symgrad.printing.numbers import bmatrix, decimal, exact, exact_fractions, latex, number
+from symgrad.core.decimals import bmatrix, decimal, exact, exact_fractions, latex, number
 from symgrad.printing.steps import latex_body, markdown_body
 from symgrad.printing.texnames import index_text, matrix, tex, width
 

@@ -28,7 +28,7 @@ from symgrad.handout.document import Document
 from symgrad.handout.exercises import generate
 from symgrad.handout.questions import seed_problems
 from symgrad.ops import AvgPool2d, Conv2d, MaxPool2d, MSELoss, ReLU
-from symgrad.printing.numbers import number
+from symgrad.core.decimals import number
 from symgrad.printing.steps import latex_body, markdown_body
 from symgrad.printing.texnames import name_latex
 

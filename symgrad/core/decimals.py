@@ -1,4 +1,7 @@
-"""The one number formatter of every document: decimals where they terminate, exact fractions otherwise.
+"""The one number formatter: decimals where they terminate, exact fractions otherwise.
+
+It lives in core because documents and the ops' formula instances (LeakyReLU's 0.2, Dropout's
+1.25) both print numbers, and ops rank below printing.
 
 The articles print 2.52, -0.4 and 0.01; a SymPy Rational prints as 63/25. Derivation
 pages, worked lines, matrices, handouts and answer keys all print numbers here, so one
