@@ -233,7 +233,7 @@ def _torch_sections(derivation, args) -> str:
 
     fits = torchcode.fits(derivation)
     values, numbers = {}, None
-    if fits or args.verify:
+    if fits or args.verify or not derivation.expanded:  # kept in names: the page's numbers come from here
         values = random_values(derivation.free_symbols, 0, positive=buffer_symbols(derivation))
         numbers = evaluate(derivation, values)
     pairs = [f"{s}={v}" for s, v in values.items()]  # all of them for a block; a large network's first few

@@ -372,7 +372,10 @@ class _Page:
         left = r"\frac{\partial L}{\partial %s}" % symbol
         values = self.t.gradient(full)
         if values.size > SMALL:
-            return [self.brief(left, values) if tensor.is_numeric(values) else Para(f"${left}$: " + self.too_big(values))]
+            if tensor.is_numeric(values):
+                return [self.brief(left, values)]
+            key = "too_big" if d.expanded else "too_big_sampled"  # kept in names: numbers come in brief at the end
+            return [Para(f"${left}$: " + self.too_big(values, key))]
         blocks = []
         entries = squeeze(np.asarray(values, dtype=object))
         lefts = [sp.Symbol(r"\frac{\partial L}{\partial %s_{%s}}" % (symbol, index_text(k + 1 for k in idx)))

@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from . import latex, markdown
+from . import latex, markdown, sampled
 from .blocks import Heading, Para, Table
 from .shapes import describe
 from .words import words
@@ -295,7 +295,8 @@ def section(d, numbers, lang: str, fmt: str, wrt=None, drawn: str = "", command:
     blocks = [Heading(w["torch"])]
     if not fits(d):
         blocks.append(Para(w["torch_too_big"].format(command=command)))
-        return _render(blocks, fmt)
+        shown = sampled.blocks(d, numbers, lang, drawn) if numbers is not None else []
+        return _render(shown + blocks, fmt)
     blocks.append(Para(w["torch_intro"]))
     if drawn:
         blocks.append(Para(w["torch_drawn"].format(values=drawn)))

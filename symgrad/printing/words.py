@@ -21,6 +21,15 @@ WORDS: dict[str, dict[str, str]] = {
         "loss_heading": "Loss: {loss}",
         "table_input": "`input`",
         "torch": "PyTorch check",
+        "sampled": "The numbers, in brief",
+        "sampled_intro": "The network is derived in named intermediates over symbols, so the sections above give "
+                         "formulas; here are its numbers: the loss and each gradient, rounded to 4 decimals as torch "
+                         "prints them (the same float64 numbers `symgrad check` compares with torch autograd).",
+        "sampled_drawn": "The symbols take the values `symgrad check` draws (seed 0): {values}.",
+        "sampled_quantity": "gradient",
+        "sampled_shape": "shape",
+        "sampled_first": "first entries",
+        "sampled_norm": "norm",
         "torch_intro": "The same network in PyTorch, in float64: the same weights, input, target and loss, and one "
                        "optimizer step after `zero_grad()`. It prints the numbers derived above.",
         "torch_drawn": "The spec leaves symbols without values; the block uses the values `symgrad check` draws (seed "
@@ -86,6 +95,8 @@ WORDS: dict[str, dict[str, str]] = {
         "first_entry": "(Each entry is long; the first one:)",
         "worked": "Entry by entry, with the numbers written in:",
         "too_big": "({count} entries of shape {shape}; index form above)",
+        "too_big_sampled": "({count} entries of shape {shape}; index form above; `symgrad derive` ends the document "
+                           "with its numbers in brief)",
         "shape_only": "({count} entries of shape {shape})",
         "many_terms": "(entries of up to {terms} terms; index form above)",
         "too_long": "(the closed form is too long to print; the named form above is exact)",
@@ -114,6 +125,14 @@ WORDS: dict[str, dict[str, str]] = {
         "loss_heading": "损失函数：{loss}",
         "table_input": "输入",
         "torch": "PyTorch 验证",
+        "sampled": "数值摘要",
+        "sampled_intro": "网络以具名中间量对符号求导，所以上文给出的是公式；这里给出它的数值：损失和每个梯度，"
+                         "像 torch 打印那样保留 4 位小数（与 `symgrad check` 同 torch autograd 比较的 float64 数值相同）。",
+        "sampled_drawn": "符号取 `symgrad check` 抽取的数值（种子 0）：{values}。",
+        "sampled_quantity": "梯度",
+        "sampled_shape": "形状",
+        "sampled_first": "前几个元素",
+        "sampled_norm": "范数",
         "torch_intro": "用 PyTorch 搭建同一个网络（float64）：相同的权重、输入、目标值和损失函数，`zero_grad()` 之后做一步优化。运行后打印的数值就是上文推导出的数值。",
         "torch_drawn": "规格文件中有些符号没有给出数值；代码用 `symgrad check` 抽取的数值（种子 0）：{values}。",
         "torch_prints": "运行结果（symgrad 算出的数值，按 torch 的打印格式）：",
@@ -173,6 +192,7 @@ WORDS: dict[str, dict[str, str]] = {
         "first_entry": "（每个元素都很长，这里写出第一个：）",
         "worked": "逐个元素代入数值计算：",
         "too_big": "（共 {count} 个元素，形状 {shape}；见上面的下标公式）",
+        "too_big_sampled": "（共 {count} 个元素，形状 {shape}；见上面的下标公式；`symgrad derive` 在文末给出数值摘要）",
         "shape_only": "（共 {count} 个元素，形状 {shape}）",
         "many_terms": "（每个元素最多有 {terms} 项；见上面的下标公式）",
         "too_long": "（闭式太长，不再展开；上面用中间量写出的形式是精确的）",
