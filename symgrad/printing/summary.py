@@ -26,6 +26,8 @@ def floats(array) -> np.ndarray:
 
 def approx(value: float) -> str:
     """One entry rounded as torch prints it: 4 decimals, or 4 digits times a power of ten when far from 1."""
+    if not math.isfinite(value):
+        return r"\infty" if value > 0 else r"-\infty" if value < 0 else r"\text{nan}"
     if value == int(value) and abs(value) < 1e5:
         return str(int(value))  # a whole number reads as one (torch: 1.)
     if 1e-4 <= abs(value) < 1e5:
@@ -52,5 +54,5 @@ def brief(array) -> dict[str, str]:
     """LaTeX of the first entries (row-major, then an ellipsis), the Frobenius norm, min and max."""
     values = floats(array).reshape(-1)
     first = ", ".join(approx(v) for v in values[:FIRST]) + (r", \dots" if values.size > FIRST else "")
-    return {"first": r"\left[%s\right]" % first, "norm": approx(float(np.sqrt(np.sum(values ** 2)))),
+    return {"first": r"\left[%s\right]" % first, "norm": approx(math.hypot(*values)),
             "min": approx(float(values.min())), "max": approx(float(values.max()))}

@@ -76,3 +76,13 @@ def test_a_big_symbolic_tensor_is_named_not_written_as_itself():
         assert not re.search(r"b\^\{\[0\]\}_\{1\} = b\^\{\[0\]\}_\{1\}", setup), setup
         assert r"b^{[0]}_{1}, \dots, b^{[0]}_{30}" in setup
         assert WORDS[lang]["first_entry"] not in setup
+
+
+def test_a_summary_of_huge_entries_does_not_overflow():
+    """Entries near float64's limit (the fuzzer's 1e308): the norm is taken without squaring them into inf."""
+    from symgrad.printing.summary import approx, brief
+
+    assert brief(np.full(4, 1e307))["norm"] == r"2.0000 \cdot 10^{307}"  # squared, each entry would be inf
+    shown = brief(np.full(40, 1e308))  # a norm beyond float64 is inf, as torch's
+    assert shown["norm"] == r"\infty" and shown["max"] == r"1.0000 \cdot 10^{308}"
+    assert approx(float("inf")) == r"\infty" and approx(float("-inf")) == r"-\infty"
