@@ -1,4 +1,4 @@
-"""Markdown with $$ ... $$ math in the KaTeX subset (amsmath only): GitHub, Jupyter, Zhihu, CSDN.
+r"""Markdown with $$ ... $$ math in the KaTeX subset (amsmath only): GitHub, Jupyter, Zhihu, CSDN.
 
 GitHub reads its Markdown backslash escapes before the math renderer sees a formula:
 - display math puts one row per line (a line break after every row separator \\ or \\[4pt]),
