@@ -72,9 +72,9 @@ _CJK = r"""\usepackage{xeCJK}
 _LAYOUT = r"""\makeatletter
 \newcommand{\keepspace}[1]{\par\penalty-100\begingroup\setlength{\dimen@}{#1}\dimen@ii\pagegoal
   \advance\dimen@ii-\pagetotal\ifdim\dimen@>\dimen@ii\ifdim\dimen@ii>\z@\vfil\fi\penalty-\@M\fi\endgroup}
-\g@addto@macro\normalsize{\setlength\abovedisplayskip{4pt plus 2pt minus 2pt}%
-  \setlength\belowdisplayskip{4pt plus 2pt minus 2pt}\setlength\abovedisplayshortskip{2pt plus 2pt}%
-  \setlength\belowdisplayshortskip{2pt plus 2pt}}
+\g@addto@macro\normalsize{\setlength\abovedisplayskip{2pt plus 2pt minus 1pt}%
+  \setlength\belowdisplayskip{2pt plus 2pt minus 1pt}\setlength\abovedisplayshortskip{0pt plus 2pt}%
+  \setlength\belowdisplayshortskip{1pt plus 2pt}}
 \renewcommand\subsection{\@startsection{subsection}{2}{\z@}{-1.2ex plus -.5ex minus -.2ex}{0.4ex}%
   {\normalfont\large\bfseries}}
 \renewcommand\subsubsection{\@startsection{subsubsection}{3}{\z@}{-1ex plus -.3ex minus -.2ex}{0.2ex}%
@@ -95,7 +95,7 @@ def preamble(lang: str) -> str:
     if lang == "zh":
         lines.append(_CJK.rstrip("\n"))
     lines.append(r"\providecommand{\cjk}[1]{#1}")  # the printer's pdflatex wrapper for Chinese runs; xeCJK needs none
-    lines += [r"\allowdisplaybreaks", r"\setlength{\parindent}{0pt}", r"\setlength{\parskip}{0.3em}",
+    lines += [r"\allowdisplaybreaks", r"\setlength{\parindent}{0pt}", r"\setlength{\parskip}{0.15em}",
               r"\setlength{\emergencystretch}{3em}", r"\tolerance=2000", _LAYOUT]
     return "\n".join(lines) + "\n"
 
@@ -122,7 +122,9 @@ def _latex(block, lang: str, shown: set) -> str:
             return "{\\raggedright " + text(block.text) + "\\par}\n"
         return text(block.text) + "\n"
     if isinstance(block, Strong):
-        return "\\keepspace{6\\baselineskip}\\textbf{" + text(block.text) + "}\\par\\nopagebreak\n"
+        # a heading of what follows: no page break after it, not even at the section that may follow
+        return ("\\keepspace{6\\baselineskip}\\textbf{" + text(block.text)
+                + "}\\par\\nopagebreak\\csname @afterheading\\endcsname\n")
     if isinstance(block, Math):
         return "\\begin{equation*}\n" + block.latex + "\n\\end{equation*}"
     if isinstance(block, Row):

@@ -4,7 +4,8 @@ The derivation page (`symgrad.printing.page`) is laid out once and rendered per 
 by the printer's own renderers. A question's prompt already shows its givens and its
 network, so the page's Setup and Layers sections are left out, and only the gradients
 the question asks for are derived (`wrt`). `shown` is the document's one set of general
-rules already printed (page.build's `shown_rules`): each rule appears once per handout.
+rules already printed (page.build's `shown_rules`): each rule appears once per handout,
+and `compact` leaves out back-references and repeats, so a question's solution takes about a page.
 LaTeX subsections nest under a question's `\\section*`; Markdown headings move one
 level down for the same nesting.
 """
@@ -30,7 +31,8 @@ def blocks(derivation, lang: str, wrt=(), shown: set | None = None, same_start: 
     w = words(lang)
     left_out = {w["setup"], w["layers"]}
     first = w["layer"].format(index=0, layer=describe(derivation.network.layers[0]))
-    page = build(derivation, lang, None, wrt=list(wrt) or None, shown_rules=set() if shown is None else shown)
+    page = build(derivation, lang, None, wrt=list(wrt) or None, shown_rules=set() if shown is None else shown,
+                 compact=True)
     kept, skipping, forward, replaced = [], False, False, False
     for block in page:
         if isinstance(block, Heading) and block.level <= 2:

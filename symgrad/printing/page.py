@@ -44,18 +44,25 @@ LINE_WIDTH = 84
 MATRIX_WIDTH = 88
 
 
-def build(d, lang: str = "en", title: str | None = None, wrt=None, shown_rules: set | None = None) -> list:
+def build(d, lang: str = "en", title: str | None = None, wrt=None, shown_rules: set | None = None,
+          compact: bool = False) -> list:
     """Every block of the derivation, in reading order; `wrt` keeps only those gradients.
 
     `shown_rules` is shared by the pages of one document (a handout): each general rule,
     (op type, index-form key), is printed once in it; a later use refers back to it.
     Printed rules are added to the set. Without it, each rule is printed once on this page.
+    `compact` (a handout's worked solutions, about a page each): no back-reference to a rule
+    already printed, no "with this layer's numbers" instance where worked lines follow (they
+    show it entry by entry), no one-number "Values" line repeating the worked line's result.
     """
     w = words(lang)
     page = _Page(d, w, list(d.gradients) if wrt is None else list(wrt), set() if shown_rules is None else shown_rules)
+    page.compact = compact
     blocks = [Heading(title, 1)] if title else []
     for part in (page.setup, page.layers, page.forward, page.buffers, page.backward, page.step):
         blocks += part()
+    if compact:
+        blocks = _compact(blocks, w)
     # a line wider than the text is folded into aligned rows (fold.py): never shrunk, never past the margin
     return [Math(fold(b.latex, LINE_WIDTH)) if isinstance(b, Math) else b for b in blocks]
 
@@ -66,6 +73,7 @@ class _Page:
     def __init__(self, d, w, wrt, shown_rules: set):
         self.d, self.w, self.wrt = d, w, wrt
         self.shown_rules = shown_rules  # (op type, key) of the general rules already printed in the document
+        self.compact = False  # a handout's worked solution: see build
         self.t = d.tensors
         self.network = d.network
         self.names = [name for name, _ in d.named.activations] if d.named else \
@@ -160,6 +168,8 @@ class _Page:
         with this layer's numbers."""
         shown = op.index_instance(key, in_shape)
         seen = (op.type_name, key)
+        if seen in self.shown_rules and self.compact:  # printed before: no back-reference, the instance alone
+            return [Para(self.w["instance"]), Math(shown)] if shown else []
         if seen in self.shown_rules:  # printed before: one line back to it, then this layer's numbers
             part = self.part(op, key)
             if shown:
@@ -493,6 +503,33 @@ class _Page:
                 if tensor.is_numeric(parameter.updated) or self.fits(parameter.updated):
                     blocks += self.tensor("{%s}^{(1)}" % symbol, parameter.updated)
         return blocks
+
+
+def _compact(blocks: list, w: dict) -> list:
+    """build's `compact`: the instance dropped where worked lines (or the loss's worked line) follow it,
+    and a one-number value dropped where the one worked line before it ends in that number (a matrix
+    of values right under its worked lines keeps its equation, without the "Values:" label)."""
+    kept = []
+    for k, block in enumerate(blocks):
+        after = blocks[k + 2] if k + 2 < len(blocks) else None
+        if isinstance(block, Para) and block.text == w["instance"] and k + 1 < len(blocks) \
+                and isinstance(blocks[k + 1], Math) and (
+                isinstance(after, Math) or isinstance(after, Para) and after.text == w["worked"]):
+            blocks[k + 1] = None  # the instance's equation goes with its lead-in
+            continue
+        if isinstance(block, Para) and block.text in (w["values"], w["numbers"]) and k + 1 < len(blocks) \
+                and isinstance(blocks[k + 1], Math) and kept and isinstance(kept[-1], Math):
+            worked, value = kept[-1].latex, blocks[k + 1].latex
+            rhs = value.split(" = ", 1)[1] if " = " in value else None
+            if rhs and r" \\ " not in worked and worked.endswith(f"= {rhs}" + r"\end{aligned}") \
+                    and len(kept) > 1 and isinstance(kept[-2], Para) and kept[-2].text == w["worked"]:
+                blocks[k + 1] = None
+                continue
+            if len(kept) > 1 and isinstance(kept[-2], Para) and kept[-2].text == w["worked"]:
+                continue  # the matrix right under the worked lines needs no label
+        if block is not None:
+            kept.append(block)
+    return kept
 
 
 def _spaced_width(latex: str) -> int:

@@ -15,17 +15,20 @@ from .page import build
 from .words import WORDS
 
 
-def latex_body(d, lang: str = "en", title: str | None = None, shown_rules: set | None = None) -> str:
+def latex_body(d, lang: str = "en", title: str | None = None, shown_rules: set | None = None,
+               compact: bool = False) -> str:
     """Sections and equations (amsmath, amssymb, bm, tikz), without preamble, for embedding.
 
-    `shown_rules`: one set per document, so each general rule is printed once in it (page.build).
+    `shown_rules`: one set per document, so each general rule is printed once in it (page.build);
+    `compact`: without back-references and repeats, as a handout's worked solution (page.build).
     """
-    return latex.render(build(d, lang, title, shown_rules=shown_rules))
+    return latex.render(build(d, lang, title, shown_rules=shown_rules, compact=compact))
 
 
-def markdown_body(d, lang: str = "en", title: str | None = None, shown_rules: set | None = None) -> str:
-    """The same derivation as Markdown with $$ math (KaTeX subset); `shown_rules` as in latex_body."""
-    return markdown.render(build(d, lang, title, shown_rules=shown_rules))
+def markdown_body(d, lang: str = "en", title: str | None = None, shown_rules: set | None = None,
+                  compact: bool = False) -> str:
+    """The same derivation as Markdown with $$ math (KaTeX subset); `shown_rules`, `compact` as in latex_body."""
+    return markdown.render(build(d, lang, title, shown_rules=shown_rules, compact=compact))
 
 
 def latex_summary(d) -> str:

@@ -107,6 +107,23 @@ def test_a_worked_solution_line_never_ends_a_page(printed):
         assert worked not in tail[:-1] and tail[-1:] != [worked], f"{lang}: page {page} ends with '{worked}'"
 
 
+def test_questions_1_to_3_take_about_a_page_each(printed):
+    """Each of the first three worked solutions (the rules printed once, no back-references or repeats)
+    spans at most two pages, counted from its question's first page to the next question's first page."""
+    lang, doc, pdf, _ = printed
+    if lang != "en":
+        return  # the page budget is the English handout's; the Chinese one is held to compile and fit its lines
+    w = WORDS[lang]
+    plain = lambda s: re.sub(r"\W", "", s)
+    titles = [b.text for b in doc.blocks if getattr(b, "level", None) == 2
+              and any(b.text.startswith(w["question"].format(n=n, title="")) for n in range(1, 5))]
+    assert len(titles) == 4, titles
+    texts = [plain(page_text(pdf, page)) for page in range(1, pages(pdf) + 1)]
+    starts = [next(k for k, text in enumerate(texts, 1) if plain(title) in text) for title in titles]
+    spans = [b - a for a, b in zip(starts, starts[1:])]
+    assert all(span <= 2 for span in spans), f"Questions 1-3 start on pages {starts[:3]} and span {spans} pages"
+
+
 # --- the pitfalls box ------------------------------------------------------------------
 
 def test_pitfalls_box_is_there_in_both_formats():
