@@ -182,6 +182,8 @@ class Dropout(Layer):
         in training mode (zeros for p = 1, as torch), the identity in eval mode; out of place, as ReLU's twin."""
         import torch
 
+        if not self.training:  # the identity: torch's own module, which from_torch reads back
+            return torch.nn.Dropout(self.p).eval()
         layer = self
 
         class Dropout(torch.nn.Dropout):

@@ -23,7 +23,7 @@ def blocks(d, numbers, lang: str, drawn: str = "") -> list:
                                                                 if drawn else ""))]
     if "loss" in numbers:
         out.append(Math(r"L \approx %s" % approx(float(numbers["loss"]))))
-    header = (w["sampled_quantity"], w["sampled_shape"], w["sampled_first"], w["sampled_norm"], "min", "max")
+    header = (w["sampled_quantity"], w["sampled_shape"], w["sampled_first"], w["sampled_norm"], w["sampled_min"], w["sampled_max"])
     rows = []
     for name, gradient in numbers.get("gradients", {}).items():
         symbol = parameter_symbol(name, d.network)

@@ -30,6 +30,8 @@ WORDS: dict[str, dict[str, str]] = {
         "sampled_shape": "shape",
         "sampled_first": "first entries",
         "sampled_norm": "norm",
+        "sampled_min": "min",
+        "sampled_max": "max",
         "torch_intro": "The same network in PyTorch, in float64: the same weights, input, target and loss, and one "
                        "optimizer step after `zero_grad()`. It prints the numbers derived above.",
         "torch_drawn": "The spec leaves symbols without values; the block uses the values `symgrad check` draws (seed "
@@ -133,6 +135,8 @@ WORDS: dict[str, dict[str, str]] = {
         "sampled_shape": "形状",
         "sampled_first": "前几个元素",
         "sampled_norm": "范数",
+        "sampled_min": "最小值",
+        "sampled_max": "最大值",
         "torch_intro": "用 PyTorch 搭建同一个网络（float64）：相同的权重、输入、目标值和损失函数，`zero_grad()` 之后做一步优化。运行后打印的数值就是上文推导出的数值。",
         "torch_drawn": "规格文件中有些符号没有给出数值；代码用 `symgrad check` 抽取的数值（种子 0）：{values}。",
         "torch_prints": "运行结果（symgrad 算出的数值，按 torch 的打印格式）：",

@@ -236,7 +236,7 @@ def test_every_piece_is_declared(cls):
     assert set(cls.words) == set(LANGUAGES)
     keys = {frozenset(cls.words[lang]) for lang in LANGUAGES}
     assert len(keys) == 1 and all(k.startswith("note:") and k[5:] in cls.index_form for k in keys.pop())
-    assert "dim 1" in cls.words["en"]["note:forward"] and "dim 1" in cls.words["zh"]["note:forward"]
+    assert "dim 1" in cls.words["en"]["note:forward"] and "`dim=1`" in cls.words["zh"]["note:forward"]
 
 
 def test_output_letters_read_back_as_symbols():
