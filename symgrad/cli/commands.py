@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import sys
+import warnings
 
 from ..core.version import __version__
 from ..core.errors import SymgradError
@@ -235,7 +236,9 @@ def _torch_sections(derivation, args) -> str:
     values, numbers = {}, None
     if fits or args.verify or not derivation.expanded:  # kept in names: the page's numbers come from here
         values = random_values(derivation.free_symbols, 0, positive=buffer_symbols(derivation))
-        numbers = evaluate(derivation, values)
+        with warnings.catch_warnings():  # an overflow shows as inf/nan, and the section says so
+            warnings.simplefilter("ignore", RuntimeWarning)
+            numbers = evaluate(derivation, values)
     pairs = [f"{s}={v}" for s, v in values.items()]  # all of them for a block; a large network's first few
     shown = [f"`{pair}`" for pair in (pairs if fits else pairs[:SHOWN_VALUES])] + ([] if fits else ["..."])
     drawn = ", ".join(shown) if values else ""  # one code span each: a line may break between them

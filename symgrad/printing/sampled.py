@@ -10,6 +10,8 @@ formatting: the values come evaluated (verify.evaluate, float64) from the caller
 
 from __future__ import annotations
 
+import numpy as np
+
 from .blocks import Heading, Math, Para, Table
 from .summary import approx, brief
 from .texnames import parameter_symbol
@@ -21,6 +23,8 @@ def blocks(d, numbers, lang: str, drawn: str = "") -> list:
     w = words(lang)
     out = [Heading(w["sampled"]), Para(w["sampled_intro"] + (" " + w["sampled_drawn"].format(values=drawn)
                                                                 if drawn else ""))]
+    if not _finite(numbers):  # e.g. every weight a symbol drawn as +-3: logits beyond float64's exp
+        return out + [Para(w["sampled_overflow"])]
     if "loss" in numbers:
         out.append(Math(r"L \approx %s" % approx(float(numbers["loss"]))))
     header = (w["sampled_quantity"], w["sampled_shape"], w["sampled_first"], w["sampled_norm"], w["sampled_min"], w["sampled_max"])
@@ -33,3 +37,10 @@ def blocks(d, numbers, lang: str, drawn: str = "") -> list:
     if rows:
         out.append(Table(header, tuple(rows)))
     return out
+
+
+def _finite(numbers) -> bool:
+    """Whether the loss and every gradient came out finite in float64 (no overflow to inf or nan)."""
+    arrays = [np.asarray(numbers.get("loss", 0.0), dtype=float)]
+    arrays += [np.asarray(g, dtype=float) for g in numbers.get("gradients", {}).values()]
+    return all(np.isfinite(a).all() for a in arrays)

@@ -31,6 +31,8 @@ WORDS: dict[str, dict[str, str]] = {
         "sampled_first": "first entries",
         "sampled_norm": "norm",
         "sampled_min": "min",
+        "sampled_overflow": "At these values float64 overflows (the numbers come out as inf and nan), so none are shown; "
+                            "give the parameters numbers (`[weights] seed`) to see them.",
         "sampled_max": "max",
         "torch_intro": "The same network in PyTorch, in float64: the same weights, input, target and loss, and one "
                        "optimizer step after `zero_grad()`. It prints the numbers derived above.",
@@ -136,6 +138,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sampled_first": "前几个元素",
         "sampled_norm": "范数",
         "sampled_min": "最小值",
+        "sampled_overflow": "在这些数值下 float64 溢出（结果为 inf 和 nan），因此不列出；给参数赋上数值（`[weights] seed`）即可看到。",
         "sampled_max": "最大值",
         "torch_intro": "用 PyTorch 搭建同一个网络（float64）：相同的权重、输入、目标值和损失函数，`zero_grad()` 之后做一步优化。运行后打印的数值就是上文推导出的数值。",
         "torch_drawn": "规格文件中有些符号没有给出数值；代码用 `symgrad check` 抽取的数值（种子 0）：{values}。",

@@ -94,3 +94,16 @@ def test_loss_and_gradient_summaries_are_torchs_numbers(document, torch_numbers)
         np.testing.assert_allclose(first, theirs.reshape(-1)[:len(first)], atol=6e-5)
         for shown, value in zip(match.groups()[3:], (np.linalg.norm(theirs), theirs.min(), theirs.max())):
             assert abs(_value(shown) - value) <= 6e-5 * max(1.0, abs(value))
+
+
+def test_numbers_that_overflow_are_not_shown_as_a_table_of_nans(tmp_path):
+    """A shapes spec's weights are all symbols, drawn as +-3 each: float64 overflows, and the section says so."""
+    from symgrad.printing import sampled
+
+    path = tmp_path / "kept.toml"
+    path.write_text(SPEC, encoding="utf-8")
+    derivation = specs.load(str(path)).derive()
+    numbers = {"loss": float("inf"), "gradients": {"0.weight": np.full((1, 1, 3, 3), np.nan)}}
+    for lang, phrase in (("en", "float64 overflows"), ("zh", "float64 溢出")):
+        texts = [getattr(block, "text", "") for block in sampled.blocks(derivation, numbers, lang)]
+        assert any(phrase in text for text in texts) and not any("nan" in text and "$" in text for text in texts)
