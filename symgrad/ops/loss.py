@@ -11,8 +11,9 @@ from . import options as opt
 from .base import Loss
 
 
-class _PointwiseLoss(Loss):
-    """What MSELoss and L1Loss share: the reduction option and the broadcast target."""
+class PointwiseLoss(Loss):
+    """What the element-wise losses share (MSELoss, L1Loss, SmoothL1Loss, HuberLoss): the reduction option and
+    the broadcast target. Not registered: it names no torch loss (no type_name)."""
 
     def __init__(self, reduction="mean"):
         self.reduction = opt.choice(self.type_name, "reduction", reduction, ("mean", "sum"))
@@ -59,7 +60,7 @@ class _PointwiseLoss(Loss):
         return getattr(torch.nn, self.type_name)(reduction=self.reduction)
 
 
-class MSELoss(_PointwiseLoss):
+class MSELoss(PointwiseLoss):
     type_name = "MSELoss"
     words = {
         "en": {"note:forward": "$n$ is the number of entries for `reduction='mean'` and 1 for `'sum'`."},
@@ -78,7 +79,7 @@ class MSELoss(_PointwiseLoss):
         return np.asarray(2 * (out - target) / self._scale(out), dtype=object)
 
 
-class L1Loss(_PointwiseLoss):
+class L1Loss(PointwiseLoss):
     """|S - y|; its derivative is sign(S - y) with sign(0) = 0, as torch (and SymPy) have it."""
 
     type_name = "L1Loss"

@@ -17,12 +17,12 @@ from ..core.decimals import latex
 from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
-from .base import Loss
+from .loss import PointwiseLoss
 from .class_targets import real_number
 
 
-class _Piecewise(Loss):
-    """What SmoothL1Loss and HuberLoss share: the reduction, the broadcast target, the two branches."""
+class _Piecewise(PointwiseLoss):
+    """What SmoothL1Loss and HuberLoss share beyond PointwiseLoss: the threshold and the two branches."""
 
     #: The option holding the threshold, and whether 0 is allowed (SmoothL1's beta = 0 is L1).
     threshold = "beta"
@@ -43,20 +43,6 @@ class _Piecewise(Loss):
 
     def exact_threshold(self) -> sp.Expr:
         return real_number(self.where, self.threshold, getattr(self, self.threshold))
-
-    def check_target(self, out_shape, target):
-        target = np.asarray(target, dtype=object)
-        try:
-            broadcast = np.broadcast_shapes(out_shape, target.shape)
-        except ValueError:
-            broadcast = None
-        if broadcast != tuple(out_shape):
-            raise OptionError(self.where, "target",
-                              f"shape {list(target.shape)} does not broadcast to the output shape {list(out_shape)}")
-        return np.broadcast_to(target, out_shape)
-
-    def _scale(self, out):
-        return 1 if self.reduction == "sum" else max(out.size, 1)
 
     def forward(self, out, target):
         residuals = np.asarray(out - target, dtype=object).reshape(-1)
