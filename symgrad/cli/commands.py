@@ -7,6 +7,7 @@ found by `check` exits 1. The CLI uses only the public API.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -148,7 +149,19 @@ def _tolerance(text: str) -> float:
 
 
 def run_derive(args) -> int:
+    """One progress bar for the whole command (derive and printing join it); phases timed for benchmarks."""
+    from ..core.progress import command
+
+    with command(DERIVE_PHASES):
+        return _run_derive(args)
+
+
+DERIVE_PHASES = 5  # read, derive, torch block, print, write (a PDF's compile and --emit-python add theirs)
+
+
+def _run_derive(args) -> int:
     from .. import spec as specs
+    from ..core.progress import phase
     from ..core import decimals
     from ..core.output import check_target
     from ..printing import render
@@ -172,17 +185,24 @@ def run_derive(args) -> int:
         raise SymgradError("derive: --emit-form: needs --emit-python FILE")
     if args.verify:
         _check_verify(args)
-    spec = specs.load(source or args.spec)
-    derivation = _derivation(spec, args.method)
+    with phase("read"):
+        spec = specs.load(source or args.spec)
+    with phase("derive"):
+        derivation = _derivation(spec, args.method)
     standalone = args.out is not None and args.format == "latex"
     with decimals.exact_fractions(args.exact):
-        appendix = _torch_sections(derivation, args) if args.format in ("latex", "markdown") else ""
-        text = render(derivation, args.format, wrt=args.wrt, title=spec.title, standalone=standalone,
-                      lang=args.lang, appendix=appendix, preamble=_preamble(args.lang) if standalone else None)
-    document = _compiled(text, args.lang) if pdf else text  # compiled before anything is written
+        with phase("torch block"):  # latex and markdown end with it
+            appendix = _torch_sections(derivation, args) if args.format in ("latex", "markdown") else ""
+        with phase(f"print {args.format}"):
+            text = render(derivation, args.format, wrt=args.wrt, title=spec.title, standalone=standalone,
+                          lang=args.lang, appendix=appendix, preamble=_preamble(args.lang) if standalone else None)
+    with phase("compile") if pdf else contextlib.nullcontext():
+        document = _compiled(text, args.lang) if pdf else text  # compiled before anything is written
     if args.emit_python:
-        _write(args.emit_python, _python_module(derivation, spec, args), "--emit-python")
-    _write(out or STDOUT, document)
+        with phase("emit python"):
+            _write(args.emit_python, _python_module(derivation, spec, args), "--emit-python")
+    with phase("write"):
+        _write(out or STDOUT, document)
     return 0
 
 

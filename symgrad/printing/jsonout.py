@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..core.progress import each
 from .plain import plain_readable
 from .readable import readable
 
@@ -73,7 +74,7 @@ def to_json(view) -> str:
         document["title"] = view.title
     document["output"] = nested(view.output, show)
     document["loss"] = _value(view.loss, show)
-    document["gradients"] = {k: nested(v, show) for k, v in view.gradients.items()}
+    document["gradients"] = {k: nested(v, show) for k, v in each(view.gradients.items(), "print gradients")}
     if view.derivation.optimizer is not None:
         document["updated"] = {k: nested(v, show) for k, v in view.updated.items()}
     document["parameters"] = {k: nested(v, show) for k, v in view.parameters.items()}

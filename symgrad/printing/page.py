@@ -15,6 +15,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import tensor
+from ..core.progress import each
 from .shapes import describe
 from .shapes import table as shape_table
 from .blocks import Grid, Heading, Math, Para, Table
@@ -59,7 +60,7 @@ def build(d, lang: str = "en", title: str | None = None, wrt=None, shown_rules: 
     page = _Page(d, w, list(d.gradients) if wrt is None else list(wrt), set() if shown_rules is None else shown_rules)
     page.compact = compact
     blocks = [Heading(title, 1)] if title else []
-    for part in (page.setup, page.layers, page.forward, page.buffers, page.backward, page.step):
+    for part in each((page.setup, page.layers, page.forward, page.buffers, page.backward, page.step), "print document"):
         blocks += part()
     if compact:
         blocks = _compact(blocks, w)

@@ -7,6 +7,7 @@ import numpy as np
 from ..core.terminal import columns
 from .common import shape_text, squeeze
 from ..core import decimals
+from ..core.progress import each
 from .plain import plain
 from .words import words
 
@@ -90,7 +91,7 @@ def to_text(view, lang: str = "en") -> str:
     for name, value in view.parameters.items():
         lines += [_label(f"{w['text_parameter']} {name}", value, w), block(value)]
     lines += ["", w["text_forward"] + colon.strip()]
-    for label, value in view.forward:
+    for label, value in each(view.forward, "print forward"):
         lines += [f"  {label} -> {_shape(value, w)}:", block(value, "      ", show)]
     if d.tensors.buffers_change():
         lines += buffers_section(d, show, w)
@@ -102,7 +103,7 @@ def to_text(view, lang: str = "en") -> str:
     elif not d.expanded:
         lines += w["text_kept"].split("\n") + [""]
     lines += [w["text_gradients"] + colon.strip()]
-    for name, value in view.gradients.items():
+    for name, value in each(view.gradients.items(), "print gradients"):
         lines += [f"  dL/d({name}) ({_shape(value, w)}):", block(value, "      ", show)]
     if d.optimizer is not None:
         lines += ["", w["text_step"].format(optimizer=repr(d.optimizer))]
