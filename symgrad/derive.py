@@ -20,6 +20,7 @@ import sympy as sp
 from .engine import derivation as engine
 from .engine.derivation import EXPAND_LIMIT, INPUT, Record, as_input  # noqa: F401 (their documented home)
 from .core.errors import OptionError
+from .engine import training
 from .engine.hessian import hessian as hessian_of
 
 
@@ -63,17 +64,53 @@ class Derivation(Record):
         return lambdify(self, wrt, form)
 
 
+_ENGINE = inspect.signature(engine.derive)
+
+
 @functools.wraps(engine.derive, assigned=("__name__", "__qualname__", "__doc__"))
-def derive(*args, **kwargs) -> Derivation:
-    return _finished(engine.derive(*args, **kwargs))
+def derive(*args, steps: int = 1, **kwargs) -> Derivation:
+    return _trained(engine.derive, args, kwargs, steps)
 
 
-derive.__signature__ = inspect.signature(engine.derive).replace(return_annotation="Derivation")
+derive.__doc__ += """
+    `steps=n` (with an optimizer, every input a number) takes n optimizer steps on the same batch, zero_grad
+    before each, the optimizer's state carried (symgrad.engine.training): the fields are the first step's,
+    `steps` holds every step's loss, gradients and parameters after it.
+    """
+derive.__signature__ = _ENGINE.replace(
+    parameters=[*_ENGINE.parameters.values(), inspect.Parameter("steps", inspect.Parameter.KEYWORD_ONLY, default=1,
+                                                                annotation="int")],
+    return_annotation="Derivation")
 
 
-def derive_checked(*args, **kwargs) -> Derivation:
-    """`derive` of a Spec's input and target, whose entries spec.py checked when it read them."""
-    return _finished(engine.derive_checked(*args, **kwargs))
+def derive_checked(*args, steps: int = 1, where: str = "derive", **kwargs) -> Derivation:
+    """`derive` of a Spec's input and target, whose entries spec.py checked when it read them (`where`
+    names the spec in a refusal of its steps)."""
+    return _trained(engine.derive_checked, args, kwargs, steps, where, checked=True)
+
+
+def _trained(run, args, kwargs, steps, where: str = "derive", checked: bool = False) -> Derivation:
+    """One derivation, or with steps > 1 the training loop's steps on top of it (engine/training.py).
+    Symbols are refused before any work when the input and target are checked already (a spec's),
+    else from the first step's checked tensors."""
+    bound = _ENGINE.bind(*args, **kwargs)
+    bound.apply_defaults()
+    a = bound.arguments
+    steps = training.check_steps(where, steps, a["optimizer"])
+    if steps > 1 and checked:
+        training.check_numbers(where, a["network"], a["input"], a["loss"], a["target"])
+    first = _finished(run(*args, **kwargs))
+    if steps > 1:
+        t = first.tensors
+        if not checked:
+            training.check_numbers(where, a["network"], t.input, a["loss"], t.target)
+
+        def again(network):
+            return _finished(engine.derive_checked(network, t.input, a["loss"], t.target, None, a["method"],
+                                                   a["backward_passes"], a["expand"], a["progress"]))
+
+        first.steps = training.run(first, steps, a["optimizer"], again)
+    return first
 
 
 def _finished(record: Record) -> Derivation:

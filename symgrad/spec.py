@@ -22,9 +22,10 @@ from .engine.network import Sequential
 from .ops import LAYERS, LOSSES, Loss
 from .ops import options as opt
 from .engine.optimizers import OPTIMIZERS, Optimizer
+from .engine.training import check_steps
 from .core.suggest import did_you_mean
 
-TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer", "backward_passes", "weights", "expand")
+TOP_LEVEL = ("title", "input", "layers", "loss", "optimizer", "backward_passes", "steps", "weights", "expand")
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Spec:
     optimizer: Optimizer | None
     input_option: str = "values"  # how the spec gave its input: "values" or "symbol" (with shape)
     backward_passes: int = 1  # gradients of this many backward passes are summed (torch without zero_grad)
+    steps: int = 1  # optimizer steps on the same batch, zero_grad before each (engine/training.py)
     expand: object = "auto"  # write fields out explicitly: "auto" (when small), true or false
     #: Why `derive` would refuse this spec past a limit, found from the shapes when it was read (then its
     #: symbolic input was not built: `input` repeats one placeholder symbol, enough for `shapes`).
@@ -50,7 +52,8 @@ class Spec:
             if self.refused is not None:
                 raise self.refused
             return derive_checked(self.network, self.input, self.loss, self.target, self.optimizer, method=method,
-                                  backward_passes=self.backward_passes, expand=self.expand, progress=progress)
+                                  backward_passes=self.backward_passes, expand=self.expand, progress=progress,
+                                  steps=self.steps, where="spec")
         except OptionError as error:
             if error.where == "input" and error.option == "values" and self.input_option != "values":
                 raise OptionError("input", self.input_option, error.message) from None
@@ -132,11 +135,13 @@ def from_dict(data: dict, base_dir: str | None = None) -> Spec:
     optimizer = _optimizer(data.get("optimizer"))
     backward_passes = limits.check_backward_passes(
         "spec", opt.integer("spec", "backward_passes", data.get("backward_passes", 1), 1))
+    steps = check_steps("spec", data.get("steps", 1), optimizer)  # before the input: no symbols built for it
     section = data.get("input")
     input_option = "symbol" if isinstance(section, dict) and "shape" in section else "values"
     array, refused = _input(section, network, loss, target)
     return Spec(title=title, input=array, network=network, loss=loss, target=target, optimizer=optimizer,
-                input_option=input_option, backward_passes=backward_passes, expand=expand, refused=refused)
+                input_option=input_option, backward_passes=backward_passes, steps=steps, expand=expand,
+                refused=refused)
 
 
 def _known_keys(where: str, table: dict, allowed) -> None:

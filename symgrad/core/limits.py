@@ -52,6 +52,10 @@ MAX_BACKWARD_PASSES = 10_000
 """At most 10,000 accumulated backward passes (`backward_passes`): symgrad multiplies by the
 count, but `symgrad check` runs torch's backward that many times (10^11 ran for ever)."""
 
+MAX_STEPS = 100
+"""At most 100 optimizer steps (`steps`): each step derives the whole network again (a LeNet
+takes about 36 s a step), and the pages print a line of numbers per step."""
+
 MAX_CHANNELS = 4_096
 """The channel counts a layer declares (`channels()`: in_channels and out_channels of Conv2d and
 ConvTranspose2d) at most 4,096 (LeNet has 16)."""
@@ -262,6 +266,14 @@ def check_backward_passes(where: str, passes: int) -> int:
         raise OptionError(where, "backward_passes", f"{shown_count(passes)} passes, more than the limit of "
                                                     f"{_limit(MAX_BACKWARD_PASSES)} (MAX_BACKWARD_PASSES)")
     return passes
+
+
+def check_steps(where: str, steps: int) -> int:
+    """`steps` when within MAX_STEPS (every step is a whole derivation)."""
+    if steps > MAX_STEPS:
+        raise OptionError(where, "steps", f"{shown_count(steps)} steps, more than the limit of "
+                                          f"{_limit(MAX_STEPS)} (MAX_STEPS)")
+    return steps
 
 
 def shown_count(n: int) -> str:

@@ -27,6 +27,7 @@ from ..core import limits, tensor
 from .backprop import INPUT, backprop, layer_params
 from ..core.errors import OptionError
 from .named import NamedForm, named_backprop
+from .history import Step
 from ..core.progress import SILENT, Progress
 from ..core.names import check_user_symbols, reserved_bases
 from .network import Sequential
@@ -150,6 +151,9 @@ class Record:
     #: The buffers (running statistics) by state_dict name, as given, and after the forward passes.
     buffers: dict[str, object] = field(default_factory=dict)
     updated_buffers: dict[str, object] = field(default_factory=dict)
+    #: Every optimizer step of `steps = n` > 1 (engine/training.py), the first being this derivation's; empty
+    #: for one step. The fields above are the first step's.
+    steps: list[Step] = field(default_factory=list)
 
     @property
     def free_symbols(self) -> set[sp.Symbol]:
