@@ -36,7 +36,8 @@ def _floats(array: np.ndarray, values: dict) -> np.ndarray:
 
 def evaluate(derivation, values: dict | None = None) -> dict:
     """{"input", "output", "loss", "parameters", "gradients", "updated", "target"} as float64, and for a
-    network with buffers "buffers" (as given) and "updated_buffers" (after the forward passes).
+    network with buffers "buffers" (as given) and "updated_buffers" (after the forward passes); with
+    steps = n > 1, "steps" (each step's, the first's being the fields above).
 
     An expanded derivation is evaluated exactly, entry by entry, then rounded; one kept in
     named intermediates (too large to expand) through its named program in float64,
@@ -56,7 +57,24 @@ def evaluate(derivation, values: dict | None = None) -> dict:
     }
     if t.target is not None:
         result["target"] = _floats(t.target, values)
-    return {**result, **_buffers(t, values, values)}
+    return {**result, **_buffers(t, values, values), **_steps(derivation)}
+
+
+def _steps(derivation) -> dict:
+    """`steps = n` > 1: {"steps": [each step's output, loss, gradients, updated (and buffers)]}, every entry a
+    number (engine/training.py refuses symbols); nothing for one step."""
+    steps = getattr(derivation, "steps", [])
+    if not steps:
+        return {}
+    shown = []
+    for step in steps:
+        numbers = {"output": _floats(step.output, {}), "loss": float(_floats(np.asarray(step.loss, dtype=object), {})),
+                   "gradients": {k: _floats(g, {}) for k, g in step.gradients().items()},
+                   "updated": {k: _floats(u, {}) for k, u in step.updated().items()}}
+        if step.buffers:
+            numbers["updated_buffers"] = {k: _floats(b, {}) for k, b in step.buffers.items()}
+        shown.append(numbers)
+    return {"steps": shown}
 
 
 def _buffers(t, values: dict, moved: dict) -> dict:
@@ -84,4 +102,4 @@ def _evaluate_named(derivation, values: dict) -> dict:
     if t.target is not None:
         result["target"] = _floats(t.target, values)
     names = {s: sp.Float(numbers["names"][str(s)]) for s in derivation.named.definitions} if t.buffers else {}
-    return {**result, **_buffers(t, values, {**values, **names})}
+    return {**result, **_buffers(t, values, {**values, **names}), **_steps(derivation)}

@@ -13,9 +13,12 @@ from ..engine.backprop import INPUT
 
 
 def torch_reference(derivation, numbers: dict) -> dict:
-    """Forward, loss, gradients and SGD update from torch autograd.
+    """Forward, loss, gradients and the optimizer's update from torch autograd, as the training loop takes them:
+    `for step in range(n): optimizer.zero_grad(); loss = ...; loss.backward(); optimizer.step()`.
 
-    `numbers` is what `evaluate` returned: the input, parameters and target to feed torch.
+    `numbers` is what `evaluate` returned: the input, parameters and target to feed torch. The fields are the
+    first step's; with steps = n > 1, "steps" has every step's (x.grad is set to None before each, so each
+    step's input gradient is its own: zero_grad clears only the parameters').
     """
     import torch
 
@@ -25,9 +28,25 @@ def torch_reference(derivation, numbers: dict) -> dict:
         for name, value in numbers["parameters"].items():
             index, attr = name.split(".")
             getattr(model[int(index)], attr).copy_(torch.from_numpy(value))
-    model.zero_grad()
     x = torch.tensor(numbers["input"], dtype=torch.float64, requires_grad=True)
-    for _ in range(getattr(derivation, "backward_passes", 1)):  # gradients accumulate: no zero_grad between
+    params = dict(model.named_parameters())
+    optimizer = derivation.optimizer.torch_optimizer(model.parameters()) \
+        if derivation.optimizer is not None and params else None  # torch refuses an optimizer without parameters
+    steps = [_step(derivation, model, x, numbers, optimizer) for _ in range(len(getattr(derivation, "steps", [])) or 1)]
+    result = dict(steps[0])
+    if len(steps) > 1:
+        result["steps"] = steps
+    return result
+
+
+def _step(derivation, model, x, numbers: dict, optimizer) -> dict:
+    """One iteration of the loop: zero_grad, the forward and backward passes (gradients accumulate over the
+    backward passes: no zero_grad between them), the step; the numbers torch then has."""
+    import torch
+
+    (optimizer or model).zero_grad()
+    x.grad = None
+    for _ in range(getattr(derivation, "backward_passes", 1)):
         out = model(x)
         if derivation.loss_fn is None:
             loss = out
@@ -43,8 +62,8 @@ def torch_reference(derivation, numbers: dict) -> dict:
                       for name, p in params.items()},
     }
     result["gradients"][INPUT] = x.grad.detach().numpy().copy()
-    if derivation.optimizer is not None and params:  # torch refuses an optimizer without parameters
-        derivation.optimizer.torch_optimizer(model.parameters()).step()
+    if optimizer is not None:
+        optimizer.step()
         result["updated"] = {name: p.detach().numpy().copy() for name, p in params.items()}
     else:
         result["updated"] = {}
@@ -101,6 +120,13 @@ def compare(ours: dict, theirs: dict, rtol: float = 1e-9, atol: float = 1e-9) ->
         counted = np.asarray(torchs[name]).dtype.kind in "iu" if name in torchs else False
         tolerance = (0.0, 0.0) if counted else (rtol, atol)
         rows.append(_row("buffer " + name, mine.get(name), torchs.get(name), *tolerance))
+    later = list(zip(ours.get("steps", []), theirs.get("steps", [])))[1:]  # the first is the rows above
+    if len(ours.get("steps", [])) != len(theirs.get("steps", [])):
+        rows.append({"quantity": "steps", "max_abs_error": float("inf"), "ok": False, "ours": None, "torch": None,
+                     "reason": f"{len(ours.get('steps', []))} steps vs torch's {len(theirs.get('steps', []))}"})
+    for number, (mine, torchs) in enumerate(later, start=2):
+        rows += [{**row, "quantity": f"step {number} {row['quantity']}"}
+                 for row in compare({**mine, "steps": []}, {**torchs, "steps": []}, rtol, atol)]
     return rows
 
 
