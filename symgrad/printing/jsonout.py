@@ -67,6 +67,14 @@ def counts(array: np.ndarray, show=readable):
     return [counts(sub, show) for sub in array]
 
 
+def _step(step, view, show) -> dict:
+    """One step of steps = n: its loss, gradients (those of --wrt) and the parameters after it."""
+    gradients = step.gradients()
+    shown = {"loss": _value(step.loss, show), "gradients": {k: nested(gradients[k], show) for k in view.gradients},
+             "updated": {k: nested(step.parameters[k].updated, show) for k in view.updated}}
+    return shown
+
+
 def to_json(view) -> str:
     show = readable if view.derivation.expanded else plain_readable  # tens of thousands of sums: print them fast
     document = {}
@@ -75,13 +83,18 @@ def to_json(view) -> str:
     document["output"] = nested(view.output, show)
     document["loss"] = _value(view.loss, show)
     document["gradients"] = {k: nested(v, show) for k, v in each(view.gradients.items(), "print gradients")}
+    steps = view.derivation.steps  # steps = n > 1: `updated` and `buffers` after the last step, as torch's
+    last = steps[-1] if steps else None  # state after the loop; "steps" has each step's (docs/cli.md)
     if view.derivation.optimizer is not None:
-        document["updated"] = {k: nested(v, show) for k, v in view.updated.items()}
+        document["updated"] = {k: nested(last.parameters[k].updated if last else v, show)
+                               for k, v in view.updated.items()}
     document["parameters"] = {k: nested(v, show) for k, v in view.parameters.items()}
     buffers = view.derivation.tensors.buffers
     if buffers:  # as torch's state_dict after the forward passes; a count (num_batches_tracked) an integer
-        document["buffers"] = {k: counts(b.updated, show) if b.count else nested(b.updated, show)
-                               for k, b in buffers.items()}
+        document["buffers"] = {k: counts(last.buffers[k] if last else b.updated, show) if b.count
+                               else nested(last.buffers[k] if last else b.updated, show) for k, b in buffers.items()}
+    if steps:
+        document["steps"] = [_step(step, view, show) for step in steps]
     if not view.derivation.expanded:
         document["expanded"] = False  # kept in names; `named` only when symbols are left (docs/cli.md)
     if view.named is not None:
