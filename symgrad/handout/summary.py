@@ -23,8 +23,8 @@ RULES = (
 )
 ENDS = r"\delta^{S} = \frac{\partial L}{\partial S} = \frac{2}{n}\,(S - y), \qquad K^{(1)} = K - \eta\,\frac{\partial L}{\partial K}"
 
-#: the four rules, and the loss's delta that ENDS states (so the solutions do not print it again)
-RULES_SHOWN = frozenset(shown for _, _, shown in RULES) | {("MSELoss", "input")}
+#: the four rules, and the loss's delta and the SGD step that ENDS states (so the solutions do not print them again)
+RULES_SHOWN = frozenset(shown for _, _, shown in RULES) | {("MSELoss", "input"), ("SGD", "step")}
 
 #: The pitfalls, in order; those in FILLED have {fields} (their LaTeX braces doubled), the others are used as written.
 PITFALLS = ("pitfall_mse", "pitfall_ties", "pitfall_stride", "pitfall_zero_grad", "pitfall_sum", "pitfall_copy",

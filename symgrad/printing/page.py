@@ -352,6 +352,9 @@ class _Page:
         if d.named:
             named = dict(d.named.deltas)[self.names[i]]
             definitions = tensor.apply(lambda s: d.named.definitions[s], named)
+            copies = all(isinstance(v, sp.Symbol) for v in definitions.reshape(-1))
+            if self.compact and copies and tensor.is_numeric(values) and self.fits(definitions):
+                return [Math(f"{letter} = {matrix(definitions)} = {matrix(values)}")]  # delta passed on as is (Sum)
             if not _same(definitions, values):
                 worked = self.worked(named, definitions, values)
                 blocks += worked or self.tensor(letter, definitions, self.w["names_form"])
