@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from . import latex, markdown
 from .blocks import Heading, Math
-from .page import build
+from .page import build as page_build
+from . import training
 from .words import WORDS
+
+
+def build(d, lang: str = "en", title: str | None = None, wrt=None, shown_rules: set | None = None,
+          compact: bool = False) -> list:
+    """page.build's blocks, then for steps = n > 1 the training loop's section (printing/training.py)."""
+    names = [name for name in (d.gradients if wrt is None else wrt) if name in d.tensors.parameters]
+    return page_build(d, lang, title, wrt, shown_rules=shown_rules, compact=compact) + training.blocks(d, lang, names)
 
 
 def latex_body(d, lang: str = "en", title: str | None = None, shown_rules: set | None = None,

@@ -8,7 +8,9 @@ from ..core.terminal import columns
 from .common import shape_text, squeeze
 from ..core import decimals
 from ..core.progress import each
-from .plain import plain
+from .memo import text_printer
+from .plain import plain_printer
+from . import training
 from .words import words
 
 
@@ -48,7 +50,7 @@ def named_section(view, show=str, w=None) -> list[str]:
         shown = ""
         if view.derivation.expanded:  # values are only worked out for a small, expanded derivation
             value = named.values[name]
-            shown = f" = {_entry(value)}" if value.is_number and value != definition else ""
+            shown = f" = {_entry(value, show)}" if value.is_number and value != definition else ""
         lines.append(f"    {name} := {_entry(definition, show)}{shown}")
     for name in view.gradients:
         lines += [f"  dL/d({name}) =", block(named.gradients[name], "      ", show)]
@@ -80,24 +82,25 @@ def _label(word: str, array, w) -> str:
 def to_text(view, lang: str = "en") -> str:
     d, w = view.derivation, words(lang)
     colon = "：" if lang == "zh" else ": "  # after a Chinese word, the full-width colon
-    show = str if d.expanded else plain  # a network kept in names has tens of thousands of sums
+    text = text_printer()  # str(), memoised for this document (memo.py): shared subexpressions printed once
+    show = text if d.expanded else plain_printer()  # a network kept in names has tens of thousands of sums
     lines = []
     if view.title:
         lines += [view.title, "=" * columns(view.title)]
     lines.append(w["text_network"] + colon + " -> ".join(repr(layer) for layer in d.network))
     if d.loss_fn is not None:
         lines.append(f"{w['text_loss']}{colon}{d.loss_fn!r}")
-    lines += ["", _label(w["text_input"], view.input, w), block(view.input)]
+    lines += ["", _label(w["text_input"], view.input, w), block(view.input, show=text)]
     for name, value in view.parameters.items():
-        lines += [_label(f"{w['text_parameter']} {name}", value, w), block(value)]
+        lines += [_label(f"{w['text_parameter']} {name}", value, w), block(value, show=text)]
     lines += ["", w["text_forward"] + colon.strip()]
     for label, value in each(view.forward, "print forward"):
         lines += [f"  {label} -> {_shape(value, w)}:", block(value, "      ", show)]
     if d.tensors.buffers_change():
         lines += buffers_section(d, show, w)
     if view.target is not None:
-        lines += [_label(w["text_target"], view.target, w), block(view.target)]
-    lines += [f"{w['text_loss_value']} = {_entry(view.loss)}", ""]
+        lines += [_label(w["text_target"], view.target, w), block(view.target, show=text)]
+    lines += [f"{w['text_loss_value']} = {_entry(view.loss, text)}", ""]
     if view.named is not None:
         lines += named_section(view, show, w)
     elif not d.expanded:
@@ -109,4 +112,5 @@ def to_text(view, lang: str = "en") -> str:
         lines += ["", w["text_step"].format(optimizer=repr(d.optimizer))]
         for name, value in view.updated.items():
             lines += [f"  {name}:", block(value, "      ", show)]
+    lines += training.text_lines(d, list(view.updated), lang, block)  # steps = n > 1: each step, rounded
     return "\n".join(lines) + "\n"
