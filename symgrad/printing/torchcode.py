@@ -3,7 +3,8 @@
 The code builds the spec's network as an `nn.Sequential` of torch's own layers with the
 spec's options, copies in the same weights (and buffers), feeds the same input and
 target, and takes one optimizer step (`zero_grad` first), printing the loss, the
-gradients and the updated parameters. It runs in float64 (`torch.set_default_dtype`),
+gradients and the updated parameters; with steps = n > 1, a `for step in range(n)` loop
+of zero_grad, forward, backward and step, printing each step's. It runs in float64 (`torch.set_default_dtype`),
 the precision symgrad's numbers are compared in.
 
 The printout shown under it is symgrad's own numbers in torch's print format
@@ -77,14 +78,17 @@ def code(d, numbers, wrt=None) -> str:
     if copies:
         lines += ["with torch.no_grad():"] + [f"    {line}" for line in copies]
     lines.append("")
-    lines.append(_assign("x", numbers["input"], ", requires_grad=True"))
+    optimizer = d.optimizer is not None and bool(numbers["parameters"])  # torch refuses one without parameters
+    steps = len(numbers.get("steps", [])) if optimizer else 0  # steps = n > 1: the training loop
+    lines.append(_assign("x", numbers["input"], "" if steps else ", requires_grad=True"))
     if d.loss_fn is not None:
         whole = getattr(d.loss_fn, "target_dtype", "float64") == "int64"  # class indices
         lines.append(_assign("y", numbers["target"], "", whole))
         lines.append(f"loss_fn = nn.{_loss_call(d.loss_fn)}")
-    optimizer = d.optimizer is not None and bool(numbers["parameters"])  # torch refuses one without parameters
     if optimizer:
         lines.append(f"optimizer = torch.optim.{d.optimizer.type_name}(net.parameters(), {_sgd_options(d.optimizer)})")
+    if steps:
+        return "\n".join(lines + _loop(d, numbers, wrt, steps)) + "\n"
     lines += ["", "optimizer.zero_grad()" if optimizer else "net.zero_grad()"]
     forward = "loss = loss_fn(net(x), y)" if d.loss_fn is not None else "loss = net(x)"
     if d.backward_passes > 1:  # gradients accumulate over the passes: no zero_grad between them
@@ -104,8 +108,39 @@ def code(d, numbers, wrt=None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _loop(d, numbers, wrt, steps: int) -> list[str]:
+    """steps = n > 1: `for step in range(n)`, zero_grad, forward, backward, step, printing each step's loss,
+    parameter gradients and parameters after it; the buffers once, after the loop (x.grad is not printed:
+    zero_grad clears only the parameters' gradients, so torch's x.grad would sum the steps)."""
+    forward = "loss = loss_fn(net(x), y)" if d.loss_fn is not None else "loss = net(x)"
+    lines = ["", f"for step in range({steps}):", "    optimizer.zero_grad()"]
+    if d.backward_passes > 1:  # gradients accumulate over the passes: no zero_grad between them
+        lines += [f"    for _ in range({d.backward_passes}):", f"        {forward}", "        loss.backward()"]
+    else:
+        lines += [f"    {forward}", "    loss.backward()"]
+    lines.append('    print(f"step {step + 1} loss:", loss.detach())')
+    for name in _gradients(numbers, wrt):
+        if name != "input":
+            lines += [f'    print("{_attribute(name)}.grad:")', f"    print({_attribute(name)}.grad)"]
+    lines.append("    optimizer.step()")
+    for name in _updated(numbers, wrt):
+        lines += [f'    print("{_attribute(name)}:")', f"    print({_attribute(name)}.detach())"]
+    for name in _moved(_last(numbers)):
+        lines += [f'print("{_attribute(name)}:")', f"print({_attribute(name)})"]
+    return lines
+
+
+def _last(numbers) -> dict:
+    """The numbers with the buffers after the last step (steps = n), as the block prints them after its loop."""
+    steps = numbers.get("steps")
+    return {**numbers, "updated_buffers": steps[-1]["updated_buffers"]} if steps and "buffers" in numbers \
+        else numbers
+
+
 def printout(d, numbers, wrt=None) -> str:
     """What the block prints: symgrad's numbers, formatted as torch prints them."""
+    if d.optimizer is not None and numbers["parameters"] and numbers.get("steps"):
+        return _loop_printout(numbers, wrt)
     lines = ["loss: " + torch_repr(numbers["loss"])]
     for name in _gradients(numbers, wrt):
         where = "x.grad" if name == "input" else f"{_attribute(name)}.grad"
@@ -115,6 +150,22 @@ def printout(d, numbers, wrt=None) -> str:
     if d.optimizer is not None and numbers["parameters"]:
         for name in _updated(numbers, wrt):
             lines += [f"{_attribute(name)}:", torch_repr(numbers["updated"][name])]
+    return "\n".join(lines) + "\n"
+
+
+def _loop_printout(numbers, wrt) -> str:
+    """What `_loop`'s code prints."""
+    lines = []
+    for number, step in enumerate(numbers["steps"], start=1):
+        lines.append(f"step {number} loss: " + torch_repr(step["loss"]))
+        for name in _gradients(numbers, wrt):
+            if name != "input":
+                lines += [f"{_attribute(name)}.grad:", torch_repr(step["gradients"][name])]
+        for name in _updated(numbers, wrt):
+            lines += [f"{_attribute(name)}:", torch_repr(step["updated"][name])]
+    last = _last(numbers)
+    for name in _moved(last):
+        lines += [f"{_attribute(name)}:", torch_repr(last["updated_buffers"][name])]
     return "\n".join(lines) + "\n"
 
 
