@@ -55,6 +55,7 @@ def generate_source(derivation, wrt=None, origin: str | None = None, command: st
     returns no updated buffers (the derivation's `updated_buffers` hold those); a buffer with symbols is
     refused.
     """
+    _check_steps(derivation)
     _check_buffers(derivation)
     if choose_form(derivation, form) == "array":
         program = array_program(derivation, _chosen(derivation, wrt))
@@ -66,6 +67,16 @@ def generate_source(derivation, wrt=None, origin: str | None = None, command: st
     printer = NumericPrinter(program.names, fast=not getattr(derivation, "expanded", True))
     arguments = {name: tuple(a.shape) for name, a in program.arguments.items()}
     return _module(arguments, list(program.gradients), origin, command, _body(program, printer), [_runtime_source()])
+
+
+def _check_steps(derivation) -> None:
+    """Generated code takes one optimizer step (its `updated` is step 1's): steps = n > 1 is refused, not
+    returned as if the loop's last parameters were one step's."""
+    steps = len(getattr(derivation, "steps", []))
+    if steps > 1:
+        raise OptionError("lambdify", "steps", f"generated code takes one optimizer step, and this derivation "
+                                               f"takes {steps} (steps = {steps}): derive with steps = 1, or read "
+                                               "each step from --format json's \"steps\"")
 
 
 def _check_buffers(derivation) -> None:
