@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from ..core.progress import each
-from .plain import plain_readable
+from .memo import readable_printer
+from .plain import plain_readable_printer
 from .readable import readable
 
 #: Digits an exact number is evaluated to before it is rounded to a float (cancellation included).
@@ -76,7 +77,9 @@ def _step(step, view, show) -> dict:
 
 
 def to_json(view) -> str:
-    show = readable if view.derivation.expanded else plain_readable  # tens of thousands of sums: print them fast
+    # one memoised printer per document (memo.py): each distinct subexpression printed once; a network kept
+    # in names has tens of thousands of sums, printed by plain.py's fast path
+    show = readable_printer() if view.derivation.expanded else plain_readable_printer()
     document = {}
     if view.title:
         document["title"] = view.title

@@ -1,0 +1,60 @@
+"""Printers that print each distinct subexpression once: one per document.
+
+A derivation's entries share most of their subexpressions (a 10x10 max-pool gradient:
+270,825 tree nodes, 2,156 distinct; the same Max printed 1,200 times), and SymPy's
+StrPrinter prints, and sorts the terms of, every occurrence again. `memoised(Printer)`
+is the same printer with `_print` cached on the subexpression, so a document costs time
+in proportion to its distinct subexpressions, with byte-identical output.
+
+Why caching is sound: a StrPrinter's text for a subexpression does not depend on where it
+stands (parentheses are the parent's, `parenthesize`), only on the printer's settings
+(fixed per printer) and `_print`'s keyword arguments (in the key). The one exception is a
+Float at the top level (full_prec="auto" keeps its trailing zeros there), not cached.
+The key holds the type too: 1, 1.0, True and Integer(1) compare equal in Python and print
+differently; SymPy's own equality tells Floats of different precision apart.
+"""
+
+from __future__ import annotations
+
+from sympy import Float
+from sympy.printing.str import StrPrinter
+
+from .readable import ReadablePrinter
+
+
+class _Memo:
+    """Mixin: `_print` looked up before it is computed."""
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self._memo: dict = {}
+
+    def _print(self, expr, **kwargs) -> str:
+        if self._print_level == 0 and isinstance(expr, Float):
+            return super()._print(expr, **kwargs)
+        try:
+            key = (type(expr), expr, tuple(sorted(kwargs.items()))) if kwargs else (type(expr), expr)
+            return self._memo[key]
+        except KeyError:
+            text = self._memo[key] = super()._print(expr, **kwargs)
+            return text
+        except TypeError:  # unhashable (a list): printed as it is
+            return super()._print(expr, **kwargs)
+
+
+class MemoStrPrinter(_Memo, StrPrinter):
+    """SymPy's str(), memoised: `MemoStrPrinter().doprint(e) == str(e)`."""
+
+
+class MemoReadablePrinter(_Memo, ReadablePrinter):
+    """readable.py's printer (what plain SymPy reads back), memoised."""
+
+
+def text_printer(order: str | None = None):
+    """A fresh memoised str() for one document (`order="none"`: terms unsorted, as plain.py)."""
+    return MemoStrPrinter({"order": order} if order else None).doprint
+
+
+def readable_printer(order: str | None = None):
+    """A fresh memoised readable printer for one document."""
+    return MemoReadablePrinter({"order": order} if order else None).doprint
