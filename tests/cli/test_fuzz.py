@@ -188,7 +188,7 @@ def test_seed_corpus_is_the_small_examples(workdir):
 # keys of up to 50,000 parts (30,000 took tomllib 30 s and 3.6 GB), tables and inline tables by the
 # tens of thousands, arrays of up to 400,000 values, nesting up to 5,000 deep, strings that never end,
 # a few of them mixed, around a valid spec. `spec.parse` must return a spec or raise SymgradError,
-# within PARSE_SECONDS each (measured: under 1 s) and with at most 1 GB more address space than the
+# within PARSE_SECONDS of CPU time each (measured: under 1 s; a bound against a hang, not a speed target) and with at most 1 GB more address space than the
 # test process has, so a regression fails instead of swapping.
 
 PARSE_SECONDS = 5
@@ -248,10 +248,10 @@ def address_space(extra: int):
 def test_toml_reader_pathological_inputs_are_bounded(text):
     import time
 
-    start = time.monotonic()
+    start = time.process_time()
     with address_space(2**30):
         try:
             spec.parse(text)
         except SymgradError:
             pass
-    assert time.monotonic() - start < PARSE_SECONDS
+    assert time.process_time() - start < PARSE_SECONDS

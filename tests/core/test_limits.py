@@ -423,9 +423,9 @@ def test_all_number_tanh_cross_entropy_net_is_quick_and_exact_where_short(tmp_pa
 
     path = write(tmp_path, TINY)
     for fmt in ("text", "json", "latex", "markdown"):
-        start = time.monotonic()
+        start = time.process_time()  # CPU time: a bound against the old 22-48 s, not a speed target
         accepted(capsys, ["derive", path, "--format", fmt])
-        assert time.monotonic() - start < 10, fmt  # measured 0.6 s in-process; 5 s is the promise
+        assert time.process_time() - start < 10, fmt  # measured 0.6 s in-process; 5 s is the promise
     assert main(["check", str(path)]) == 0, capsys.readouterr()  # torch agrees
     capsys.readouterr()
     d = spec.parse(TINY).derive(progress=False)

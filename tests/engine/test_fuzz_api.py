@@ -150,7 +150,7 @@ def changes(draw):
 @settings(max_examples=settings.default.max_examples)  # ci: 400, about 40 s
 @given(changes())
 def test_hostile_api_calls_return_or_raise_one_line_option_error(calls):
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU time: a bound against a hang, not a speed target
     try:
         call(calls)
     except SymgradError as error:
@@ -158,4 +158,4 @@ def test_hostile_api_calls_return_or_raise_one_line_option_error(calls):
         text = str(error)
         assert "\n" not in text and len(text) < 600, text
         assert text.startswith(f"{error.where}: {error.option}: "), text
-    assert time.perf_counter() - start < 10, calls
+    assert time.process_time() - start < 10, calls
