@@ -55,8 +55,8 @@ def check_numbers(where: str, network: Sequential, x: np.ndarray, loss, target) 
     if symbolic:
         shown = ", ".join(symbolic[:3]) + (f" and {len(symbolic) - 3} more" if len(symbolic) > 3 else "")
         raise OptionError(where, "steps", f"more than one step needs numbers, and {shown} "
-                                          f"{'has' if len(symbolic) == 1 else 'have'} symbols (give init values "
-                                          "and a target, or use steps = 1: symbolic steps explode)")
+                                          f"{'has' if len(symbolic) == 1 else 'have'} symbols (give numbers, or "
+                                          "use steps = 1: the parameters after several steps in symbols explode)")
 
 
 def run(first, steps: int, optimizer: Optimizer, again: Callable[[Sequential], object]) -> list[Step]:
