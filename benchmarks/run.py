@@ -2,16 +2,20 @@
 
     python benchmarks/run.py                 # the full benchmark, written to docs/performance.md
     python benchmarks/run.py --quick         # small sizes, printed only (add --out to write)
+    python benchmarks/run.py --parts commands  # only the whole commands (its section of the report)
 
-Four measurements, each reported as ratios next to the absolute times:
+Five measurements, each reported as ratios next to the absolute times:
 1. derivation time of symgrad.derive vs the naive SymPy approach (benchmarks/naive.py),
    every case in a fresh process, the naive ones cut off at --limit seconds;
 2. numeric loss + gradients of the LeNet first stage: symgrad's generated code vs
    torch autograd vs hand-vectorised NumPy, checked to agree before being timed;
 3. start-up: `symgrad derive` on a seed example as a whole process vs `import sympy`;
-4. peak memory of the LeNet first stage derivation.
-Then the issue's targets, reached or not. The report is written between the
-markers below, so notes written by hand around them survive a re-run.
+4. peak memory of the LeNet first stage derivation;
+5. whole commands (benchmarks/commands.py): `symgrad derive SPEC --format F` per format vs the
+   naive script, whole processes, with where their time goes, and the large examples.
+Then the issue's targets, reached or not. The report is written between the markers
+below (the engine's parts 1-4, and the commands' own), so notes written by hand around
+them survive a re-run, and `--parts` re-measures one of them and keeps the other.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import machine  # noqa: E402
+from benchmarks import commands, machine  # noqa: E402
 from benchmarks.timing import repeat, seconds  # noqa: E402
 
 BEGIN, END = "<!-- benchmarks/run.py: begin -->", "<!-- benchmarks/run.py: end -->"
@@ -376,11 +380,18 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def write(path: Path, block: str) -> None:
-    """Replace the generated block of `path` (keeping the text around it), or start the file."""
-    if path.exists() and BEGIN in (text := path.read_text()) and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
+def write(path: Path, block: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the generated block of `path` between `begin` and `end` (keeping the text around it);
+    a new block goes after the engine's, or starts the file."""
+    text = path.read_text() if path.exists() else ""
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    elif END in text:
+        head, rest = text.split(END, 1)
+        text = head + END + "\n\n" + block + rest
+    elif text:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
     else:
         text = "# Performance\n\nMeasured by `benchmarks/run.py`.\n\n" + block + "\n"
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -410,6 +421,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="the report (default: docs/performance.md, or only printed with "
                                                  "--quick)")
     parser.add_argument("--limit", type=float, help="seconds after which a naive SymPy case is cut off")
+    parser.add_argument("--parts", default="engine,commands",
+                        help="what to measure: engine (derivation, numeric, start-up, memory), commands, or both")
     parser.add_argument("--snapshot", action="store_true",
                         help="measure the last commit (git archive HEAD in a temporary folder), not the working tree")
     args = parser.parse_args(argv)
@@ -419,6 +432,30 @@ def main(argv=None) -> int:
     if args.limit:
         config.limit = args.limit
     out = args.out or (None if args.quick else ROOT / "docs" / "performance.md")
+    parts = set(args.parts.split(","))
+    if not parts <= {"engine", "commands"}:
+        parser.error(f"--parts: engine, commands or both, got {args.parts}")
+    if "engine" in parts:
+        engine(config, out)
+    if "commands" in parts:
+        whole_commands(commands.QUICK if args.quick else commands.FULL, out)
+    return 0
+
+
+def whole_commands(config: commands.Config, out: Path | None) -> None:
+    began = time.perf_counter()
+    rows = machine.describe(ROOT)
+    print("whole commands", flush=True)
+    with tempfile.TemporaryDirectory(prefix="symgrad-specs-") as folder:
+        data = commands.measure(config, Path(folder))
+    block = commands.report(data, config, time.perf_counter() - began, rows)
+    print(block)
+    if out is not None:
+        write(out, block, commands.BEGIN, commands.END)
+        print(f"written to {out}")
+
+
+def engine(config: Config, out: Path | None) -> None:
     began = time.perf_counter()
     print("derivation times", flush=True)
     rows = derivations(config)
@@ -434,7 +471,6 @@ def main(argv=None) -> int:
     if out is not None:
         write(out, block)
         print(f"written to {out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -226,6 +226,7 @@ class _Phases:
         if _Phases.active is not self:
             return
         _Phases.active = None
+        self.cpu["end"] = time.process_time()  # what follows is the interpreter's exit
         try:
             with open(self.path, "w", encoding="utf-8") as file:
                 json.dump({"cpu": self.cpu, "wall": self.wall}, file)
