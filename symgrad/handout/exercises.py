@@ -17,41 +17,54 @@ from ..engine import network as net
 from .. import ops
 from ..derive import derive
 from ..core.errors import OptionError
+from ..core.suggest import did_you_mean
 from ..engine.optim import SGD
 from ..core.tensor import symbolic
-from . import problems
+from . import layer_kinds, problems, train_kinds
 from .document import Document, Heading, NewPage, Space, Text
 from .words import words
 
 KINDS = ("conv_sum", "conv_max_pool", "conv_avg_pool", "pool_shape", "max_pool_backward", "avg_pool_backward",
-         "conv_relu_max_pool")
+         "conv_relu_max_pool")  # the default sheet's cycle (unchanged, so old seeds give the same sheets)
+#: The short questions on more layers, a loss and an optimizer (issue 16): chosen with --kind.
+MORE_KINDS = ("batchnorm_backward", "conv_transpose", "dropout", "cross_entropy_smoothing", "adam_step")
+ALL_KINDS = KINDS + MORE_KINDS
 MAX_COUNT = 100
 MAX_SEED = 2**63 - 1
 TRIES = 200  # candidates drawn before a tie is given up on (the last one is used; never seen in practice)
 #: Ruled lines of room to write under each kind of problem on the sheet (a gradient problem fills most of a page).
 ROOM = {"conv_sum": 10, "conv_max_pool": 10, "conv_avg_pool": 10, "conv_relu_max_pool": 10, "pool_shape": 6,
-        "max_pool_backward": 7, "avg_pool_backward": 7}
+        "max_pool_backward": 7, "avg_pool_backward": 7, "batchnorm_backward": 10, "conv_transpose": 9, "dropout": 6,
+        "cross_entropy_smoothing": 8, "adam_step": 8}
 
 
-def check(count, seed) -> None:
-    """--count in 1..100 and --seed a non-negative integer, else an OptionError."""
+def check(count, seed, kinds=None) -> None:
+    """--count in 1..100, --seed a non-negative integer and --kind among ALL_KINDS, else an OptionError."""
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         raise OptionError("exercises", "--count", f"must be an integer from 1 to {MAX_COUNT}, got {count!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise OptionError("exercises", "--seed", f"must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+    if kinds is not None:
+        if isinstance(kinds, str) or not kinds:
+            raise OptionError("exercises", "--kind", f"must be a list of kinds ({', '.join(ALL_KINDS)}), got {kinds!r}")
+        for kind in kinds:
+            if kind not in ALL_KINDS:
+                raise OptionError("exercises", "--kind", f"must be one of {', '.join(ALL_KINDS)}, got "
+                                                         f"{kind!r}{did_you_mean(kind, ALL_KINDS)}")
 
 
-def generate(count: int, seed: int, lang: str = "en") -> list[problems.Problem]:
-    """`count` problems, cycling through KINDS, every number drawn from `random.Random(seed)`."""
-    check(count, seed)
+def generate(count: int, seed: int, lang: str = "en", kinds=None) -> list[problems.Problem]:
+    """`count` problems, cycling through `kinds` (default KINDS), every number drawn from `random.Random(seed)`."""
+    check(count, seed, kinds)
+    kinds = tuple(kinds) if kinds is not None else KINDS
     w = words(lang)
     rng = random.Random(seed)
-    return [_MAKERS[KINDS[i % len(KINDS)]](rng, w) for i in range(count)]
+    return [_MAKERS[kinds[i % len(kinds)]](rng, w) for i in range(count)]
 
 
-def sheets(count: int, seed: int, lang: str = "en") -> tuple[Document, Document]:
+def sheets(count: int, seed: int, lang: str = "en", kinds=None) -> tuple[Document, Document]:
     """(problem sheet, answer key): two documents, so the key can be handed out separately."""
-    items = generate(count, seed, lang)
+    items = generate(count, seed, lang, kinds)
     w = words(lang)
     sheet = [Heading(w["sheet_title"].format(seed=seed), 1), Text(w["sheet_intro"].format(count=count))]
     key = [Heading(w["key_title"].format(seed=seed), 1), Text(w["key_intro"])]
@@ -167,6 +180,16 @@ def pool_shape(rng, w):
                                  (1, c, h, wd))
 
 
+def _short(draw, build):
+    """A short question's maker: its givens drawn from the sheet's rng, then built as the handout builds it."""
+    return lambda rng, w: build(w, draw(rng))
+
+
 _MAKERS = {"conv_sum": conv_sum, "conv_max_pool": conv_max_pool, "conv_avg_pool": conv_avg_pool,
            "pool_shape": pool_shape, "max_pool_backward": max_pool_backward,
-           "avg_pool_backward": avg_pool_backward, "conv_relu_max_pool": conv_relu_max_pool}
+           "avg_pool_backward": avg_pool_backward, "conv_relu_max_pool": conv_relu_max_pool,
+           "batchnorm_backward": _short(layer_kinds.draw_batchnorm, layer_kinds.batchnorm),
+           "conv_transpose": _short(layer_kinds.draw_conv_transpose, layer_kinds.conv_transpose),
+           "dropout": _short(layer_kinds.draw_dropout, layer_kinds.dropout),
+           "cross_entropy_smoothing": _short(train_kinds.draw_cross_entropy, train_kinds.cross_entropy),
+           "adam_step": _short(train_kinds.draw_adam, train_kinds.adam)}

@@ -31,6 +31,8 @@ class Problem:
     solution: tuple
     answers: tuple
     derivation: object = None
+    values: dict | None = None  # a short question's worked lines: each name's number (worked.Lines.values)
+    givens: dict | None = None  # a short question's givens, for the torch tests to rebuild it
 
 
 def _lr(d) -> str:

@@ -10,6 +10,7 @@ with Chinese punctuation in the prose (，：；（）。？), math and code lef
 from __future__ import annotations
 
 from ..core.errors import OptionError
+from .words_more import MORE
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -261,6 +262,9 @@ WORDS: dict[str, dict[str, str]] = {
         "answer_problem": "第 {n} 题",
     },
 }
+
+for _lang, _more in MORE.items():  # the short questions' words (words_more.py)
+    WORDS[_lang].update(_more)
 
 LANGUAGES = tuple(WORDS)
 
