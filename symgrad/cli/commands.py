@@ -110,6 +110,9 @@ def _add_handout_commands(commands) -> None:
     exercises.add_argument("--seed", type=_bounded("--seed", 0, 2**63 - 1), default=0,
                            help="the same seed gives the same problems (default 0)")
     exercises.add_argument("--lang", choices=["en", "zh"], default="en")
+    exercises.add_argument("--kind", action="append", metavar="KIND",
+                           help="only problems of this kind, repeatable (the kinds cycle in the order given); "
+                                "default: the seven conv and pooling kinds (docs/handout.md lists them all)")
     exercises.add_argument("--out", metavar="FILE",
                            help="sheet.md, .tex or .pdf; the key goes to sheet-answers.md (etc.); "
                                 "default: both as Markdown on stdout, the key after a --- line")
@@ -399,7 +402,7 @@ def run_exercises(args) -> int:
         args.out = None  # sheet and key on standard output, as without --out
     outs = [args.out, files.answers_path(args.out)] if args.out else []
     files.check(outs, args.lang)
-    sheet, key = sheets(args.count, args.seed, args.lang)
+    sheet, key = sheets(args.count, args.seed, args.lang, args.kind)
     if args.out:
         files.write(list(zip(outs, (sheet, key))))
     else:
