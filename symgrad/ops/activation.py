@@ -16,7 +16,7 @@ import sympy as sp
 
 from ..core import tensor
 from . import options as opt
-from .base import Gradients, Layer, missing, one_per_output
+from .base import Gradients, ParameterlessLayer, missing, one_per_output
 
 
 class Positive(sp.Function):
@@ -47,25 +47,16 @@ class Positive(sp.Function):
         return f"1[{printer._print(self.args[0])} > 0]"
 
 
-class _Elementwise(Layer):
+class _Elementwise(ParameterlessLayer):
     """An activation: same shape out as in, no parameters, dL/dx = delta * f'(x)."""
 
     output_letter = "a"
-    symbol_bases: dict[str, str] = {}
-    parameter_letters: dict[str, str] = {}
     rule_words = "general_plain"
     words = {"en": {}, "zh": {}}
     figure = missing("an element-wise map has no window to picture")
-    initial_values = missing("no parameters")
-    buffers = missing("no buffers")
-    modes = missing("same in train and eval")
     terms = one_per_output
-    channels = missing("no channel options")
 
     def options(self):
-        return {}
-
-    def parameter_shapes(self):
         return {}
 
     def output_shape(self, in_shape):

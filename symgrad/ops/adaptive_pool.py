@@ -18,7 +18,7 @@ from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
 from .argmax import FirstArgmax
-from .base import Gradients, Layer, missing
+from .base import Gradients, ParameterlessLayer, missing
 
 _ROWS = (r"R_i = \left\{\left\lfloor \tfrac{(i-1)H}{n_h} \right\rfloor + 1, \dots, "
          r"\left\lceil \tfrac{iH}{n_h} \right\rceil\right\},\ C_j = \left\{\left\lfloor \tfrac{(j-1)W}{n_w} "
@@ -30,17 +30,11 @@ def window_bounds(size: int, n: int, i: int) -> tuple[int, int]:
     return (i * size) // n, -((-(i + 1) * size) // n)
 
 
-class _AdaptivePool2d(Layer):
+class _AdaptivePool2d(ParameterlessLayer):
     """What both adaptive pools share: output_size, 3-D or 4-D input, the windows."""
 
     output_letter = "S"
-    symbol_bases: dict[str, str] = {}
-    parameter_letters: dict[str, str] = {}
     rule_words = "general_plain"
-    initial_values = missing("no parameters")
-    buffers = missing("no buffers")
-    modes = missing("same in train and eval")
-    channels = missing("no channel options")
 
     def __init__(self, output_size):
         super().__init__()
@@ -72,9 +66,6 @@ class _AdaptivePool2d(Layer):
     def array_options(self, in_shape):
         """The output size with None entries resolved: the twin knows no input shape before it runs."""
         return {"output_size": self.output_shape(in_shape)[-2:]}
-
-    def parameter_shapes(self):
-        return {}
 
     def output_shape(self, in_shape):
         in_shape = tuple(in_shape)

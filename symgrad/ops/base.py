@@ -213,6 +213,22 @@ class Layer(Op):
         return {}
 
 
+
+class ParameterlessLayer(Layer):
+    """A layer with no parameters, no buffers, no channel options and no train/eval difference (pooling,
+    activations, reshapes): the declarations they would each repeat, made once. A subclass overrides
+    what it does have (Dropout: its train and eval modes)."""
+
+    symbol_bases: ClassVar[dict[str, str]] = {}
+    parameter_letters: ClassVar[dict[str, str]] = {}
+    initial_values = missing("no parameters")
+    buffers = missing("no buffers")
+    modes = missing("same in train and eval")
+    channels = missing("no channel options")
+
+    def parameter_shapes(self):
+        return {}
+
 class Loss(Op):
     """A loss: a scalar from the network output and a target.
 

@@ -20,17 +20,15 @@ from ..core.decimals import latex
 from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
-from .base import Gradients, Layer, missing, one_per_output
+from .base import Gradients, ParameterlessLayer, missing, one_per_output
 
 #: The largest mask the instance writes out (a matrix of at most two axes of size > 1; else the figure shows it).
 SHOWN_MASK = 16
 
 
-class Dropout(Layer):
+class Dropout(ParameterlessLayer):
     type_name = "Dropout"
     output_letter = "u"
-    symbol_bases: dict[str, str] = {}
-    parameter_letters: dict[str, str] = {}
     rule_words = "general_plain"
     index_form = {
         "forward": r"u_{i} = \frac{m_{i}}{1 - p}\, x_{i}",
@@ -61,10 +59,8 @@ class Dropout(Layer):
         },
     }
     modes = ("train", "eval")
-    initial_values = missing("no parameters")
     buffers = missing("no buffers: the mask is an option, not a state_dict entry")
     terms = one_per_output
-    channels = missing("no channel options")
 
     def __init__(self, p=0.5, inplace=False, training=True, mask=None, seed=None):
         """torch's p and inplace (in place changes nothing here: symgrad never overwrites its input);
@@ -86,9 +82,6 @@ class Dropout(Layer):
     def options(self):
         return {"p": self.p, "inplace": self.inplace, "training": self.training, "mask": self.mask,
                 "seed": self.seed}
-
-    def parameter_shapes(self):
-        return {}
 
     # ---------------------------------------------------------------- the mask
 

@@ -10,22 +10,16 @@ import numpy as np
 
 from ..core.errors import OptionError
 from . import options as opt
-from .base import Gradients, Layer, missing, one_per_output
+from .base import Gradients, ParameterlessLayer, missing, one_per_output
 
 
-class Flatten(Layer):
+class Flatten(ParameterlessLayer):
     type_name = "Flatten"
     output_letter = "f"
-    symbol_bases: dict[str, str] = {}
-    parameter_letters: dict[str, str] = {}
     rule_words = "general_plain"
     words = {"en": {}, "zh": {}}
     figure = missing("a reshape has no window to picture")
-    initial_values = missing("no parameters")
-    buffers = missing("no buffers")
-    modes = missing("same in train and eval")
     terms = one_per_output
-    channels = missing("no channel options")
     index_form = {
         "forward": r"f_{n,\, (c-1) H W + (h-1) W + w} = X_{n,c,h,w}",
         "input": r"\frac{\partial L}{\partial X_{n,c,h,w}} = \delta_{n,\, (c-1) H W + (h-1) W + w}",
@@ -42,9 +36,6 @@ class Flatten(Layer):
 
     def options(self):
         return {"start_dim": self.start_dim, "end_dim": self.end_dim}
-
-    def parameter_shapes(self):
-        return {}
 
     def index_instance(self, key, in_shape):
         return ""  # the index form already reads off the shape

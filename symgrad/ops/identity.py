@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Gradients, Layer, missing, one_per_output
+from .base import Gradients, ParameterlessLayer, missing, one_per_output
 
 
-class Identity(Layer):
+class Identity(ParameterlessLayer):
     type_name = "Identity"
     output_letter = "h"
-    symbol_bases: dict[str, str] = {}
-    parameter_letters: dict[str, str] = {}
     rule_words = "general_plain"
     index_form = {
         "forward": r"h_{i} = x_{i}",
@@ -28,16 +26,9 @@ class Identity(Layer):
         "zh": {"note:forward": "torch 的 `Identity` 接受任意参数并忽略它们；在规格文件中它不接受任何选项。"},
     }
     figure = missing("the identity moves no entry: nothing to picture")
-    initial_values = missing("no parameters")
-    buffers = missing("no buffers")
-    modes = missing("same in train and eval")
     terms = one_per_output
-    channels = missing("no channel options")
 
     def options(self):
-        return {}
-
-    def parameter_shapes(self):
         return {}
 
     def output_shape(self, in_shape):

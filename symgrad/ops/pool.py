@@ -11,23 +11,17 @@ from ..core import tensor
 from ..core.errors import OptionError
 from . import options as opt
 from .argmax import FirstArgmax
-from .base import Gradients, Layer, missing
+from .base import Gradients, ParameterlessLayer
 from .geometry import per_axis, pool_formula, pool_out_size, taps
 from .indexing import COL, ROW, tap, tap_tex
 
 
-class _Pool2d(Layer):
+class _Pool2d(ParameterlessLayer):
     """What both pools share: options, torch's padding checks, output shape, windows."""
 
     dilation = (1, 1)
     output_letter = "S"
-    symbol_bases: dict[str, str] = {}
-    parameter_letters: dict[str, str] = {}
     rule_words = "general"
-    initial_values = missing("no parameters")
-    buffers = missing("no buffers")
-    modes = missing("same in train and eval")
-    channels = missing("no channel options")
 
     def __init__(self, kernel_size, stride, padding, ceil_mode):
         super().__init__()
@@ -38,9 +32,6 @@ class _Pool2d(Layer):
             else opt.pair(w, "stride", stride, 1, bits=32)
         self.padding = opt.pair(w, "padding", padding, 0, bits=32)
         self.ceil_mode = opt.boolean(w, "ceil_mode", ceil_mode)
-
-    def parameter_shapes(self):
-        return {}
 
     def default_options(self):
         return {**super().default_options(), "stride": self.kernel_size}  # torch's stride=None

@@ -21,28 +21,19 @@ from ..core.errors import OptionError
 from ..core.values import shown
 from . import options as opt
 from .activation import Positive
-from .base import Gradients, Layer, missing, one_per_output
+from .base import Gradients, ParameterlessLayer, missing, one_per_output
 
 #: torch's GELU tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + KAPPA x^3))).
 KAPPA = "0.044715"
 
 
-class _Rectifier(Layer):
+class _Rectifier(ParameterlessLayer):
     """An element-wise activation: same shape out as in, no parameters, dL/dx = delta * f'(x)."""
 
     output_letter = "a"
-    symbol_bases: dict[str, str] = {}
-    parameter_letters: dict[str, str] = {}
     rule_words = "general_plain"
     figure = missing("an element-wise map has no window to picture")
-    initial_values = missing("no parameters")
-    buffers = missing("no buffers")
-    modes = missing("same in train and eval")
     terms = one_per_output
-    channels = missing("no channel options")
-
-    def parameter_shapes(self):
-        return {}
 
     def output_shape(self, in_shape):
         return tuple(in_shape)

@@ -5,28 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import tensor
-from .base import Gradients, Layer, missing, one_per_output
+from .base import Gradients, ParameterlessLayer, missing, one_per_output
 
 
-class Sum(Layer):
+class Sum(ParameterlessLayer):
     type_name = "Sum"
     output_letter = "S"
-    symbol_bases: dict[str, str] = {}
-    parameter_letters: dict[str, str] = {}
     rule_words = "general_plain"
     words = {"en": {}, "zh": {}}
     figure = missing("a sum has no window to picture")
     from_torch = missing("torch has no Sum module (symgrad's twin is x.sum())")
-    initial_values = missing("no parameters")
-    buffers = missing("no buffers")
-    modes = missing("same in train and eval")
     terms = one_per_output
-    channels = missing("no channel options")
 
     def options(self):
-        return {}
-
-    def parameter_shapes(self):
         return {}
 
     def index_instance(self, key, in_shape):

@@ -14,7 +14,7 @@ import sympy as sp
 from ..core import tensor
 from ..core.errors import OptionError
 from . import options as opt
-from .base import Gradients, Layer, missing, one_per_output
+from .base import Gradients, ParameterlessLayer, missing, one_per_output
 
 
 def implicit_dim(rank: int) -> int:
@@ -22,18 +22,12 @@ def implicit_dim(rank: int) -> int:
     return 0 if rank in (0, 1, 3) else 1
 
 
-class _AlongDim(Layer):
+class _AlongDim(ParameterlessLayer):
     """A normalisation along one dimension: same shape out, no parameters."""
 
-    symbol_bases: dict[str, str] = {}
-    parameter_letters: dict[str, str] = {}
     rule_words = "general_plain"
     figure = missing("a softmax reads a whole line of its input: no window to picture")
-    initial_values = missing("no parameters")
-    buffers = missing("no buffers")
-    modes = missing("same in train and eval")
     terms = one_per_output
-    channels = missing("no channel options")
 
     def __init__(self, dim=None):
         super().__init__()
@@ -41,9 +35,6 @@ class _AlongDim(Layer):
 
     def options(self):
         return {"dim": self.dim}
-
-    def parameter_shapes(self):
-        return {}
 
     def axis(self, in_shape) -> int:
         """The dimension the layer normalises along, as a non-negative axis (0 for a 0-D input)."""
