@@ -14,7 +14,7 @@ PACKAGE = ROOT / "symgrad"
 #: printing and numeric, the two readers of a finished derivation, do not import each other (verify uses numeric's
 #: evaluator, so it sits above both).
 RANKS = {"core": 0, "ops": 1, "engine": 2, "printing": 3, "numeric": 3, "verify": 4, "derive": 5, "from_torch": 5,
-         "handout": 6, "spec": 6, "examples": 6, "cli": 7, "__init__": 8, "__main__": 8}
+         "handout": 6, "spec": 6, "examples": 6, "serve": 6, "cli": 7, "__init__": 8, "__main__": 8}
 READERS = {"printing", "numeric"}
 
 
