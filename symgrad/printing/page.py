@@ -392,8 +392,8 @@ class _Page:
             return [Para(f"${left}$: " + self.too_big(values, key))]
         blocks = []
         entries = squeeze(np.asarray(values, dtype=object))
-        lefts = [sp.Symbol(r"\frac{\partial L}{\partial %s_{%s}}" % (symbol, index_text(k + 1 for k in idx)))
-                 for idx in np.ndindex(*entries.shape)]
+        entry = r"\partial L / \partial %s_{%s}" if self.compact else r"\frac{\partial L}{\partial %s_{%s}}"  # a line high
+        lefts = [sp.Symbol(entry % (symbol, index_text(k + 1 for k in idx))) for idx in np.ndindex(*entries.shape)]
         if d.named and full in d.named.gradients and not _same(d.named.gradients[full], values):
             worked = self.worked(lefts, squeeze(d.named.gradients[full]), entries)
             blocks += worked or self.tensor(left, d.named.gradients[full], w["names_form"])
@@ -510,17 +510,26 @@ class _Page:
 
 
 def _compact(blocks: list, w: dict) -> list:
-    """build's `compact`: the instance dropped where worked lines (or the loss's worked line) follow it,
-    and a one-number value dropped where the one worked line before it ends in that number (a matrix
-    of values right under its worked lines keeps its equation, without the "Values:" label)."""
+    """build's `compact`: the instance dropped where worked lines, the entries (or the loss's worked line)
+    follow it, a matrix in names and its values on one line when they fit, and a one-number value dropped
+    where the one worked line before it ends in that number (a matrix of values right under its worked
+    lines keeps its equation, without the "Values:" label)."""
     kept = []
     for k, block in enumerate(blocks):
         after = blocks[k + 2] if k + 2 < len(blocks) else None
         if isinstance(block, Para) and block.text == w["instance"] and k + 1 < len(blocks) \
                 and isinstance(blocks[k + 1], Math) and (
-                isinstance(after, Math) or isinstance(after, Para) and after.text == w["worked"]):
+                isinstance(after, Math) or isinstance(after, Para) and after.text in (w["worked"], w["entries"])):
             blocks[k + 1] = None  # the instance's equation goes with its lead-in
             continue
+        if isinstance(block, Para) and block.text == w["values"] and k + 1 < len(blocks) and len(kept) > 1 \
+                and isinstance(kept[-2], Para) and kept[-2].text == w["names_form"] and isinstance(kept[-1], Math):
+            left = kept[-1].latex.split(" = ", 1)[0] if " = " in kept[-1].latex else ""
+            value = blocks[k + 1].latex if isinstance(blocks[k + 1], Math) else ""
+            if left and value.startswith(f"{left} = ") and width(f"{kept[-1].latex} = {value}") <= MATRIX_WIDTH:
+                kept[-1] = Math(f"{kept[-1].latex} = {value[len(left) + 3:]}")  # names = values, side by side
+                blocks[k + 1] = None
+                continue
         if isinstance(block, Para) and block.text in (w["values"], w["numbers"]) and k + 1 < len(blocks) \
                 and isinstance(blocks[k + 1], Math) and kept and isinstance(kept[-1], Math):
             worked, value = kept[-1].latex, blocks[k + 1].latex
