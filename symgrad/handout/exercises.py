@@ -27,14 +27,14 @@ from .words import words
 KINDS = ("conv_sum", "conv_max_pool", "conv_avg_pool", "pool_shape", "max_pool_backward", "avg_pool_backward",
          "conv_relu_max_pool")  # the default sheet's cycle (unchanged, so old seeds give the same sheets)
 #: The short questions on more layers, a loss and an optimizer (issue 16): chosen with --kind.
-MORE_KINDS = ("batchnorm_backward", "conv_transpose", "dropout", "cross_entropy_smoothing", "adam_step")
+MORE_KINDS = ("batchnorm_backward", "transposed_conv", "dropout", "cross_entropy_smoothing", "adam_step")
 ALL_KINDS = KINDS + MORE_KINDS
 MAX_COUNT = 100
 MAX_SEED = 2**63 - 1
 TRIES = 200  # candidates drawn before a tie is given up on (the last one is used; never seen in practice)
 #: Ruled lines of room to write under each kind of problem on the sheet (a gradient problem fills most of a page).
 ROOM = {"conv_sum": 10, "conv_max_pool": 10, "conv_avg_pool": 10, "conv_relu_max_pool": 10, "pool_shape": 6,
-        "max_pool_backward": 7, "avg_pool_backward": 7, "batchnorm_backward": 10, "conv_transpose": 9, "dropout": 6,
+        "max_pool_backward": 7, "avg_pool_backward": 7, "batchnorm_backward": 10, "transposed_conv": 9, "dropout": 6,
         "cross_entropy_smoothing": 8, "adam_step": 8}
 
 
@@ -189,7 +189,7 @@ _MAKERS = {"conv_sum": conv_sum, "conv_max_pool": conv_max_pool, "conv_avg_pool"
            "pool_shape": pool_shape, "max_pool_backward": max_pool_backward,
            "avg_pool_backward": avg_pool_backward, "conv_relu_max_pool": conv_relu_max_pool,
            "batchnorm_backward": _short(layer_kinds.draw_batchnorm, layer_kinds.batchnorm),
-           "conv_transpose": _short(layer_kinds.draw_conv_transpose, layer_kinds.conv_transpose),
+           "transposed_conv": _short(layer_kinds.draw_conv_transpose, layer_kinds.conv_transpose),
            "dropout": _short(layer_kinds.draw_dropout, layer_kinds.dropout),
            "cross_entropy_smoothing": _short(train_kinds.draw_cross_entropy, train_kinds.cross_entropy),
            "adam_step": _short(train_kinds.draw_adam, train_kinds.adam)}

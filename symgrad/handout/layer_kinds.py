@@ -24,6 +24,7 @@ from .worked import Lines, vector
 
 TRIES = 500
 DL = r"\frac{\partial L}{\partial %s}"
+D = r"\partial L/\partial %s"  # a worked line's left side: one line high
 
 
 def _exact(values, shape=None) -> np.ndarray:
@@ -72,14 +73,14 @@ def batchnorm(w: dict, g: dict) -> Problem:
     hats = [lines.line(f"\\hat{{x}}_{{{i}}}", r"\frac{x_{%d} - \mu}{\sqrt{\sigma^{2} + \epsilon}}" % i,
                        (v - mean) / root) for i, v in zip(ids, x.reshape(-1))]
     normalised = lines.block()
-    lines.line(DL % r"\beta", " + ".join(f"\\delta_{{{i}}}" for i in ids), grads.params["bias"][0])
-    lines.line(DL % r"\gamma", " + ".join(f"\\delta_{{{i}}} \\cdot \\hat{{x}}_{{{i}}}" for i in ids),
+    lines.line(D % r"\beta", " + ".join(f"\\delta_{{{i}}}" for i in ids), grads.params["bias"][0])
+    lines.line(D % r"\gamma", " + ".join(f"\\delta_{{{i}}} \\cdot \\hat{{x}}_{{{i}}}" for i in ids),
                grads.params["weight"][0])
-    lines.line(r"\bar{\delta}", r"\frac{1}{%d} \cdot %s" % (m, DL % r"\beta"), grads.params["bias"][0] / m)
-    lines.line(r"\overline{\delta \hat{x}}", r"\frac{1}{%d} \cdot %s" % (m, DL % r"\gamma"),
+    lines.line(r"\bar{\delta}", r"\frac{1}{%d} \cdot %s" % (m, D % r"\beta"), grads.params["bias"][0] / m)
+    lines.line(r"\overline{\delta \hat{x}}", r"\frac{1}{%d} \cdot %s" % (m, D % r"\gamma"),
                grads.params["weight"][0] / m)
     for i, v in zip(ids, grads.input.reshape(-1)):
-        lines.line(DL % f"x_{{{i}}}", r"\frac{\gamma}{\sqrt{\sigma^{2} + \epsilon}} \cdot \left(\delta_{%d} - "
+        lines.line(D % f"x_{{{i}}}", r"\frac{\gamma}{\sqrt{\sigma^{2} + \epsilon}} \cdot \left(\delta_{%d} - "
                                       r"\bar{\delta} - \hat{x}_{%d} \cdot \overline{\delta \hat{x}}\right)" % (i, i), v)
     fields = {"layer": shapes.describe(layer), "eps": number(lines.values[r"\epsilon"]), "m": m,
               "shape": shape(x.shape), "var": number(var), "root": number(root)}
@@ -148,7 +149,7 @@ def conv_transpose(w: dict, g: dict) -> Problem:
             terms = [f"X_{{{index_text((i + 1, j + 1))}}} \\cdot \\delta_{{{index_text((s * i + a - p + 1, s * j + b - p + 1))}}}"
                      for i in range(size) for j in range(size)
                      if 0 <= s * i + a - p < out and 0 <= s * j + b - p < out]
-            lines.line(DL % f"K_{{{index_text((a + 1, b + 1))}}}", " + ".join(terms) or "0",
+            lines.line(D % f"K_{{{index_text((a + 1, b + 1))}}}", " + ".join(terms) or "0",
                        grads.params["weight"][0, 0, a, b])
     big, big_shape = big_conv_transpose(g)
     row = shapes.table(_sequential(big), big_shape)[0]
@@ -163,7 +164,7 @@ def conv_transpose(w: dict, g: dict) -> Problem:
                 Text(w["conv_transpose_big"].format(**fields)))
     answers = (Text(w["conv_transpose_answer"].format(**fields)),
                Row((Math(f"\\sigma = {matrix(sigma)}"), Math(f"{DL % 'K'} = {matrix(grads.params['weight'])}"))))
-    return Problem("conv_transpose", w["conv_transpose_title"], prompt, solution, answers, values=lines.values, givens=g)
+    return Problem("transposed_conv", w["conv_transpose_title"], prompt, solution, answers, values=lines.values, givens=g)
 
 
 def _sequential(layer):
@@ -197,7 +198,7 @@ def dropout(w: dict, g: dict) -> Problem:
     for i in range(1, n + 1):
         lines.line(f"u_{{{i}}}", f"m_{{{i}}} \\cdot c \\cdot x_{{{i}}}", u[i - 1])
     for i in range(1, n + 1):
-        lines.line(DL % f"x_{{{i}}}", f"m_{{{i}}} \\cdot c \\cdot \\delta_{{{i}}}", dx[i - 1])
+        lines.line(D % f"x_{{{i}}}", f"m_{{{i}}} \\cdot c \\cdot \\delta_{{{i}}}", dx[i - 1])
     fields = {"layer": shapes.describe(ops.Dropout(g["p"])), "p": number(lines.values["p"]),
               "scale": number(layer.scale), "n": n}
     prompt = (Text(w["dropout_prompt"].format(**fields)),

@@ -15,7 +15,7 @@ from ..derive import derive
 from ..engine.optim import SGD
 from ..core.tensor import symbolic
 from ..printing import shapes
-from . import problems, summary
+from . import layer_kinds, problems, summary, train_kinds
 from .document import Document, Heading, Math, NewPage, Row, Strong, Table, Text
 from .numbers import matrix, number, shape
 from .words import words
@@ -25,6 +25,16 @@ K = [[3, 2], [1, 5]]
 ARANGE16 = np.arange(16).reshape(4, 4).tolist()  # d2l: torch.arange(16).reshape((1, 1, 4, 4))
 A3 = np.arange(9).reshape(3, 3).tolist()  # d2l's first example: torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], ...])
 RANDN3D = (20, 16, 50)  # the tutorial notes: torch.randn(20, 16, 50) through two MaxPool2d
+
+#: The short questions' givens (issue 16): small numbers chosen to be done by hand, the same dicts a sheet draws.
+BATCHNORM = {"x": [5, 0, 1, 2], "gamma": 2, "beta": 1, "eps": 0.5, "delta": [1, -1, 2, 0]}
+TRANSPOSED = {"x": [[1, 2], [3, 4]], "k": [[1, -1], [2, 0]], "stride": 2, "padding": 1, "output_padding": 1,
+              "delta": [[1, 0, -1], [2, 1, 0], [0, -1, 1]],
+              "big": {"in_channels": 16, "out_channels": 8, "kernel_size": 3, "stride": 2, "padding": 1,
+                      "output_padding": 1, "size": 7}}
+DROPOUT = {"p": 0.2, "x": [4, -2, 1, 8], "mask": [1, 0, 1, 1], "delta": [2, 1, -4, 1]}
+CROSS_ENTROPY = {"a": [[1, 2, 5], [2, 1, 1]], "y": [2, 0], "smoothing": 0.3}
+ADAM = {"w": [1, -2], "g": [4, -1], "lr": 0.1, "betas": (0.9, 0.999), "eps": 1}
 
 
 def _conv():
@@ -158,11 +168,20 @@ def pitfall_numbers(items: list[problems.Problem]) -> dict:
             "ours_max": updated["conv_max_pool"], "ours_avg": updated["conv_avg_pool"]}
 
 
+def more_problems(lang: str) -> list[problems.Problem]:
+    """The short questions after the seed articles': batch norm, a transposed convolution, dropout,
+    cross-entropy with label smoothing, one Adam step."""
+    w = words(lang)
+    return [layer_kinds.batchnorm(w, BATCHNORM), layer_kinds.conv_transpose(w, TRANSPOSED),
+            layer_kinds.dropout(w, DROPOUT), train_kinds.cross_entropy(w, CROSS_ENTROPY), train_kinds.adam(w, ADAM)]
+
+
 def handout(lang: str = "en") -> Document:
     """The summary page, then each question with its worked solution, then the answer key on a new page."""
     w = words(lang)
     items = seed_problems(lang)
     blocks = [Heading(w["handout_title"], 1), Text(w["handout_intro"]), *summary.page(w, pitfall_numbers(items))]
+    items += more_problems(lang)
     for n, p in enumerate(items, 1):
         blocks += [Heading(w["question"].format(n=n, title=p.title), 2), *p.prompt, Strong(w["worked"]), *p.solution]
     blocks += [NewPage(), Heading(w["answer_key"], 2)]

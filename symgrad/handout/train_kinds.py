@@ -23,6 +23,7 @@ from .problems import Problem
 from .worked import Lines, vector
 
 DL = r"\frac{\partial L}{\partial %s}"
+D = r"\partial L/\partial %s"  # a worked line's left side: one line high
 #: Softmax-friendly rows e^z (their sums 4, 5, 8 or 10) for C = 2, 3, 4 classes; smoothing eps with eps/C a decimal.
 ROWS = {2: [(1, 3), (3, 1), (1, 4), (4, 1), (2, 3), (3, 2), (1, 7), (3, 5), (1, 9), (2, 8)],
         3: [(1, 1, 2), (2, 1, 1), (1, 2, 1), (1, 2, 2), (2, 2, 1), (1, 3, 4), (2, 1, 5), (5, 2, 3), (1, 1, 8), (4, 1, 5)],
@@ -69,7 +70,7 @@ def cross_entropy(w: dict, g: dict) -> Problem:
     for i in range(n):
         for c in range(classes):
             lines.name(f"q_{{{i + 1}{c + 1}}}", top if c == g["y"][i] else rest)
-            lines.line(DL % f"z_{{{i + 1}{c + 1}}}", f"\\frac{{p_{{{i + 1}{c + 1}}} - q_{{{i + 1}{c + 1}}}}}{{N}}",
+            lines.line(D % f"z_{{{i + 1}{c + 1}}}", f"\\frac{{p_{{{i + 1}{c + 1}}} - q_{{{i + 1}{c + 1}}}}}{{N}}",
                        grad[i, c])
     fields = {"loss": shapes.describe(loss), "eps": number(eps), "C": classes, "N": n,
               "targets": ", ".join(str(v) for v in g["y"]), "columns": w["list_sep"].join(str(v + 1) for v in g["y"]),

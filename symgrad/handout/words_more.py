@@ -56,8 +56,8 @@ MORE: dict[str, dict[str, str]] = {
                                 "`torch.tensor([{targets}])` (columns {columns}: torch counts classes from 0). "
                                 "Compute the softmax $p$ and $\\partial L/\\partial z$.",
         "cross_entropy_softmax": "The softmax of each row ($e^{{\\ln a}} = a$):",
-        "cross_entropy_smoothed": "Label smoothing mixes the one-hot target with the uniform one: $q = (1-\\epsilon) "
-                                  "\\cdot$ one-hot $+ \\epsilon/C$, with $\\epsilon = {eps}$:",
+        "cross_entropy_smoothed": "Label smoothing mixes the one-hot target with the uniform one: $q = (1-\\epsilon)\\, "
+                                  "\\text{{onehot}} + \\epsilon/C$, with $\\epsilon = {eps}$:",
         "cross_entropy_rule": "The gradient is softmax minus the smoothed one-hot, divided by $N$ for the mean: "
                               "$\\partial L/\\partial z_{{nc}} = (p_{{nc}} - q_{{nc}})/N$:",
         # Adam
@@ -111,8 +111,8 @@ MORE: dict[str, dict[str, str]] = {
                                 "类别目标为 `torch.tensor([{targets}])`（即第 {columns} 列：torch 的类别从 0 开始编号），"
                                 "损失为 `{loss}`（对批取平均）。求 softmax $p$ 和 $\\partial L/\\partial z$。",
         "cross_entropy_softmax": "每一行的 softmax（$e^{{\\ln a}} = a$）：",
-        "cross_entropy_smoothed": "标签平滑把 one-hot 目标与均匀分布混合：$q = (1-\\epsilon) \\cdot$ one-hot "
-                                  "$+ \\epsilon/C$，$\\epsilon = {eps}$：",
+        "cross_entropy_smoothed": "标签平滑把 one-hot 目标与均匀分布混合：$q = (1-\\epsilon)\\, "
+                                  "\\text{{onehot}} + \\epsilon/C$，$\\epsilon = {eps}$：",
         "cross_entropy_rule": "梯度是 softmax 减去平滑后的 one-hot，取平均时再除以 $N$："
                               "$\\partial L/\\partial z_{{nc}} = (p_{{nc}} - q_{{nc}})/N$：",
         "adam_title": "手算一步 Adam",
