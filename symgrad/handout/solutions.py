@@ -43,9 +43,6 @@ def blocks(derivation, lang: str, wrt=(), shown: set | None = None, same_start: 
     ops = [*derivation.network.layers, *([derivation.loss_fn] if derivation.loss_fn is not None else [])]
     shown |= {(op.type_name, "forward") for op in ops if "forward" in op.index_form}
     page = build(derivation, lang, None, wrt=list(wrt) or None, shown_rules=shown, compact=True)
-    page = [block for block in page if not _known(block, derivation, shown)]
-    worked = [k for k, block in enumerate(page) if isinstance(block, Para) and block.text == w["worked"]]
-    page = [block for k, block in enumerate(page) if k not in worked[1:]]  # said once: the lines' layout repeats
     kept, skipping, forward, replaced = [], False, False, False
     for block in page:
         if isinstance(block, Heading) and block.level <= 2:
@@ -57,7 +54,9 @@ def blocks(derivation, lang: str, wrt=(), shown: set | None = None, same_start: 
                 replaced = True
         if not skipping:
             kept.append(block)
-    return kept
+    kept = [block for block in kept if not _known(block, derivation, shown)]
+    worked = [k for k, block in enumerate(kept) if isinstance(block, Para) and block.text == w["worked"]]
+    return [block for k, block in enumerate(kept) if k not in worked[1:]]  # said once: the lines' layout repeats
 
 
 def _known(block, derivation, shown: set) -> bool:

@@ -87,7 +87,7 @@ def _grid(grid: Grid) -> str:
     overlapping windows stay apart)."""
     rows, cols = len(grid.cells), len(grid.cells[0])
     (ph, pw), windows = grid.pad, grid.windows
-    x, y = ("1.5cm", "1.1cm") if any(grid.marks.values()) else ("1.1cm", "0.8cm")  # a note under a label needs room
+    x, y = ("1.4cm", "0.9cm") if any(grid.marks.values()) else ("1cm", "0.65cm")  # a note under a label needs room
     step = "xstep=%s,ystep=%s" % (x, y)
     lines = [r"\begin{center}", r"\begin{tikzpicture}[x=%s,y=%s,every node/.style={align=center}]" % (x, y)]
     for (r, c), _ in sorted(grid.marks.items()):

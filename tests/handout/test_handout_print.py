@@ -9,6 +9,7 @@ and a tied max-pooling window's key says where torch sends its gradient.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from answer_key import equations, numbers, sections
+from answer_key import MATH, numbers, sections
 from lazy_torch import torch
 from symgrad.handout import compile as tex
 from symgrad.handout import exercises, handout, problems, questions, sheets, summary, to_latex, to_markdown
@@ -24,6 +25,7 @@ from symgrad.handout.document import Box, Solution, Space, Text
 from symgrad.handout.words import WORDS
 
 MAX_PAGES = 16  # the English handout
+MAX_SOLUTION_PAGES = 1.2  # "each question's worked solution in about one page"
 MAX_OVERFULL = 5.0  # pt: a line may run this far into the margin, no further
 OVERFULL = re.compile(r"^Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\)", re.MULTILINE)
 
@@ -107,21 +109,54 @@ def test_a_worked_solution_line_never_ends_a_page(printed):
         assert worked not in tail[:-1] and tail[-1:] != [worked], f"{lang}: page {page} ends with '{worked}'"
 
 
-def test_questions_1_to_3_take_about_a_page_each(printed):
-    """Each of the first three worked solutions (the rules printed once, no back-references or repeats)
-    spans at most two pages, counted from its question's first page to the next question's first page."""
-    lang, doc, pdf, _ = printed
-    if lang != "en":
-        return  # the page budget is the English handout's; the Chinese one is held to compile and fit its lines
-    w = WORDS[lang]
+def text_lines(pdf) -> list[tuple[int, float, float, str, float]]:
+    """(page, top, bottom, text, page height) of every text line, in reading order: pdftotext's boxes, in pt
+    from the page's top; a line's text with its white space and punctuation removed."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    found = []
+    for number, page in enumerate(re.findall(r"<page .*?</page>", out, re.S), 1):
+        height = float(re.search(r'height="([\d.]+)"', page).group(1))
+        for line in re.findall(r"<line (.*?)</line>", page, re.S):
+            top, bottom = (float(re.search(f'{edge}="([-\\d.]+)"', line).group(1)) for edge in ("yMin", "yMax"))
+            words = "".join(html.unescape(w) for w in re.findall(r"<word [^>]*>(.*?)</word>", line))
+            found.append((number, top, bottom, re.sub(r"\W", "", words), height))
+    return sorted(found)
+
+
+def solution_pages(doc, pdf) -> dict[str, float]:
+    """How many pages each question's worked solution fills: from its "Worked solution" line to the last line
+    before the next question (or the answer key), the text's height on each page over the text area's
+    height (the page less the preamble's margins; the page number, in the margin, is not counted)."""
+    w = WORDS[doc.lang]
     plain = lambda s: re.sub(r"\W", "", s)
-    titles = [b.text for b in doc.blocks if getattr(b, "level", None) == 2
-              and any(b.text.startswith(w["question"].format(n=n, title="")) for n in range(1, 5))]
-    assert len(titles) == 4, titles
-    texts = [plain(page_text(pdf, page)) for page in range(1, pages(pdf) + 1)]
-    starts = [next(k for k, text in enumerate(texts, 1) if plain(title) in text) for title in titles]
-    spans = [b - a for a, b in zip(starts, starts[1:])]
-    assert all(span <= 2 for span in spans), f"Questions 1-3 start on pages {starts[:3]} and span {spans} pages"
+    margin = float(re.search(r"margin=([\d.]+)cm", to_latex(doc)).group(1)) * 72 / 2.54
+    headings = [b.text for b in doc.blocks if getattr(b, "level", None) == 2]
+    questions = [h for h in headings if any(h.startswith(w["question"].format(n=n, title="")) for n in range(1, 40))]
+    lines = text_lines(pdf)
+    at = lambda text, after=0: next(k for k in range(after, len(lines)) if lines[k][3].startswith(plain(text)))
+    spans = {}
+    for question, following in zip(questions, [*questions[1:], w["answer_key"]]):
+        start = next(k for k in range(at(question), len(lines)) if lines[k][3] == plain(w["worked"]))
+        end = at(following, start)
+        extent: dict[int, tuple[float, float]] = {}
+        for page, top, bottom, _, height in lines[start:end]:
+            if top < height - margin:
+                low, high = extent.get(page, (top, bottom))
+                extent[page] = (min(low, top), max(high, bottom))
+        body = lines[start][4] - 2 * margin
+        spans[question] = sum(high - low for low, high in extent.values()) / body
+    return spans
+
+
+def test_each_worked_solution_takes_about_a_page(printed):
+    """Every question's worked solution (the rules printed once, no back-references or repeats) fills at most
+    MAX_SOLUTION_PAGES pages of text, measured in the PDF from its "Worked solution" line to the next question."""
+    lang, doc, pdf, _ = printed
+    spans = solution_pages(doc, pdf)
+    assert len(spans) >= 7 and all(span > 0.2 for span in spans.values()), spans  # each one found and measured
+    long = {q: round(span, 2) for q, span in spans.items() if span > MAX_SOLUTION_PAGES}
+    assert not long, f"{lang}: worked solutions longer than {MAX_SOLUTION_PAGES} pages: {long}"
 
 
 # --- the pitfalls box ------------------------------------------------------------------
@@ -211,12 +246,12 @@ def test_sum_loss_delta_is_one():
     en = to_markdown(handout("en"))
     body = next(text for title, text in sections(en.split("\n## Answer key\n")[0], "## ").items()
                 if title.startswith("Question 4."))
-    printed = dict(equations(body))
+    [line] = [block for block in MATH.findall(body) if block.startswith(r"\delta^{S} = ")]
     x = torch.randn(1, 1, 4, 4, dtype=torch.float64, requires_grad=True)
     y = torch.nn.AvgPool2d(2, stride=2)(x)
     y.retain_grad()
     y.sum().backward()
-    assert printed[r"\delta^{S}"] == [int(v) for v in y.grad.reshape(-1).tolist()]
+    assert numbers(line.rsplit(" = ", 1)[1]) == [int(v) for v in y.grad.reshape(-1).tolist()]  # names = values
     assert "`loss = y.sum()`" in body and "Note: the article's comment under `print(x.grad)`" in body
 
 
