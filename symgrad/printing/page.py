@@ -23,6 +23,7 @@ from .common import squeeze
 from . import summary
 from .factored import Factored
 from .fold import fold
+from .measure import Occurrences
 from .factored import front as factored_front
 from .texnames import SMALL, index_text, matrix, name_latex, parameter_symbol, tex, width
 from .words import formula, words
@@ -83,6 +84,7 @@ class _Page:
         self.factored = Factored(d.named) if d.named else None  # closed forms in the forward names
         self.legend_shown = False  # the letters of the max windows (m = argmax ...), said once
         self.closed_deltas: set = set()  # the delta names whose closed forms (in the forward names) are printed
+        self.occurrences = Occurrences()  # a lower bound on an entry's width (measure.py): too wide, not built
         if d.named:
             for (_, names), (_, value) in zip(d.named.activations, d.forward):
                 self.arithmetic.remember(names, value)
@@ -113,8 +115,8 @@ class _Page:
         terms = max((len(sp.Add.make_args(v)) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
         if terms > MAX_TERMS and not numbers:  # e.g. a bias gradient summing 900 deltas: the index form says it
             return [Para(f"${left}$: " + self.w["many_terms"].format(terms=terms))]
-        shown = matrix(array)
-        if width(shown) <= MATRIX_WIDTH:
+        shown = matrix(array) if self.occurrences.widest(array) <= MATRIX_WIDTH else None  # else certainly wider
+        if shown is not None and width(shown) <= MATRIX_WIDTH:
             return head + [Math(f"{left} = {shown}")]
         if numbers:  # exact but long (log(e^{-0.07} + ...), 16-digit decimals): rounded, as torch prints them
             rounded = f"{left} \\approx {summary.approx_matrix(array)}"
@@ -124,8 +126,8 @@ class _Page:
         if flat.size and all(isinstance(v, sp.Symbol) for v in flat):  # b_1 ... b_6: no "b_1 = b_1"
             return head + [Para(self.w["symbols"].format(left=left, first=tex(flat[0]), last=tex(flat[-1]),
                                                          shape=" x ".join(map(str, array.shape))))]
-        first = tex(flat[0]) if array.size else ""
-        if width(first) > 2 * MAX_WIDTH:
+        first = "" if not array.size else tex(flat[0]) if self.occurrences(flat[0]) <= 2 * MAX_WIDTH else None
+        if first is None or width(first) > 2 * MAX_WIDTH:
             return head + [Para(self.w["too_long"])]
         index = index_text(1 for _ in array.shape)
         entry = r"\left(%s\right)_{%s}" % (left, index) if "frac" in left else f"{left}_{{{index}}}"
@@ -416,7 +418,8 @@ class _Page:
         if np.size(array) > SMALL:
             return False
         terms = max((len(sp.Add.make_args(v)) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
-        return terms <= MAX_TERMS and width(matrix(array)) <= MATRIX_WIDTH
+        return terms <= MAX_TERMS and self.occurrences.widest(array) <= MATRIX_WIDTH \
+            and width(matrix(array)) <= MATRIX_WIDTH
 
     def in_forward_names(self, left: str, lefts, named) -> list:
         """The closed form of a named tensor in the forward pass's names (factored.py): its deltas written
