@@ -23,7 +23,7 @@ import re
 
 import numpy as np
 
-from . import latex, markdown, sampled
+from . import latex, markdown, sampled, training
 from .blocks import Heading, Para, Table
 from .shapes import describe
 from .words import words
@@ -348,7 +348,8 @@ def section(d, numbers, lang: str, fmt: str, wrt=None, drawn: str = "", command:
         blocks.append(Para(w["torch_too_big"].format(command=command)))
         shown = sampled.blocks(d, numbers, lang, drawn) if numbers is not None else []
         return _render(shown + blocks, fmt)
-    blocks.append(Para(w["torch_intro"]))
+    loop = len(numbers.get("steps", [])) if d.optimizer is not None and numbers["parameters"] else 0
+    blocks.append(Para(training.WORDS[lang]["torch_intro"].format(count=loop) if loop else w["torch_intro"]))
     if drawn:
         blocks.append(Para(w["torch_drawn"].format(values=drawn)))
     head = _render(blocks, fmt)

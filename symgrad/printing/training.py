@@ -30,13 +30,18 @@ WORDS = {
                     "range({count})` does in PyTorch. Step $t = 1$ is the one worked out above; $L$ is the loss at "
                     "the parameters before step $t$, and the parameters after it are rounded to 4 decimals:",
            "text": "Training loop ({count} steps on the same batch, zero_grad before each; rounded to 4 decimals):",
-           "step": "step {number}: loss = {loss}"},
+           "step": "step {number}: loss = {loss}",
+           "torch_intro": "The same network in PyTorch, in float64: the same weights, input, target and loss, and "
+                          "the training loop of {count} steps (`zero_grad()`, forward, backward, `step()` in each). "
+                          "It prints each step's numbers derived above."},
     "zh": {"heading": "训练循环：同一批数据上的 {count} 步",
            "intro": "每一步先把梯度清零（`optimizer.zero_grad()`），在上一步留下的参数处做前向和反向传播，再做一步 "
                     "{optimizer}，其状态（步数、矩、动量缓冲）逐步传递，与 PyTorch 中 `for step in range({count})` "
                     "相同。第 $t = 1$ 步即上文完整推导的一步；$L$ 是第 $t$ 步更新前参数处的损失，更新后的参数保留 4 位小数：",
            "text": "训练循环（同一批数据上 {count} 步，每步先 zero_grad；保留 4 位小数）：",
-           "step": "第 {number} 步：损失 = {loss}"},
+           "step": "第 {number} 步：损失 = {loss}",
+           "torch_intro": "用 PyTorch 搭建同一个网络（float64）：相同的权重、输入、目标值和损失函数，训练循环共 {count} 步"
+                          "（每步 `zero_grad()`、前向、反向、`step()`）。运行后打印的就是上文推导出的每一步的数值。"},
 }
 
 

@@ -1,0 +1,234 @@
+"""`steps = n` through the command line: the JSON's `updated` (after the last step) and `steps` against torch's
+training loop for every optimizer, `symgrad check` comparing every step, the documents' training-loop
+section, the PyTorch block's loop run in real torch, and steps = 1 printing exactly what a spec without
+steps prints."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import numpy as np
+import pytest
+from lazy_torch import torch
+
+from symgrad import spec as specs
+from symgrad.cli.commands import main
+from symgrad.printing import torchcode
+from symgrad.printing.training import rounded
+from symgrad.verify import compare, evaluate, torch_reference
+
+SPEC = """
+title = "Conv -> max pool -> MSE, a few steps"
+{steps}
+[input]
+values = [[1, 2, 0, 1], [0, -1, 3, 2], [2, 1, 1, -2], [1, 0, -1, 3]]
+
+[[layers]]
+type = "Conv2d"
+in_channels = 1
+out_channels = 2
+kernel_size = 2
+init.weight = [[[[0.5, 0.25], [0.25, 0.5]]], [[[-1.0, 0.5], [-0.5, 1.0]]]]
+init.bias = [0.25, -0.5]
+
+[[layers]]
+type = "MaxPool2d"
+kernel_size = 3
+
+[loss]
+type = "MSELoss"
+target = [[[[1.5]], [[-0.5]]]]
+
+[optimizer]
+{optimizer}
+"""
+
+OPTIMIZERS = {
+    "SGD": ('type = "SGD"\nlr = 0.05\nmomentum = 0.9\nweight_decay = 0.1', {"lr": 0.05, "momentum": 0.9,
+                                                                            "weight_decay": 0.1}),
+    "Adam": ('type = "Adam"\nlr = 0.1', {"lr": 0.1}),
+    "AdamW": ('type = "AdamW"\nlr = 0.1\nweight_decay = 0.5', {"lr": 0.1, "weight_decay": 0.5}),
+    "RMSprop": ('type = "RMSprop"\nlr = 0.01\nmomentum = 0.5', {"lr": 0.01, "momentum": 0.5}),
+    "Adagrad": ('type = "Adagrad"\nlr = 0.1\nlr_decay = 0.5', {"lr": 0.1, "lr_decay": 0.5}),
+}
+
+
+def write(tmp_path, kind="Adam", steps=3, name="spec.toml"):
+    path = tmp_path / name
+    path.write_text(SPEC.format(steps=f"steps = {steps}" if steps is not None else "",
+                                optimizer=OPTIMIZERS[kind][0]), encoding="utf-8")
+    return str(path)
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def torch_loop(kind, steps):
+    """The same problem in torch, written out: each step's loss, gradients and parameters after it."""
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 2), torch.nn.MaxPool2d(3)).double()
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[[[0.5, 0.25], [0.25, 0.5]]], [[[-1.0, 0.5], [-0.5, 1.0]]]]))
+        model[0].bias.copy_(torch.tensor([0.25, -0.5]))
+    optimizer = getattr(torch.optim, kind)(model.parameters(), **OPTIMIZERS[kind][1])
+    x = torch.tensor([[[[1, 2, 0, 1], [0, -1, 3, 2], [2, 1, 1, -2], [1, 0, -1, 3]]]], dtype=torch.float64)
+    y = torch.tensor([[[[1.5]], [[-0.5]]]], dtype=torch.float64)
+    history = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = torch.nn.MSELoss()(model(x), y)
+        loss.backward()
+        grads = {name: p.grad.numpy().copy() for name, p in model.named_parameters()}
+        optimizer.step()
+        history.append((loss.item(), grads, {name: p.detach().numpy().copy() for name, p in model.named_parameters()}))
+    return history
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+def test_json_steps_match_torchs_loop(kind, tmp_path, capsys):
+    code, out, err = run(["derive", write(tmp_path, kind), "--format", "json"], capsys)
+    assert code == 0 and err == ""
+    document = json.loads(out)
+    history = torch_loop(kind, 3)
+    assert len(document["steps"]) == 3
+    for shown, (loss, grads, updated) in zip(document["steps"], history):
+        assert shown["loss"] == pytest.approx(loss, rel=1e-12)
+        assert set(shown["gradients"]) == {"0.weight", "0.bias", "input"}
+        for name in updated:
+            np.testing.assert_allclose(shown["gradients"][name], grads[name], rtol=1e-11, atol=1e-12)
+            np.testing.assert_allclose(shown["updated"][name], updated[name], rtol=1e-11, atol=1e-12)
+    # the contract: loss and gradients are the first step's, `updated` the parameters after the last
+    assert document["loss"] == document["steps"][0]["loss"]
+    assert document["gradients"] == document["steps"][0]["gradients"]
+    assert document["updated"] == document["steps"][-1]["updated"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+def test_check_compares_every_step(kind, tmp_path, capsys):
+    code, out, err = run(["check", write(tmp_path, kind)], capsys)
+    assert code == 0, out + err
+    for number in (2, 3):
+        for quantity in ("loss", "dL/d0.weight", "dL/dinput", "updated 0.weight", "updated 0.bias"):
+            assert any(line.startswith(f"step {number} {quantity} ") and line.endswith(" ok")
+                       for line in out.splitlines()), (number, quantity, out)
+    assert "21 of 21 quantities agree" in out  # output, loss, 3 gradients and 2 parameters, for each step
+    assert "MISMATCH" not in out
+
+
+@pytest.mark.torch
+def test_check_finds_a_wrong_later_step(tmp_path):
+    """compare's rows for a later step can fail: symgrad's step 2 loss nudged is a mismatch, and a missing
+    step too."""
+    d = specs.load(write(tmp_path, "Adam")).derive()
+    ours = evaluate(d)
+    theirs = torch_reference(d, ours)
+    assert all(row["ok"] for row in compare(ours, theirs))
+    ours["steps"][1]["loss"] += 1e-6
+    bad = [row["quantity"] for row in compare(ours, theirs) if not row["ok"]]
+    assert bad == ["step 2 loss"]
+    ours["steps"].pop()
+    assert "steps" in [row["quantity"] for row in compare(ours, theirs) if not row["ok"]]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "latex", "markdown"])
+def test_one_step_prints_what_no_steps_prints(fmt, tmp_path, capsys):
+    outputs = []
+    for steps in (None, 1):
+        code, out, err = run(["derive", write(tmp_path, "Adam", steps), "--format", fmt], capsys)
+        assert code == 0, err
+        outputs.append(out)
+    assert outputs[0] == outputs[1]
+    assert "steps" not in json.loads(outputs[0]) if fmt == "json" else "Training loop" not in outputs[0]
+
+
+@pytest.mark.parametrize("fmt, lang, needles", [
+    ("text", "en", ["Training loop (3 steps on the same batch", "step 1: loss = ", "step 3: loss = "]),
+    ("text", "zh", ["训练循环（同一批数据上 3 步", "第 3 步：损失 = "]),
+    ("markdown", "en", ["## Training loop: 3 steps on the same batch", "`optimizer.zero_grad()`",
+                        r"t = 3:\quad L \approx", r"{K}^{(3)} \approx", r"{b}^{(3)} \approx \begin{bmatrix}",
+                        "and the training loop of 3 steps"]),
+    ("latex", "en", [r"Training loop: 3 steps on the same batch", r"t = 2:\quad L \approx"]),
+    ("latex", "zh", ["训练循环：同一批数据上的 3 步"]),
+])
+def test_documents_show_each_step(fmt, lang, needles, tmp_path, capsys):
+    code, out, err = run(["derive", write(tmp_path, "Adam"), "--format", fmt, "--lang", lang], capsys)
+    assert code == 0, err
+    for needle in needles:
+        assert needle in out, needle
+    assert out.count("0.weight:" if fmt == "text" else "t = ") >= 3
+
+
+def test_text_steps_are_the_json_numbers_rounded(tmp_path, capsys):
+    spec = write(tmp_path, "SGD")
+    _, out, _ = run(["derive", spec], capsys)
+    _, raw, _ = run(["derive", spec, "--format", "json"], capsys)
+    for number, step in enumerate(json.loads(raw)["steps"], start=1):
+        assert f"step {number}: loss = {rounded(step['loss'])}\n" in out
+        assert f"[ {rounded(step['updated']['0.bias'][0])}  {rounded(step['updated']['0.bias'][1])} ]" \
+            in out.split(f"step {number}: loss")[1]
+
+
+def _block(out: str) -> tuple[str, str]:
+    code = out.split("```python\n")[1].split("```")[0]
+    printed = out.split("```text\n")[-1].split("```")[0]
+    return code, printed
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["SGD", "Adam", "RMSprop"])
+def test_the_pytorch_block_runs_the_loop_and_prints_what_the_document_says(kind, tmp_path, capsys):
+    code, out, err = run(["derive", write(tmp_path, kind), "--format", "markdown"], capsys)
+    assert code == 0, err
+    source, printed = _block(out)
+    assert "for step in range(3):\n    optimizer.zero_grad()\n    loss = loss_fn(net(x), y)\n    loss.backward()\n" \
+        in source and "    optimizer.step()\n" in source
+    default, stdout = torch.get_default_dtype(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout):
+            exec(compile(source, "<block>", "exec"), {"__name__": "__block__"})
+    finally:
+        torch.set_default_dtype(default)
+    assert stdout.getvalue() == printed
+    assert printed.count("loss: tensor(") == 3
+
+
+@pytest.mark.torch
+def test_the_block_with_accumulated_passes_and_wrt(tmp_path):
+    path = write(tmp_path, "SGD")
+    text = open(path, encoding="utf-8").read().replace("steps = 3", "steps = 2\nbackward_passes = 2")
+    open(path, "w", encoding="utf-8").write(text)
+    d = specs.load(path).derive()
+    numbers = evaluate(d)
+    source = torchcode.code(d, numbers, wrt=["0.bias"])
+    assert "    for _ in range(2):\n        loss = loss_fn(net(x), y)\n        loss.backward()\n" in source
+    default, stdout = torch.get_default_dtype(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout):
+            exec(compile(source, "<block>", "exec"), {"__name__": "__block__"})
+    finally:
+        torch.set_default_dtype(default)
+    assert stdout.getvalue() == torchcode.printout(d, numbers, wrt=["0.bias"])
+    assert "net[0].weight" not in stdout.getvalue()
+
+
+def test_generated_code_is_refused_and_nothing_is_written(tmp_path, capsys):
+    module, out_file = tmp_path / "twin.py", tmp_path / "out.txt"
+    code, out, err = run(["derive", write(tmp_path), "--emit-python", module, "--out", out_file], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("symgrad: error: lambdify: steps: generated code takes one optimizer step")
+    assert not module.exists() and not out_file.exists()
+
+
+def test_check_refuses_symbols_with_steps(tmp_path, capsys):
+    path = write(tmp_path)
+    text = open(path, encoding="utf-8").read().replace("init.bias = [0.25, -0.5]\n", "")
+    open(path, "w", encoding="utf-8").write(text)
+    code, out, err = run(["check", path], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("symgrad: error: spec: steps: more than one step needs numbers, and 0.bias has symbols")
