@@ -93,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     examples = commands.add_parser("examples", help="list the bundled example specs, or print one")
     examples.add_argument("name", nargs="?", help="an example's name: print its spec")
+
+    serve = commands.add_parser("serve", help="a page in the browser: edit a spec, see its derivation, practise "
+                                              "(pip install 'symgrad[serve]'; docs/serve.md)")
+    serve.add_argument("spec", nargs="?", help="the spec the page opens on (a file or a bundled example's name)")
+    serve.add_argument("--port", type=_bounded("--port", 0, 65535), default=8000, help="default 8000; 0: a free port")
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    serve.add_argument("--time-limit", type=_bounded("--time-limit", 1, 3600), default=20,
+                       help="seconds one derivation may run before it is stopped (default 20)")
     return parser
 
 
@@ -410,8 +418,30 @@ def run_exercises(args) -> int:
     return 0
 
 
+def run_serve(args) -> int:
+    """The local page (symgrad/serve); its packages are the optional `serve` extra, imported only here."""
+    from .. import spec as specs
+
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise SymgradError("serve: needs Starlette and uvicorn: pip install 'symgrad[serve]'") from None
+    source = specs.locate(args.spec) if args.spec else None
+    if args.spec == STDOUT:
+        raise SymgradError("serve: SPEC: give a file or an example's name (the page is the editor, not stdin)")
+    from ..serve.app import run
+
+    try:
+        run(source, args.host, args.port, float(args.time_limit))
+    except OSError as error:
+        raise SymgradError(f"serve: --port: cannot listen on {args.host}:{args.port}: "
+                           f"{error.strerror or error}") from None
+    return 0
+
+
 COMMANDS = {"derive": run_derive, "check": run_check, "shapes": run_shapes, "handout": run_handout,
-            "exercises": run_exercises, "examples": run_examples}
+            "exercises": run_exercises, "examples": run_examples, "serve": run_serve}
 
 
 def parse(argv) -> argparse.Namespace:
