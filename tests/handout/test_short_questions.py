@@ -28,16 +28,15 @@ DL = r"\frac{\partial L}{\partial %s}"
 SEEDS = (0, 1, 7, 2026)
 
 
-def _checker():
-    """tests/printing/test_worked_lines.py, loaded by path (test files are not a package)."""
-    spec = importlib.util.spec_from_file_location("worked_lines_checker", ROOT / "tests" / "printing" /
-                                                  "test_worked_lines.py")
+def _load(name: str):
+    """A module of tests/printing/, loaded by path (test files are not a package)."""
+    spec = importlib.util.spec_from_file_location(f"short_questions_{name}", ROOT / "tests" / "printing" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-CHECK = _checker()
+CHECK = _load("test_worked_lines")
 HANDOUT = {"batchnorm_backward": questions.BATCHNORM, "transposed_conv": questions.TRANSPOSED,
            "dropout": questions.DROPOUT, "cross_entropy_smoothing": questions.CROSS_ENTROPY, "adam_step": questions.ADAM}
 
@@ -261,3 +260,15 @@ def test_sheets_have_room_and_chinese_prose_has_chinese_punctuation():
         prose = re.sub(r"\$[^$]*\$|`[^`]*`", "", prose)
         lines = [line for line in prose.splitlines() if re.search(r"[\u4e00-\u9fff]", line)]
         assert lines and not [line for line in lines if re.search(r"[,:;()?!]", line)], lines
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sheets_of_the_short_kinds_render_in_katex_and_mathjax(tmp_path, lang):
+    """As tests/printing/test_katex.py renders the default sheets: every span, with throwOnError."""
+    katex = _load("test_katex")
+    sheet = tmp_path / "sheet.md"
+    kinds = [a for k in exercises.MORE_KINDS for a in ("--kind", k)]
+    assert main([str(a) for a in ["exercises", "--count", 10, "--seed", 5, "--lang", lang, *kinds, "--out", sheet]]) == 0
+    text = sheet.read_text(encoding="utf-8") + "\n\n" + (tmp_path / "sheet-answers.md").read_text(encoding="utf-8")
+    solutions = to_markdown(Document(lang, tuple(b for p in _short(10, 5, lang) for b in p.solution)))
+    katex.assert_renders(text + "\n\n" + solutions, f"short kinds ({lang})", least=30)
