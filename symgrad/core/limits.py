@@ -53,8 +53,8 @@ MAX_BACKWARD_PASSES = 10_000
 count, but `symgrad check` runs torch's backward that many times (10^11 ran for ever)."""
 
 MAX_STEPS = 100
-"""At most 100 optimizer steps (`steps`): each step derives the whole network again (a LeNet
-takes about 36 s a step), and the pages print a line of numbers per step."""
+"""At most 100 optimizer steps (`steps`): each step derives the whole network again (a whole
+LeNet derivation per step), and the pages print the numbers of every step."""
 
 MAX_CHANNELS = 4_096
 """The channel counts a layer declares (`channels()`: in_channels and out_channels of Conv2d and
