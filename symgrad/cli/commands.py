@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the prose of text, latex and markdown: English (default) or Chinese")
     derive.add_argument("--exact", action="store_true",
                         help="numbers as exact fractions (63/25) instead of decimals (2.52)")
+    derive.add_argument("--full", action="store_true",
+                        help="text: every entry and definition in full (by default a large network's text is in brief: "
+                             "big tensors summarised as torch prints them)")
     derive.add_argument("--verify", action="store_true",
                         help="latex and markdown: add the agreement table with torch autograd (needs torch)")
     derive.add_argument("--wrt", nargs="+", action="extend", metavar="NAME",
@@ -196,6 +199,8 @@ def _run_derive(args) -> int:
         raise SymgradError("derive: --emit-form: needs --emit-python FILE")
     if args.verify:
         _check_verify(args)
+    if args.full and args.format != "text":  # JSON always has every entry; a page writes index forms instead
+        raise SymgradError(f"derive: --full: applies to --format text, not {args.format}")
     with phase("read"):
         spec = specs.load(source or args.spec)
     with phase("derive"):
@@ -206,7 +211,8 @@ def _run_derive(args) -> int:
             appendix = _torch_sections(derivation, args) if args.format in ("latex", "markdown") else ""
         with phase(f"print {args.format}"):
             text = render(derivation, args.format, wrt=args.wrt, title=spec.title, standalone=standalone,
-                          lang=args.lang, appendix=appendix, preamble=_preamble(args.lang) if standalone else None)
+                          lang=args.lang, appendix=appendix, preamble=_preamble(args.lang) if standalone else None,
+                          full=args.full)
     with phase("compile") if pdf else contextlib.nullcontext():
         document = _compiled(text, args.lang) if pdf else text  # compiled before anything is written
     if args.emit_python:

@@ -15,7 +15,7 @@ END_DOCUMENT = "\\end{document}\n"
 
 
 def render(derivation, fmt: str = "text", wrt=None, title: str | None = None, standalone: bool = False,
-           lang: str = "en", appendix: str = "", preamble: str | None = None) -> str:
+           lang: str = "en", appendix: str = "", preamble: str | None = None, full: bool = False) -> str:
     """The derivation in `fmt`, its prose in `lang` (JSON has none).
 
     `appendix`: further sections already in `fmt` (the PyTorch check, which the layers above printing
@@ -27,7 +27,7 @@ def render(derivation, fmt: str = "text", wrt=None, title: str | None = None, st
     if fmt == "json":
         return to_json(view)
     if fmt == "text":
-        return to_text(view, lang)
+        return to_text(view, lang, full)  # a network kept in names in brief unless full (printing/brief.py)
     if fmt == "markdown":
         return to_markdown(view, lang) + ("\n" + appendix if appendix else "")
     if standalone and lang != "en" and preamble is None:  # pdflatex's fonts have no Chinese prose

@@ -9,6 +9,7 @@ from .common import shape_text, squeeze
 from ..core import decimals
 from ..core.progress import each
 from .memo import text_printer
+from .brief import GAP, approx, edges, first_definitions, shortened, summarised
 from .plain import plain_printer
 from . import training
 from .words import words
@@ -24,37 +25,78 @@ def _entry(expr, show=str) -> str:
     return show(expr)
 
 
-def block(array: np.ndarray, indent: str = "    ", show=str) -> str:
-    """A tensor as rows of aligned columns; higher ranks as a list of 2-D blocks."""
+def block(array: np.ndarray, indent: str = "    ", show=str, brief: bool = False) -> str:
+    """A tensor as rows of aligned columns; higher ranks as a list of 2-D blocks.
+
+    `brief` (a network kept in names, without --full; brief.py): a tensor of more than a thousand
+    entries summarised as torch prints one, an entry longer than a line by its first terms.
+    """
     array = squeeze(np.asarray(array, dtype=object))
+    cell = _brief_cell(show, brief and summarised(array)) if brief else (lambda v: _entry(v, show))
     if array.ndim == 0:
-        return indent + _entry(array[()], show)
+        return indent + cell(array[()])
     if array.ndim == 1:
         array = array.reshape(1, -1)
+    return "\n".join(_rows(array, indent, cell, brief and summarised(array), ()))
+
+
+def _rows(array, indent, cell, summarise, index) -> list[str]:
+    """The lines of `array` (its leading indices so far in `index`), `...` where a summary leaves entries out."""
     if array.ndim > 2:
         parts = []
-        for idx in np.ndindex(*array.shape[:-2]):
-            label = "[" + ", ".join(str(i) for i in idx) + "]"
-            parts.append(f"{indent}{label}\n{block(array[idx], indent + '  ', show)}")
-        return "\n".join(parts)
-    cells = [[_entry(v, show) for v in row] for row in array]
+        for i in edges(array.shape[0], summarise):
+            if i is None:
+                parts.append(f"{indent}{GAP}")
+                continue
+            if array.ndim == 3:
+                label = "[" + ", ".join(str(k) for k in (*index, i)) + "]"
+                parts += [f"{indent}{label}", *_rows(array[i], indent + "  ", cell, summarise, (*index, i))]
+            else:
+                parts += _rows(array[i], indent, cell, summarise, (*index, i))
+        return parts
+    rows, columns_ = edges(array.shape[0], summarise), edges(array.shape[1], summarise)
+    cells = [[GAP if r is None or c is None else cell(array[r, c]) for c in columns_] for r in rows]
     widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
-    return "\n".join(indent + "[ " + "  ".join(c.rjust(w) for c, w in zip(row, widths)) + " ]" for row in cells)
+    return [indent + "[ " + "  ".join(c.rjust(w) for c, w in zip(row, widths)) + " ]" for row in cells]
 
 
-def named_section(view, show=str, w=None) -> list[str]:
-    """Backprop as a teacher writes it: named intermediates, their definitions, gradients in names."""
+def _brief_cell(show, summarise: bool):
+    """An entry of a brief block: a summarised tensor's numbers rounded as torch's; long entries shortened."""
+    def cell(v):
+        if summarise and getattr(v, "is_number", False):
+            return approx(float(v))
+        return shortened(v, lambda e: _entry(e, show))
+    return cell
+
+
+def named_section(view, show=str, w=None, brief: bool = False) -> list[str]:
+    """Backprop as a teacher writes it: named intermediates, their definitions, gradients in names.
+
+    A gradient whose named form is the gradient itself (a network kept in names) is printed once,
+    under gradients. `brief`: each named tensor's first definitions (brief.py), each shortened.
+    """
     named, w = view.named, w or words("en")
     lines = [w["text_named"]]
-    for name, definition in named.definitions.items():
+    definitions = first_definitions(named.definitions) if brief else named.definitions.items()
+    for name, definition in definitions:
+        if name is None:  # brief: the definitions left out of one named tensor
+            lines.append("    " + w["text_more_definitions"].format(count=definition[1], name=definition[0]))
+            continue
         shown = ""
         if view.derivation.expanded:  # values are only worked out for a small, expanded derivation
             value = named.values[name]
             shown = f" = {_entry(value, show)}" if value.is_number and value != definition else ""
-        lines.append(f"    {name} := {_entry(definition, show)}{shown}")
+        entry = shortened(definition, lambda e: _entry(e, show)) if brief else _entry(definition, show)
+        lines.append(f"    {name} := {entry}{shown}")
     for name in view.gradients:
-        lines += [f"  dL/d({name}) =", block(named.gradients[name], "      ", show)]
+        if not _same(named.gradients[name], view.gradients[name]):
+            lines += [f"  dL/d({name}) =", block(named.gradients[name], "      ", show, brief)]
     return lines + [""]
+
+
+def _same(a, b) -> bool:
+    a, b = np.asarray(a, dtype=object).reshape(-1), np.asarray(b, dtype=object).reshape(-1)
+    return a.shape == b.shape and all(x is y or x == y for x, y in zip(a, b))
 
 
 def buffers_section(d, show=str, w=None) -> list[str]:
@@ -79,38 +121,42 @@ def _label(word: str, array, w) -> str:
     return f"{word}（{shape}）：" if w["lang"] == "zh" else f"{word} ({shape}):"
 
 
-def to_text(view, lang: str = "en") -> str:
+def to_text(view, lang: str = "en", full: bool = False) -> str:
+    """The text; a network kept in names in brief (brief.py) unless `full` (derive --full)."""
     d, w = view.derivation, words(lang)
     colon = "：" if lang == "zh" else ": "  # after a Chinese word, the full-width colon
     text = text_printer()  # str(), memoised for this document (memo.py): shared subexpressions printed once
     show = text if d.expanded else plain_printer()  # a network kept in names has tens of thousands of sums
+    brief = not (full or d.expanded)  # LeNet: 92.6 MB in full, a few hundred kB in brief
     lines = []
     if view.title:
         lines += [view.title, "=" * columns(view.title)]
     lines.append(w["text_network"] + colon + " -> ".join(repr(layer) for layer in d.network))
     if d.loss_fn is not None:
         lines.append(f"{w['text_loss']}{colon}{d.loss_fn!r}")
-    lines += ["", _label(w["text_input"], view.input, w), block(view.input, show=text)]
+    if brief:
+        lines += w["text_brief"].split("\n")
+    lines += ["", _label(w["text_input"], view.input, w), block(view.input, show=text, brief=brief)]
     for name, value in view.parameters.items():
-        lines += [_label(f"{w['text_parameter']} {name}", value, w), block(value, show=text)]
+        lines += [_label(f"{w['text_parameter']} {name}", value, w), block(value, show=text, brief=brief)]
     lines += ["", w["text_forward"] + colon.strip()]
     for label, value in each(view.forward, "print forward"):
-        lines += [f"  {label} -> {_shape(value, w)}:", block(value, "      ", show)]
+        lines += [f"  {label} -> {_shape(value, w)}:", block(value, "      ", show, brief)]
     if d.tensors.buffers_change():
         lines += buffers_section(d, show, w)
     if view.target is not None:
-        lines += [_label(w["text_target"], view.target, w), block(view.target, show=text)]
+        lines += [_label(w["text_target"], view.target, w), block(view.target, show=text, brief=brief)]
     lines += [f"{w['text_loss_value']} = {_entry(view.loss, text)}", ""]
     if view.named is not None:
-        lines += named_section(view, show, w)
+        lines += named_section(view, show, w, brief)
     elif not d.expanded:
         lines += w["text_kept"].split("\n") + [""]
     lines += [w["text_gradients"] + colon.strip()]
     for name, value in each(view.gradients.items(), "print gradients"):
-        lines += [f"  dL/d({name}) ({_shape(value, w)}):", block(value, "      ", show)]
+        lines += [f"  dL/d({name}) ({_shape(value, w)}):", block(value, "      ", show, brief)]
     if d.optimizer is not None:
         lines += ["", w["text_step"].format(optimizer=repr(d.optimizer))]
         for name, value in view.updated.items():
-            lines += [f"  {name}:", block(value, "      ", show)]
+            lines += [f"  {name}:", block(value, "      ", show, brief)]
     lines += training.text_lines(d, list(view.updated), lang, block)  # steps = n > 1: each step, rounded
     return "\n".join(lines) + "\n"

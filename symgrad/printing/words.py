@@ -62,6 +62,9 @@ WORDS: dict[str, dict[str, str]] = {
         "text_kept": "backward: kept in named intermediates (a large network); the numbers below are evaluated\nfrom "
                      "them. The formulas: --format latex or markdown (index forms), --emit-python (code).",
         "text_gradients": "gradients",
+        "text_brief": "(in brief: a tensor of over 1000 entries summarised as torch prints it, an entry longer than a line\n"
+                      "by its first terms, each named tensor by its first definitions; --full prints everything)",
+        "text_more_definitions": "... {count} more {name} definitions (--full prints every one)",
         "text_buffers": "running statistics (buffers after {passes}):",
         "text_step": "after one {optimizer} step:",
         "rule_again": "General rule: that of {type} above ({part}).",
@@ -163,6 +166,9 @@ WORDS: dict[str, dict[str, str]] = {
         "text_named": "反向传播（用中间量表示，delta_A = dL/dA）：",
         "text_kept": "反向传播：网络较大，用中间量表示；下面的数值由中间量算出。\n公式见 --format latex 或 markdown（下标公式）和 --emit-python（代码）。",
         "text_gradients": "梯度",
+        "text_brief": "（简略显示：超过 1000 个元素的张量按 torch 的方式摘要，过长的条目只列前几项，\n"
+                      "每个中间量只列前几个定义；--full 显示全部）",
+        "text_more_definitions": "……另有 {count} 个 {name} 的定义（--full 全部列出）",
         "text_buffers": "运行统计量（{passes}之后的缓冲区）：",
         "text_step": "一步 {optimizer} 更新之后：",
         "rule_again": "一般公式：同上文 {type} 的公式（{part}）。",
