@@ -272,3 +272,18 @@ def test_sheets_of_the_short_kinds_render_in_katex_and_mathjax(tmp_path, lang):
     text = sheet.read_text(encoding="utf-8") + "\n\n" + (tmp_path / "sheet-answers.md").read_text(encoding="utf-8")
     solutions = to_markdown(Document(lang, tuple(b for p in _short(10, 5, lang) for b in p.solution)))
     katex.assert_renders(text + "\n\n" + solutions, f"short kinds ({lang})", least=30)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sheets_of_the_short_kinds_compile_within_the_margins(tmp_path, lang):
+    """pdflatex (en) or XeLaTeX (zh): sheet and key of every short kind, no line over 5 pt into the margin."""
+    spec = importlib.util.spec_from_file_location("short_questions_print", ROOT / "tests" / "handout" /
+                                                  "test_handout_print.py")
+    printing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(printing)
+    sheet, key = sheets(10, 8, lang, kinds=exercises.MORE_KINDS)
+    for name, doc in (("sheet", sheet), ("key", key)):
+        pdf, log = printing.compile_document(tmp_path, doc, name)
+        over = [float(pt) for pt in printing.OVERFULL.findall(log)]
+        assert all(pt <= printing.MAX_OVERFULL for pt in over), f"{lang} {name}: overfull boxes of {sorted(over)[-3:]} pt"
+        assert printing.pages(pdf) >= (5 if name == "sheet" else 1)
