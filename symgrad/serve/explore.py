@@ -82,7 +82,8 @@ def _markers(prefix: str, shape) -> tuple[np.ndarray, dict]:
 def _links(layer, x, params: dict, delta) -> dict:
     """forward: output entry -> (input entries, parameter entries); grads: parameter -> entry -> [(delta, input)];
     input_links: input entry -> [(delta, parameter entry)]; routes: output entry -> input entries it sends
-    its gradient to (at this layer's numbers)."""
+    its gradient to (at this layer's numbers). Parameter entries are numbered across the layer's parameters
+    in `param_order` ([name, size] pairs): bias entries follow the weight's."""
     rules = getattr(layer, "index_rules", None)
     if not isinstance(rules, dict) or delta is None:
         return {}
@@ -93,12 +94,12 @@ def _links(layer, x, params: dict, delta) -> dict:
         return {"links_note": "too large to link entry by entry"}
     xm, xi = _markers("x", x.shape)
     dm, di = _markers("d", delta.shape)
-    pm, pi, owner = {}, {}, {}
+    pm, pi, order = {}, {}, []  # the parameters' entries numbered one after another, in parameter order
     for name, value in params.items():
         pm[name], index = _markers(f"p{name}_", np.asarray(value).shape)
-        pi.update(index)
-        owner.update({s: name for s in index})
-    found: dict = {}
+        pi.update({s: k + len(pi) for s, k in index.items()})
+        order.append([name, len(index)])
+    found: dict = {"param_order": order}
     forward = _attempt(rules.get("forward"), layer, xm, pm)
     if forward is not None:
         found["forward"] = [[_indices(e, xi), _indices(e, pi)] for e in np.asarray(forward, dtype=object).reshape(-1)]
