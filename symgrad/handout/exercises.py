@@ -4,7 +4,10 @@ Reproducible: one `random.Random(seed)` drives every choice, in a fixed order, s
 same seed gives byte-identical sheets. Ties are included on purpose: a max-pooling
 window with two equal maxima (torch sends the gradient to the first), and ReLU at 0
 (torch's ReLU'(0) = 0). The random numbers are only the givens; every answer comes
-from `derive` or the shape table.
+from `derive` or the shape table. The five short kinds (MORE_KINDS: batch norm, a transposed
+convolution, dropout, label-smoothed cross-entropy, one Adam step) are built by layer_kinds.py
+and train_kinds.py from givens drawn here; they are drawn only when `kinds` asks for them,
+so the default sheet of a seed stays as it was.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from answer_key import assert_close, equations, numbers, sections
+from answer_key import assert_close, equations, sections
 from lazy_torch import F, torch
 from paths import ROOT
 from symgrad.cli.commands import main
