@@ -36,7 +36,11 @@ def render(blocks, cjk: bool = False) -> str:
     """
     parts = [_render(block, cjk) for block in blocks]
     for k, block in enumerate(blocks):  # no page break after a lead-in line: only after an equation or a figure
-        if isinstance(block, Para) and k + 1 < len(blocks) and isinstance(blocks[k + 1], (Para, Math, Grid)):
+        if isinstance(block, Para) and k + 1 < len(blocks) and isinstance(blocks[k + 1], Table):
+            # a table (unbreakable anyway) and its lead-in in one box: its heading then stays with both
+            parts[k] = "\\par\\noindent\\begin{minipage}{\\linewidth}\n" + parts[k]
+            parts[k + 1] = parts[k + 1] + "\n\\end{minipage}\\par\n"
+        elif isinstance(block, Para) and k + 1 < len(blocks) and isinstance(blocks[k + 1], (Para, Math, Grid)):
             parts[k] = parts[k].rstrip("\n") + "\\par\\nopagebreak\n"
         if isinstance(block, Grid):  # a figure and its caption on one page
             parts[k] = "\\par\\noindent\\begin{minipage}{\\linewidth}\n" + parts[k] + "\n\\end{minipage}\\par\n"

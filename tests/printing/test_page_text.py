@@ -76,6 +76,8 @@ def test_lead_ins_stay_with_their_equation_and_figures_with_their_captions():
         at = doc.index(lead.split("$")[0])
         assert doc[at:].split("\n", 1)[0].endswith(r"\par\nopagebreak"), lead
     boxes = re.findall(r"\\begin\{minipage\}\{\\linewidth\}(.*?)\\end\{minipage\}", doc, re.DOTALL)
-    assert len(boxes) == 2 and all(r"\begin{tikzpicture}" in box for box in boxes)  # conv taps, max routing
+    assert len(boxes) == 3 and r"\begin{tabular}" in boxes[0]  # the layer table with its lead-in (one box), then
+    boxes = boxes[1:]
+    assert all(r"\begin{tikzpicture}" in box for box in boxes)  # conv taps, max routing
     assert all(box.index(r"\end{tikzpicture}") < box.index(caption) for box, caption in
                zip(boxes, ("Max pooling routes", "Which input entries")))
