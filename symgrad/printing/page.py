@@ -125,7 +125,7 @@ class _Page:
         flat = array.reshape(-1)
         if flat.size and all(isinstance(v, sp.Symbol) for v in flat):  # b_1 ... b_6: no "b_1 = b_1"
             return head + [Para(self.w["symbols"].format(left=left, first=tex(flat[0]), last=tex(flat[-1]),
-                                                         shape=" x ".join(map(str, array.shape))))]
+                                                         shape=self.w["times"].join(map(str, array.shape))))]
         first = "" if not array.size else tex(flat[0]) if self.occurrences(flat[0]) <= 2 * MAX_WIDTH else None
         if first is None or width(first) > 2 * MAX_WIDTH:
             return head + [Para(self.w["too_long"])]
@@ -136,8 +136,8 @@ class _Page:
     def brief(self, left: str, array) -> Para:
         """A numeric tensor in brief (summary.py): its shape, first entries, norm, min and max."""
         array = np.asarray(array, dtype=object)
-        return Para(self.w["summary"].format(left=left, count=array.size, shape=" x ".join(map(str, array.shape)),
-                                             **summary.brief(array)))
+        shape = self.w["times"].join(map(str, array.shape))  # 1 x 1 x 3 x 3; 1×1×3×3 in Chinese
+        return Para(self.w["summary"].format(left=left, count=array.size, shape=shape, **summary.brief(array)))
 
     def worked(self, lefts, exprs, results) -> list:
         """Each entry as formula = the formula with the engine's numbers in = result (see worked.py)."""
@@ -149,7 +149,7 @@ class _Page:
 
     def too_big(self, array, key: str = "too_big") -> str:
         array = np.asarray(array, dtype=object)
-        return self.w[key].format(count=array.size, shape=" x ".join(str(n) for n in array.shape))
+        return self.w[key].format(count=array.size, shape=self.w["times"].join(str(n) for n in array.shape))
 
     def param(self, name: str) -> str:
         return parameter_symbol(name, self.network)

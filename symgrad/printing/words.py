@@ -16,6 +16,7 @@ from ..core.errors import OptionError
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "lang": "en",  # which language an op's own `words` are taken in
+        "times": " x ",  # between a shape's sizes: 1 x 1 x 3 x 3
         "check_drawn": "The spec leaves symbols without values; the table compares at the values `symgrad check` "
                        "draws (seed 0): {values}.",
         "loss_heading": "Loss: {loss}",
@@ -128,6 +129,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "lang": "zh",
+        "times": "×",  # 1×1×3×3, as Chinese texts write a shape
         "check_drawn": "规格文件中有些符号没有给出数值；比较时用 `symgrad check` 抽取的数值（种子 0）：{values}。",
         "loss_heading": "损失函数：{loss}",
         "table_input": "输入",
