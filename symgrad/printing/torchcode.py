@@ -125,16 +125,9 @@ def _loop(d, numbers, wrt, steps: int) -> list[str]:
     lines.append("    optimizer.step()")
     for name in _updated(numbers, wrt):
         lines += [f'    print("{_attribute(name)}:")', f"    print({_attribute(name)}.detach())"]
-    for name in _moved(_last(numbers)):
+    for name in _moved(numbers):  # numbers["updated_buffers"]: after the last step
         lines += [f'print("{_attribute(name)}:")', f"print({_attribute(name)})"]
     return lines
-
-
-def _last(numbers) -> dict:
-    """The numbers with the buffers after the last step (steps = n), as the block prints them after its loop."""
-    steps = numbers.get("steps")
-    return {**numbers, "updated_buffers": steps[-1]["updated_buffers"]} if steps and "buffers" in numbers \
-        else numbers
 
 
 def printout(d, numbers, wrt=None) -> str:
@@ -163,9 +156,8 @@ def _loop_printout(numbers, wrt) -> str:
                 lines += [f"{_attribute(name)}.grad:", torch_repr(step["gradients"][name])]
         for name in _updated(numbers, wrt):
             lines += [f"{_attribute(name)}:", torch_repr(step["updated"][name])]
-    last = _last(numbers)
-    for name in _moved(last):
-        lines += [f"{_attribute(name)}:", torch_repr(last["updated_buffers"][name])]
+    for name in _moved(numbers):
+        lines += [f"{_attribute(name)}:", torch_repr(numbers["updated_buffers"][name])]
     return "\n".join(lines) + "\n"
 
 

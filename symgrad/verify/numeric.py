@@ -37,7 +37,8 @@ def _floats(array: np.ndarray, values: dict) -> np.ndarray:
 def evaluate(derivation, values: dict | None = None) -> dict:
     """{"input", "output", "loss", "parameters", "gradients", "updated", "target"} as float64, and for a
     network with buffers "buffers" (as given) and "updated_buffers" (after the forward passes); with
-    steps = n > 1, "steps" (each step's, the first's being the fields above).
+    steps = n > 1, "steps" (each step's): then "updated" and "updated_buffers" are those after the last
+    step, as the JSON's, and the other fields the first step's.
 
     An expanded derivation is evaluated exactly, entry by entry, then rounded; one kept in
     named intermediates (too large to expand) through its named program in float64,
@@ -61,8 +62,8 @@ def evaluate(derivation, values: dict | None = None) -> dict:
 
 
 def _steps(derivation) -> dict:
-    """`steps = n` > 1: {"steps": [each step's output, loss, gradients, updated (and buffers)]}, every entry a
-    number (engine/training.py refuses symbols); nothing for one step."""
+    """`steps = n` > 1: {"steps": [each step's output, loss, gradients, updated (and buffers)]} and the last
+    step's updated (and buffers), every entry a number (engine/training.py refuses symbols); {} for one step."""
     steps = getattr(derivation, "steps", [])
     if not steps:
         return {}
@@ -74,7 +75,8 @@ def _steps(derivation) -> dict:
         if step.buffers:
             numbers["updated_buffers"] = {k: _floats(b, {}) for k, b in step.buffers.items()}
         shown.append(numbers)
-    return {"steps": shown}
+    last = {key: shown[-1][key] for key in ("updated", "updated_buffers") if key in shown[-1]}
+    return {"steps": shown, **last}  # as the JSON: the parameters and buffers after the loop
 
 
 def _buffers(t, values: dict, moved: dict) -> dict:

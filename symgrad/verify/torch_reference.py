@@ -16,9 +16,10 @@ def torch_reference(derivation, numbers: dict) -> dict:
     """Forward, loss, gradients and the optimizer's update from torch autograd, as the training loop takes them:
     `for step in range(n): optimizer.zero_grad(); loss = ...; loss.backward(); optimizer.step()`.
 
-    `numbers` is what `evaluate` returned: the input, parameters and target to feed torch. The fields are the
-    first step's; with steps = n > 1, "steps" has every step's (x.grad is set to None before each, so each
-    step's input gradient is its own: zero_grad clears only the parameters').
+    `numbers` is what `evaluate` returned: the input, parameters and target to feed torch. With steps = n > 1,
+    "steps" has every step's (x.grad is set to None before each, so each step's input gradient is its own:
+    zero_grad clears only the parameters'); "updated" and "updated_buffers" are then those after the last
+    step, and the other fields the first step's, as in evaluate's numbers and the JSON.
     """
     import torch
 
@@ -34,8 +35,8 @@ def torch_reference(derivation, numbers: dict) -> dict:
         if derivation.optimizer is not None and params else None  # torch refuses an optimizer without parameters
     steps = [_step(derivation, model, x, numbers, optimizer) for _ in range(len(getattr(derivation, "steps", [])) or 1)]
     result = dict(steps[0])
-    if len(steps) > 1:
-        result["steps"] = steps
+    if len(steps) > 1:  # as the JSON: the parameters and buffers after the loop
+        result.update(steps=steps, **{key: steps[-1][key] for key in ("updated", "updated_buffers") if key in result})
     return result
 
 
@@ -120,13 +121,16 @@ def compare(ours: dict, theirs: dict, rtol: float = 1e-9, atol: float = 1e-9) ->
         counted = np.asarray(torchs[name]).dtype.kind in "iu" if name in torchs else False
         tolerance = (0.0, 0.0) if counted else (rtol, atol)
         rows.append(_row("buffer " + name, mine.get(name), torchs.get(name), *tolerance))
-    later = list(zip(ours.get("steps", []), theirs.get("steps", [])))[1:]  # the first is the rows above
+    if ours.get("steps") or theirs.get("steps"):  # the parameters and buffers after the loop: the last step's rows
+        rows = [row for row in rows if not row["quantity"].startswith(("updated ", "buffer "))]
     if len(ours.get("steps", [])) != len(theirs.get("steps", [])):
         rows.append({"quantity": "steps", "max_abs_error": float("inf"), "ok": False, "ours": None, "torch": None,
                      "reason": f"{len(ours.get('steps', []))} steps vs torch's {len(theirs.get('steps', []))}"})
-    for number, (mine, torchs) in enumerate(later, start=2):
-        rows += [{**row, "quantity": f"step {number} {row['quantity']}"}
-                 for row in compare({**mine, "steps": []}, {**torchs, "steps": []}, rtol, atol)]
+    for number, (mine, torchs) in enumerate(zip(ours.get("steps", []), theirs.get("steps", [])), start=1):
+        step = compare({**mine, "steps": []}, {**torchs, "steps": []}, rtol, atol)
+        if number == 1:  # its output, loss and gradients are the rows above
+            step = [row for row in step if row["quantity"].startswith(("updated ", "buffer "))]
+        rows += [{**row, "quantity": f"step {number} {row['quantity']}"} for row in step]
     return rows
 
 

@@ -16,6 +16,7 @@ import pytest
 from symgrad import examples
 from symgrad.cli.commands import main
 from symgrad.ops import LAYERS, LOSSES
+from symgrad.engine.optimizers import OPTIMIZERS
 from symgrad.printing.shapes import describe
 from symgrad.printing.words import WORDS
 
@@ -213,7 +214,7 @@ def english_words(markdown: str, network) -> set[str]:
     markdown = re.sub(r"```.*?```", " ", markdown, flags=re.S)
     markdown = re.sub(r"^# .*$", " ", markdown, flags=re.M)  # the spec's own title
     prose = re.sub(r"\d+(?: x \d+)+", " ", _MATH_OR_CODE.sub(" ", markdown))  # a shape: 3 x 3
-    return set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", prose)) - LATIN - set(LAYERS) - set(LOSSES)  # layer names
+    return set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", prose)) - LATIN - set(LAYERS) - set(LOSSES) - set(OPTIMIZERS)
 
 
 @pytest.mark.parametrize("name", [n for n in examples.names() if not n.endswith("_shapes") and n not in SLOW])

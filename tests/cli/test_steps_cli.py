@@ -117,7 +117,8 @@ def test_check_compares_every_step(kind, tmp_path, capsys):
         for quantity in ("loss", "dL/d0.weight", "dL/dinput", "updated 0.weight", "updated 0.bias"):
             assert any(line.startswith(f"step {number} {quantity} ") and line.endswith(" ok")
                        for line in out.splitlines()), (number, quantity, out)
-    assert "21 of 21 quantities agree" in out  # output, loss, 3 gradients and 2 parameters, for each step
+    # output, loss, 3 gradients and 2 parameters for each step
+    assert "21 of 21 quantities agree" in out and "\nupdated 0.weight " not in out and "step 1 updated 0.bias" in out
     assert "MISMATCH" not in out
 
 

@@ -212,6 +212,7 @@ def symbolic_variant(name: str) -> dict:
     if "values" in data["input"]:
         shape = list(np.asarray(data["input"]["values"]).shape)
         data["input"] = {"shape": shape, "symbol": "x"}
+    data.pop("steps", None)  # several steps need numbers (conv_adam_steps)
     for layer in data.get("layers", []):
         layer.pop("init", None)
     if "loss" in data and data["loss"].get("type") != "CrossEntropyLoss":
