@@ -69,9 +69,10 @@ MORE: dict[str, dict[str, str]] = {
         "adam_moments": "The moments, from $m = v = 0$:",
         "adam_correction": "Bias correction divides by $1 - \\beta^{{t}}$; at $t = 1$ it gives back $\\hat{{m}} = g$ "
                            "and $\\hat{{v}} = g^{{2}}$:",
-        "adam_update": "So {roots}. torch adds $\\epsilon$ after the square root of $\\hat{{v}}$, and "
-                       "$w^{{(1)}} = w - \\eta\\, \\hat{{m}}/(\\sqrt{{\\hat{{v}}}} + \\epsilon)$: the first step "
-                       "is about $\\eta$ per entry whatever the size of $g$.",
+        "adam_update": "So {roots}. torch adds $\\epsilon$ after the square root: $w^{{(1)}} = w - \\eta\\, "
+                       "\\hat{{m}}/(\\sqrt{{\\hat{{v}}}} + \\epsilon)$. With the default $\\epsilon = 10^{{-8}}$ the "
+                       "first step is $\\eta$ per entry whatever the size of $g$; $\\epsilon = 1$ shortens it most "
+                       "where $|g|$ is small:",
     },
     "zh": {
         "batchnorm_title": "小批量上的批归一化反向传播",
@@ -122,8 +123,8 @@ MORE: dict[str, dict[str, str]] = {
         "adam_moments": "从 $m = v = 0$ 开始的一阶矩和二阶矩：",
         "adam_correction": "偏差修正除以 $1 - \\beta^{{t}}$；在 $t = 1$ 时恰好还原为 $\\hat{{m}} = g$、"
                            "$\\hat{{v}} = g^{{2}}$：",
-        "adam_update": "所以 {roots}。torch 把 $\\epsilon$ 加在 $\\hat{{v}}$ 的平方根之后，"
-                       "$w^{{(1)}} = w - \\eta\\, \\hat{{m}}/(\\sqrt{{\\hat{{v}}}} + \\epsilon)$：无论 $g$ 多大，"
-                       "第一步每个元素大约移动 $\\eta$。",
+        "adam_update": "所以 {roots}。torch 把 $\\epsilon$ 加在平方根之后：$w^{{(1)}} = w - \\eta\\, "
+                       "\\hat{{m}}/(\\sqrt{{\\hat{{v}}}} + \\epsilon)$。取默认的 $\\epsilon = 10^{{-8}}$ 时，无论 $g$ "
+                       "多大，第一步每个元素都移动 $\\eta$；$\\epsilon = 1$ 在 $|g|$ 小的地方把这一步缩短得最多：",
     },
 }
