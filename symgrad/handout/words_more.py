@@ -71,7 +71,7 @@ MORE: dict[str, dict[str, str]] = {
                            "and $\\hat{{v}} = g^{{2}}$:",
         "adam_update": "So {roots}. torch adds $\\epsilon$ after the square root: $w^{{(1)}} = w - \\eta\\, "
                        "\\hat{{m}}/(\\sqrt{{\\hat{{v}}}} + \\epsilon)$. With the default $\\epsilon = 10^{{-8}}$ the "
-                       "first step is $\\eta$ per entry whatever the size of $g$; $\\epsilon = 1$ shortens it most "
+                       "first step is almost exactly $\\eta$ per entry whatever the size of $g$; $\\epsilon = 1$ shortens it most "
                        "where $|g|$ is small:",
     },
     "zh": {
@@ -125,6 +125,6 @@ MORE: dict[str, dict[str, str]] = {
                            "$\\hat{{v}} = g^{{2}}$：",
         "adam_update": "所以 {roots}。torch 把 $\\epsilon$ 加在平方根之后：$w^{{(1)}} = w - \\eta\\, "
                        "\\hat{{m}}/(\\sqrt{{\\hat{{v}}}} + \\epsilon)$。取默认的 $\\epsilon = 10^{{-8}}$ 时，无论 $g$ "
-                       "多大，第一步每个元素都移动 $\\eta$；$\\epsilon = 1$ 在 $|g|$ 小的地方把这一步缩短得最多：",
+                       "多大，第一步每个元素都几乎恰好移动 $\\eta$；$\\epsilon = 1$ 在 $|g|$ 小的地方把这一步缩短得最多：",
     },
 }
