@@ -233,3 +233,30 @@ def test_check_refuses_symbols_with_steps(tmp_path, capsys):
     code, out, err = run(["check", path], capsys)
     assert code == 2 and out == ""
     assert err.startswith("symgrad: error: spec: steps: more than one step needs numbers, and 0.bias has symbols")
+
+
+@pytest.mark.torch
+def test_the_block_prints_the_running_statistics_after_the_loop(tmp_path):
+    """A training BatchNorm2d: the block's loop moves its running statistics each step, and prints them once
+    after the loop, as symgrad's last step has them (2 steps: BatchNorm takes about 6 s a step)."""
+    path = write(tmp_path, "SGD", steps=2)
+    text = open(path, encoding="utf-8").read().replace('[[layers]]\ntype = "MaxPool2d"', '[[layers]]\ntype = '
+                                                       '"BatchNorm2d"\nnum_features = 2\ninit.weight = [1.0, 0.5]\n'
+                                                       'init.bias = [0.0, 0.25]\n\n[[layers]]\ntype = "MaxPool2d"')
+    # no conv bias: BatchNorm subtracts the mean, so its gradient is 0, which torch prints as round-off (1e-17)
+    open(path, "w", encoding="utf-8").write(text.replace("init.bias = [0.25, -0.5]\n", "bias = false\n"))
+    d = specs.load(path).derive()
+    numbers = evaluate(d)
+    source = torchcode.code(d, numbers)
+    assert source.rstrip().endswith('print("net[1].running_var:")\nprint(net[1].running_var)')
+    default, stdout = torch.get_default_dtype(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout):
+            exec(compile(source, "<block>", "exec"), {"__name__": "__block__"})
+    finally:
+        torch.set_default_dtype(default)
+    assert stdout.getvalue() == torchcode.printout(d, numbers)
+    np.testing.assert_allclose(numbers["updated_buffers"]["1.running_mean"],
+                               numbers["steps"][-1]["updated_buffers"]["1.running_mean"])
+    assert not np.allclose(numbers["steps"][0]["updated_buffers"]["1.running_mean"],
+                           numbers["steps"][1]["updated_buffers"]["1.running_mean"])
