@@ -353,3 +353,13 @@ def test_sheets_of_the_short_kinds_compile_within_the_margins(tmp_path, lang):
         over = [float(pt) for pt in printing.OVERFULL.findall(log)]
         assert all(pt <= printing.MAX_OVERFULL for pt in over), f"{lang} {name}: overfull boxes of {sorted(over)[-3:]} pt"
         assert printing.pages(pdf) >= (5 if name == "sheet" else 1)
+
+
+def test_the_line_check_catches_a_slip():
+    """A wrong mean, or a result that does not add up, fails the check the lines above pass."""
+    p = questions.more_problems("en")[0]
+    text = render.to_markdown(Document("en", p.solution))
+    with pytest.raises(AssertionError, match="in order"):
+        CHECK.check(text, {**p.values, r"\mu": p.values[r"\mu"] + 1})
+    with pytest.raises(AssertionError):
+        CHECK.check(text.replace("= -0.0625", "= -0.0626"), p.values)
