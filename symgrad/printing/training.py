@@ -31,6 +31,7 @@ WORDS = {
                     "the parameters before step $t$, and the parameters after it are rounded to 4 decimals:",
            "text": "Training loop ({count} steps on the same batch, zero_grad before each; rounded to 4 decimals):",
            "step": "step {number}: loss = {loss}",
+           "norm": "norm",
            "torch_intro": "The same network in PyTorch, in float64: the same weights, input, target and loss, and "
                           "the training loop of {count} steps (`zero_grad()`, forward, backward, `step()` in each). "
                           "It prints each step's numbers derived above."},
@@ -40,6 +41,7 @@ WORDS = {
                     "相同。第 $t = 1$ 步即上文完整推导的一步；$L$ 是第 $t$ 步更新前参数处的损失，更新后的参数保留 4 位小数：",
            "text": "训练循环（同一批数据上 {count} 步，每步先 zero_grad；保留 4 位小数）：",
            "step": "第 {number} 步：损失 = {loss}",
+           "norm": "范数",
            "torch_intro": "用 PyTorch 搭建同一个网络（float64）：相同的权重、输入、目标值和损失函数，训练循环共 {count} 步"
                           "（每步 `zero_grad()`、前向、反向、`step()`）。运行后打印的就是上文推导出的每一步的数值。"},
 }
@@ -66,7 +68,13 @@ def text_lines(d, names, lang: str, block) -> list[str]:
         lines.append("  " + w["step"].format(number=step.number, loss=rounded(float(step.loss))))
         for name in names:
             values = summary.floats(step.parameters[name].updated)
-            lines += [f"    {name}:", block(np.vectorize(rounded, otypes=[object])(values), "        ")]
+            if values.size > MAX_SHOWN:  # a whole network's weights: the first entries and the norm
+                first = ", ".join(rounded(float(v)) for v in values.reshape(-1)[:summary.FIRST])
+                shape = " x ".join(map(str, values.shape))
+                norm = rounded(math.hypot(*values.reshape(-1)))
+                lines.append(f"    {name} ({shape}): [{first}, ...], {w['norm']} {norm}")
+            else:
+                lines += [f"    {name}:", block(np.vectorize(rounded, otypes=[object])(values), "        ")]
     return lines
 
 

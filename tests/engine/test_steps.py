@@ -221,3 +221,44 @@ def test_generated_code_refuses_several_steps():
     with pytest.raises(OptionError, match="one optimizer step") as error:
         d.lambdify()
     assert error.value.option == "steps"
+
+
+@pytest.mark.torch
+def test_steps_of_a_derivation_kept_in_names():
+    """expand=False (as a whole network is kept): each step's numbers come from the named program in float64."""
+    net = sg.Sequential(sg.Conv2d(1, 2, 2).init(weight=WEIGHT, bias=BIAS), sg.Tanh(), sg.MaxPool2d(3))
+    optimizer = sg.Adam(lr=0.1)
+    d = sg.derive(net, X, sg.MSELoss(), target=TARGET, optimizer=optimizer, steps=3, expand=False)
+    assert not d.expanded and all(e.is_number for e in d.steps[2].parameters["0.weight"].updated.reshape(-1))
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 2), torch.nn.Tanh(), torch.nn.MaxPool2d(3)).double()
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor(WEIGHT, dtype=torch.float64))
+        model[0].bias.copy_(torch.tensor(BIAS, dtype=torch.float64))
+    opt = optimizer.torch_optimizer(model.parameters())
+    x = torch.tensor(d.tensors.input.astype(float))
+    for step in d.steps:
+        opt.zero_grad()
+        loss = torch.nn.MSELoss()(model(x), torch.tensor(TARGET, dtype=torch.float64))
+        loss.backward()
+        opt.step()
+        np.testing.assert_allclose(float(step.loss), loss.item(), rtol=1e-12)
+        np.testing.assert_allclose(step.parameters["0.weight"].updated.astype(float), model[0].weight.detach().numpy(),
+                                   rtol=1e-11, atol=1e-12)
+
+
+def test_large_parameters_are_summarised_per_step():
+    """A parameter of more than MAX_SHOWN entries: its first entries and its norm each step, not a matrix."""
+    from symgrad.printing import render
+    from symgrad.printing.training import MAX_SHOWN
+
+    weight = np.arange(2 * 18, dtype=float).reshape(2, 18) / 100
+    net = sg.Sequential(sg.Conv2d(1, 2, 2).init(weight=WEIGHT, bias=BIAS), sg.Flatten(),
+                        sg.Linear(18, 2).init(weight=weight.tolist(), bias=[0.0, 0.5]))
+    d = sg.derive(net, X, sg.MSELoss(), target=[[1.0, -1.0]], optimizer=sg.SGD(lr=0.1), steps=2)
+    assert weight.size > MAX_SHOWN
+    text = render(d, "text")
+    after = d.steps[1].parameters["2.weight"].updated.astype(float)
+    assert f"    2.weight (2 x 18): [{after[0, 0]:.4f}, {after[0, 1]:.4f}, " in text
+    assert f"norm {np.linalg.norm(after):.4f}" in text
+    latex = render(d, "latex")
+    assert r"{W}^{(2)} \approx \left[" in latex or r"^{(2)} \approx \left[" in latex
