@@ -134,7 +134,12 @@ def practice(kind: str, seed: int, lang: str = "en") -> dict:
 
     prompt = to_markdown(Document(lang, tuple(problem.prompt)))
     solution = to_markdown(Document(lang, tuple(problem.solution)))
-    steps = [s for s in re.split(r"\n(?=#{2,4} )", solution) if s.strip()]
+    steps = []
+    for part in re.split(r"\n(?=#{2,4} )", solution):
+        if steps and steps[-1].strip().count("\n") == 0 and steps[-1].lstrip().startswith("#"):
+            steps[-1] += "\n" + part  # a heading alone ("Forward pass") goes with the step under it
+        elif part.strip():
+            steps.append(part)
     fields = [{"name": name, "label": label, "shape": list(shape)} for name, label, shape, _ in _answers(problem)]
     return {"kind": kind, "seed": seed, "title": problem.title, "prompt": to_html(prompt), "fields": fields,
             "steps": [to_html(s) for s in steps]}
