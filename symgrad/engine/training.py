@@ -18,7 +18,7 @@ numbers do not grow step by step.
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,6 +176,17 @@ def test_text_steps_are_the_json_numbers_rounded(tmp_path, capsys):
             in out.split(f"step {number}: loss")[1]
 
 
+def run_block(source: str) -> str:
+    """What the PyTorch block prints when run (our own generated code, as tests/printing/test_torch_block.py)."""
+    default, stdout = torch.get_default_dtype(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout):
+            exec(compile(source, "<block>", "exec"), {"__name__": "__block__"})  # noqa: S102
+    finally:
+        torch.set_default_dtype(default)
+    return stdout.getvalue()
+
+
 def _block(out: str) -> tuple[str, str]:
     code = out.split("```python\n")[1].split("```")[0]
     printed = out.split("```text\n")[-1].split("```")[0]
@@ -189,33 +201,22 @@ def test_the_pytorch_block_runs_the_loop_and_prints_what_the_document_says(kind,
     source, printed = _block(out)
     assert "for step in range(3):\n    optimizer.zero_grad()\n    loss = loss_fn(net(x), y)\n    loss.backward()\n" \
         in source and "    optimizer.step()\n" in source
-    default, stdout = torch.get_default_dtype(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(stdout):
-            exec(compile(source, "<block>", "exec"), {"__name__": "__block__"})
-    finally:
-        torch.set_default_dtype(default)
-    assert stdout.getvalue() == printed
+    assert run_block(source) == printed
     assert printed.count("loss: tensor(") == 3
 
 
 @pytest.mark.torch
 def test_the_block_with_accumulated_passes_and_wrt(tmp_path):
     path = write(tmp_path, "SGD")
-    text = open(path, encoding="utf-8").read().replace("steps = 3", "steps = 2\nbackward_passes = 2")
-    open(path, "w", encoding="utf-8").write(text)
+    text = Path(path).read_text(encoding="utf-8").replace("steps = 3", "steps = 2\nbackward_passes = 2")
+    Path(path).write_text(text, encoding="utf-8")
     d = specs.load(path).derive()
     numbers = evaluate(d)
     source = torchcode.code(d, numbers, wrt=["0.bias"])
     assert "    for _ in range(2):\n        loss = loss_fn(net(x), y)\n        loss.backward()\n" in source
-    default, stdout = torch.get_default_dtype(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(stdout):
-            exec(compile(source, "<block>", "exec"), {"__name__": "__block__"})
-    finally:
-        torch.set_default_dtype(default)
-    assert stdout.getvalue() == torchcode.printout(d, numbers, wrt=["0.bias"])
-    assert "net[0].weight" not in stdout.getvalue()
+    printed = run_block(source)
+    assert printed == torchcode.printout(d, numbers, wrt=["0.bias"])
+    assert "net[0].weight" not in printed
 
 
 def test_generated_code_is_refused_and_nothing_is_written(tmp_path, capsys):
@@ -228,8 +229,8 @@ def test_generated_code_is_refused_and_nothing_is_written(tmp_path, capsys):
 
 def test_check_refuses_symbols_with_steps(tmp_path, capsys):
     path = write(tmp_path)
-    text = open(path, encoding="utf-8").read().replace("init.bias = [0.25, -0.5]\n", "")
-    open(path, "w", encoding="utf-8").write(text)
+    text = Path(path).read_text(encoding="utf-8").replace("init.bias = [0.25, -0.5]\n", "")
+    Path(path).write_text(text, encoding="utf-8")
     code, out, err = run(["check", path], capsys)
     assert code == 2 and out == ""
     assert err.startswith("symgrad: error: spec: steps: more than one step needs numbers, and 0.bias has symbols")
@@ -240,22 +241,16 @@ def test_the_block_prints_the_running_statistics_after_the_loop(tmp_path):
     """A training BatchNorm2d: the block's loop moves its running statistics each step, and prints them once
     after the loop, as symgrad's last step has them (2 steps: BatchNorm takes about 6 s a step)."""
     path = write(tmp_path, "SGD", steps=2)
-    text = open(path, encoding="utf-8").read().replace('[[layers]]\ntype = "MaxPool2d"', '[[layers]]\ntype = '
+    text = Path(path).read_text(encoding="utf-8").replace('[[layers]]\ntype = "MaxPool2d"', '[[layers]]\ntype = '
                                                        '"BatchNorm2d"\nnum_features = 2\ninit.weight = [1.0, 0.5]\n'
                                                        'init.bias = [0.0, 0.25]\n\n[[layers]]\ntype = "MaxPool2d"')
     # no conv bias: BatchNorm subtracts the mean, so its gradient is 0, which torch prints as round-off (1e-17)
-    open(path, "w", encoding="utf-8").write(text.replace("init.bias = [0.25, -0.5]\n", "bias = false\n"))
+    Path(path).write_text(text.replace("init.bias = [0.25, -0.5]\n", "bias = false\n"), encoding="utf-8")
     d = specs.load(path).derive()
     numbers = evaluate(d)
     source = torchcode.code(d, numbers)
     assert source.rstrip().endswith('print("net[1].running_var:")\nprint(net[1].running_var)')
-    default, stdout = torch.get_default_dtype(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(stdout):
-            exec(compile(source, "<block>", "exec"), {"__name__": "__block__"})
-    finally:
-        torch.set_default_dtype(default)
-    assert stdout.getvalue() == torchcode.printout(d, numbers)
+    assert run_block(source) == torchcode.printout(d, numbers)
     np.testing.assert_allclose(numbers["updated_buffers"]["1.running_mean"],
                                numbers["steps"][-1]["updated_buffers"]["1.running_mean"])
     assert not np.allclose(numbers["steps"][0]["updated_buffers"]["1.running_mean"],
