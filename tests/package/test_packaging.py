@@ -128,6 +128,15 @@ def test_wheel_has_every_module_the_examples_and_py_typed(wheel_names):
     assert "symgrad/py.typed" in wheel_names
 
 
+def test_wheel_has_the_serve_page_and_katex(wheel_names):
+    """`symgrad serve` works offline from a plain install: the page and KaTeX (its fonts, its licence) ship."""
+    static = _files_on_disk("symgrad/serve/static")
+    assert {"symgrad/serve/static/index.html", "symgrad/serve/static/app.js", "symgrad/serve/static/style.css",
+            "symgrad/serve/static/katex/katex.min.js", "symgrad/serve/static/katex/katex.min.css",
+            "symgrad/serve/static/katex/LICENSE", "symgrad/serve/static/katex/fonts/KaTeX_Main-Regular.woff2"} <= static
+    assert static <= wheel_names, sorted(static - wheel_names)
+
+
 def test_wheel_has_the_license_and_nothing_but_the_package(wheel_names):
     info = f"symgrad-{VERSION}.dist-info/"
     licenses = [name for name in wheel_names if name.startswith(info) and name.rsplit("/", 1)[-1] == "LICENSE"]
