@@ -255,3 +255,24 @@ def test_the_block_prints_the_running_statistics_after_the_loop(tmp_path):
                                numbers["steps"][-1]["updated_buffers"]["1.running_mean"])
     assert not np.allclose(numbers["steps"][0]["updated_buffers"]["1.running_mean"],
                            numbers["steps"][1]["updated_buffers"]["1.running_mean"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_standalone_document_with_steps_compiles_without_overfull_lines(tmp_path, capsys, lang):
+    """The training-loop section's equations (two-channel kernels per step) fit the page, in both languages."""
+    import re
+    import subprocess
+
+    from symgrad.handout.compile import require_tex
+
+    require_tex(lang)
+    out = tmp_path / "d.tex"
+    code, _, err = run(["derive", write(tmp_path, "Adam"), "--format", "latex", "--lang", lang, "--out", out], capsys)
+    assert code == 0, err
+    engine = "-xelatex" if lang == "zh" else "-pdf"
+    result = subprocess.run(["latexmk", engine, "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    log = (tmp_path / "d.log").read_text(encoding="utf-8", errors="replace")
+    overfull = [float(v) for v in re.findall(r"Overfull \\hbox \((\d+\.\d+)pt too wide\)", log)]
+    assert all(v <= 5 for v in overfull), overfull
