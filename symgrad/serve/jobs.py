@@ -118,16 +118,16 @@ def check(text: str, spec_dir: str | None = None, seed: int = 0) -> dict:
 
 def practice_kinds() -> list[str]:
     """The `symgrad exercises` kinds whose problems ask for a gradient (the page grades those)."""
-    from ..handout.exercises import KINDS, generate
+    from ..handout import exercises
 
-    problems = generate(len(KINDS), 0)
-    return [p.kind for p in problems if p.derivation is not None]
+    kinds = getattr(exercises, "ALL_KINDS", exercises.KINDS)
+    return [kind for kind in kinds if exercises.generate(1, 0, kinds=[kind])[0].derivation is not None]
 
 
 def practice(kind: str, seed: int, lang: str = "en") -> dict:
     """A problem of `kind` from `seed`: its prompt, the answer fields to fill in and its worked solution in steps.
 
-    The problem is the same as `symgrad exercises --seed SEED`'s first problem of that kind."""
+    The problem is `symgrad exercises --kind KIND --seed SEED --count 1`'s."""
     problem = _problem(kind, seed, lang)
     from ..handout import to_markdown
     from ..handout.document import Document
@@ -178,12 +178,13 @@ def _right(typed, exact):
 
 
 def _problem(kind: str, seed: int, lang: str):
-    from ..handout.exercises import KINDS, MAX_COUNT, generate
+    """`symgrad exercises --kind KIND --seed SEED --count 1`'s problem (the exercises' public generate)."""
+    from ..handout import exercises
 
-    if kind not in KINDS:
-        raise OptionError("practice", "kind", f"unknown kind {kind!r} (kinds: {', '.join(KINDS)})")
-    places = [k for k in range(min(MAX_COUNT, len(KINDS) * 2)) if KINDS[k % len(KINDS)] == kind]
-    problem = generate(places[0] + 1, seed, lang)[-1]
+    kinds = getattr(exercises, "ALL_KINDS", exercises.KINDS)
+    if kind not in kinds:
+        raise OptionError("practice", "kind", f"unknown kind {kind!r} (kinds: {', '.join(kinds)})")
+    problem = exercises.generate(1, seed, lang, kinds=[kind])[0]
     if problem.derivation is None:
         raise OptionError("practice", "kind", f"{kind} asks for shapes, not a gradient: the page grades gradients")
     return problem

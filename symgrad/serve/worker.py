@@ -1,7 +1,7 @@
 """Jobs in worker processes that can be killed: a slow spec never hangs the server.
 
 Each job runs in a fresh process forked from a forkserver that has SymPy and symgrad imported
-(jobs.py, preloaded once), so a derivation starts in milliseconds, cannot share state with
+(jobs.py, and warm.py: one derivation run there, its caches inherited), so a derivation starts warm, cannot share state with
 another request, and is killed (SIGKILL) when it passes its time limit. Its address space is
 capped (limits.WORKER_MEMORY_BYTES). At most `slots` jobs run at once; further requests wait.
 """
@@ -29,7 +29,7 @@ class Outcome:
 class Runner:
     def __init__(self, slots: int = limits.WORKER_SLOTS, memory: int | None = limits.WORKER_MEMORY_BYTES):
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["symgrad.serve.jobs"])
+        self.context.set_forkserver_preload(["symgrad.serve.warm"])
         self.slots = threading.BoundedSemaphore(slots)
         self.memory = memory
         self.started = 0  # jobs started, for the tests and /api/status

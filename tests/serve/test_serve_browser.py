@@ -134,12 +134,12 @@ def test_a_bad_spec_shows_its_line_and_keeps_the_last_derivation(server, driver)
 
 
 def test_practice_right_and_wrong(server, driver):
-    from symgrad.handout.exercises import KINDS, generate
+    from symgrad.handout.exercises import generate
 
     open_page(driver, server, "?practice=conv_max_pool&seed=7")
     wait(lambda: driver.execute_script("return document.body.dataset.practice") == "conv_max_pool:7",
          what="the practice problem")
-    problem = generate(KINDS.index("conv_max_pool") + 1, 7)[-1]
+    problem = generate(1, 7, kinds=["conv_max_pool"])[0]
     params = problem.derivation.tensors.parameters["0.weight"]
     right = {"grad:0.weight": params.gradient, "updated:0.weight": params.updated}
     assert not css(driver, ".katex-error") and css(driver, "#practice-prompt .katex")
