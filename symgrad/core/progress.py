@@ -31,7 +31,13 @@ import time
 
 DELAY = 1.0  # seconds before a bar appears: fast derivations print nothing
 TICK = 0.5  # seconds between redraws while a step runs
+MININTERVAL = 0.1  # tqdm redraws after a step at most this often (tests: 0, every step)
 PHASES_VARIABLE = "SYMGRAD_PHASES"  # a file for the phases' CPU seconds (benchmarks)
+
+
+def stream():
+    """Where the bar goes: stderr as it is now (tests put a fake terminal here)."""
+    return sys.stderr
 
 
 def wanted(progress: bool | None) -> bool:
@@ -43,8 +49,8 @@ def wanted(progress: bool | None) -> bool:
         return True
     if setting in ("0", "false", "no", "off"):
         return False
-    stream = sys.stderr
-    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+    err = stream()
+    return bool(err is not None and hasattr(err, "isatty") and err.isatty())
 
 
 _COMMAND: contextvars.ContextVar = contextvars.ContextVar("symgrad_progress_command", default=None)
@@ -69,8 +75,8 @@ class Progress:
         if wanted(progress):
             from tqdm import tqdm  # imported only when a bar may be shown
 
-            self._bar = tqdm(total=total, desc="symgrad", unit="step", file=sys.stderr, delay=delay,
-                             leave=False, dynamic_ncols=True)
+            self._bar = tqdm(total=total, desc="symgrad", unit="step", file=stream(), delay=delay,
+                             leave=False, dynamic_ncols=True, mininterval=MININTERVAL, miniters=1)
             self._stop = threading.Event()
             self._ticker = threading.Thread(target=self._tick, args=(self._bar, self._stop, delay), daemon=True,
                                             name="symgrad-progress")
