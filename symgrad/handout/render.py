@@ -14,6 +14,7 @@ import re
 
 from ..printing.latex import text  # prose: the derivation printer's escaping, one place
 from ..printing.markdown import display as display_math
+from ..printing.markdown import prose
 from ..printing.texnames import width
 from . import solutions
 from .document import Box, Document, Heading, Math, NewPage, Row, Solution, Space, Strong, Table, Text
@@ -38,18 +39,18 @@ def _markdown(block, lang: str, shown: set) -> str:
     if isinstance(block, Heading):
         return "#" * block.level + " " + block.text
     if isinstance(block, Text):
-        return block.text
+        return prose(block.text)  # its inline math as GitHub reads it (printing/markdown.py's named)
     if isinstance(block, Strong):
-        return f"**{block.text}**"
+        return f"**{prose(block.text)}**"
     if isinstance(block, Math):
         return display_math(block.latex)  # one row per line (printing/markdown.py)
     if isinstance(block, Row):
         return "\n\n".join(_markdown(m, lang, shown).rstrip("\n") for m in block.equations)
     if isinstance(block, Table):
         rows = [block.header, tuple("---" for _ in block.header), *block.rows]
-        return "\n".join("| " + " | ".join(cell.replace("|", r"\|") for cell in row) + " |" for row in rows)
+        return "\n".join("| " + " | ".join(prose(cell).replace("|", r"\|") for cell in row) + " |" for row in rows)
     if isinstance(block, Box):
-        return "\n".join([f"> **{block.title}**", ">", *(f"> - {item}" for item in block.items)])
+        return "\n".join([f"> **{block.title}**", ">", *(f"> - {prose(item)}" for item in block.items)])
     if isinstance(block, Space):
         return f"*{block.label}*\n\n" + "\n\n".join(["&nbsp;"] * block.lines)
     if isinstance(block, Solution):

@@ -5,9 +5,9 @@ GitHub reads its Markdown backslash escapes before the math renderer sees a form
   since a $$ block whose line goes on after \\ breaks there (github/markup#1547);
 - a command named by one punctuation character (\{ \} \, \; \! \|) loses its backslash there
   (github/markup#1577, #1746: a set's braces vanish, \left\{ fails, \, prints a comma). `named`
-  writes them by their letter names, which KaTeX and MathJax read the same everywhere; the
-  renderer does not apply it yet (the op tests compare index forms with the page verbatim).
-`math` is how a formula appears in the Markdown, for tests that look for one in a page.
+  writes them by their letter names, which KaTeX and MathJax read the same everywhere, in display
+  and inline math alike (not inside \text{...}, where KaTeX knows neither name).
+`math` is how a display formula appears in the Markdown, for tests that look for one in a page.
 tests/printing/test_katex.py renders every math span of the documents with KaTeX and MathJax.
 """
 
@@ -21,6 +21,9 @@ from .blocks import Grid, Heading, Math, Para, Table, pieces
 # the row separator is found even after an escaped character such as `\{`.
 _TOKEN = re.compile(r"\\(?:[A-Za-z]+|.)", re.S)
 _SPACING = re.compile(r"\[[^\]\n]*\]")
+#: Commands whose argument is set in text mode.
+_TEXT_MODE = frozenset({"\\text", "\\textrm", "\\textbf", "\\textit", "\\textsf", "\\texttt", "\\textup",
+                        "\\textnormal", "\\textmd", "\\mbox", "\\hbox"})
 _NAMED = {"\\{": "\\lbrace", "\\}": "\\rbrace", "\\,": "\\thinspace", "\\;": "\\mkern5mu", "\\:": "\\mkern4mu",
           "\\>": "\\mkern4mu", "\\!": "\\negthinspace", "\\|": "\\Vert"}
 
@@ -49,14 +52,22 @@ def display(latex: str) -> str:
 
 
 def math(latex: str) -> str:
-    """A display formula as the Markdown writes it: one row per line."""
-    return rows_per_line(latex)
+    """A display formula as the Markdown writes it: one row per line, punctuation commands by name."""
+    return rows_per_line(named(latex))
 
 
 def named(latex: str) -> str:
-    """`latex` with each one-punctuation-character command GitHub would unescape written by its name."""
-    out, start = [], 0
+    """`latex` with each one-punctuation-character command GitHub would unescape written by its name.
+
+    Inside a text-mode argument (\\text{...}, \\mbox{...}) they stay as written: KaTeX has no \\lbrace
+    and refuses \\mkern there."""
+    out, start, text_until = [], 0, -1
     for token in _TOKEN.finditer(latex):
+        if token.start() < text_until:
+            continue
+        if token.group() in _TEXT_MODE:
+            text_until = _group_end(latex, token.end())
+            continue
         name = _NAMED.get(token.group())
         if name is None:
             continue
@@ -65,6 +76,25 @@ def named(latex: str) -> str:
         out.append(latex[start:token.start()] + name + space)
         start = token.end()
     return "".join(out) + latex[start:]
+
+
+def _group_end(latex: str, at: int) -> int:
+    """Where the brace group that starts at `at` (after spaces) ends; `at` when none starts there."""
+    k = at
+    while k < len(latex) and latex[k] == " ":
+        k += 1
+    if k >= len(latex) or latex[k] != "{":
+        return at
+    depth = 0
+    while k < len(latex):
+        if latex[k] == "\\":
+            k += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(latex[k], 0)
+        k += 1
+        if depth == 0:
+            return k
+    return k
 
 
 def rows_per_line(latex: str) -> str:
@@ -86,12 +116,18 @@ def text(prose: str) -> str:
     out = []
     for kind, content in pieces(prose):
         if kind == "math":
-            out.append(f"${content}$")
+            out.append(f"${named(content)}$")
         elif kind == "code":
             out.append(f"`{content}`")
         else:
             out.append("".join("\\" + c if c in "*_[]<>|#" else c for c in content))
     return "".join(out)
+
+
+def prose(markdown: str) -> str:
+    """Markdown prose written by hand (the handout's), kept as it is but for its inline math: by name."""
+    return "".join(f"${named(content)}$" if kind == "math" else f"`{content}`" if kind == "code" else content
+                   for kind, content in pieces(markdown))
 
 
 def _table(header, rows) -> str:
@@ -104,16 +140,16 @@ def _grid(grid: Grid) -> str:
     """The grid as a table: highlighted cells in bold with a marker (GitHub cannot shade a cell)."""
     (ph, pw), cols = grid.pad, len(grid.cells[0])
     header = [""] + [str(c + 1) for c in range(-pw, cols + pw)]  # the padding ring's rows and columns: 0, -1, ...
-    ring = [f"*${grid.fill}$*"]  # a padding cell: what it reads as (-inf for max pooling, 0 for average)
+    ring = [f"*${named(grid.fill)}$*"]  # a padding cell: what it reads as (-inf for max pooling, 0 for average)
     rows = [[f"*{r + 1}*"] + ring * (cols + 2 * pw) for r in range(-ph, 0)]
     for r, row in enumerate(grid.cells):
         cells = [f"**{r + 1}**"] + ring * pw
         for c, label in enumerate(row):
             if (r, c) in grid.marks:
                 note = grid.marks[(r, c)]
-                cells.append(f"**[ ${label}$ ]**" + (f" ({note})" if note else ""))
+                cells.append(f"**[ ${named(label)}$ ]**" + (f" ({note})" if note else ""))
             else:
-                cells.append(f"${label}$")
+                cells.append(f"${named(label)}$")
         rows.append(cells + ring * pw)
     rows += [[f"*{r + 1}*"] + ring * (cols + 2 * pw) for r in range(len(grid.cells), len(grid.cells) + ph)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

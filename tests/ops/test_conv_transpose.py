@@ -506,13 +506,13 @@ def _page_derivation():
 
 def test_derivation_pages_print_the_rules_notes_and_instances():
     from symgrad.printing.steps import markdown_body
-    from symgrad.printing.markdown import math  # one row per line, as the Markdown writes display math
+    from symgrad.printing.markdown import math, text  # one row per line, \, as \thinspace: as the Markdown writes
 
     d = _page_derivation()
     layer = d.network.layers[0]
     en, zh = markdown_body(d, "en"), markdown_body(d, "zh")
     for page, language in ((en, "en"), (zh, "zh")):
-        assert layer.words[language]["note:forward"] in page
+        assert text(layer.words[language]["note:forward"]) in page
         for key in ("forward", "input", "weight", "bias"):
             assert math(ConvTranspose2d.index_form[key]) in page, (language, key)
         assert math(layer.index_instance("forward", (1, 2, 2, 2))) in page

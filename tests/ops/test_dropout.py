@@ -452,9 +452,11 @@ def test_a_derivation_page_renders_with_torchs_numbers(tmp_path):
     assert code == 0 and err == "", err
     total, dweight, dx = _torch_conv_dropout_sum(MASK)
     assert "### Layer 1: Dropout(p=0.2, mask=[[1, 0], [1, 1]])" in page
-    assert Dropout.index_form["forward"] in page and Dropout.words["en"]["note:forward"].split(":")[0] in page
-    assert any(r"u_{i} = %s\, m_{i}\, x_{i}, \quad m = \begin{bmatrix}1 & 0 \\" % f in page for f in FIVE_FOURTHS)
-    assert Dropout.words["en"]["figure"] in page  # the figure, under the backward rule
+    from symgrad.printing.markdown import math, text  # as the Markdown writes them (\, as \thinspace)
+
+    assert math(Dropout.index_form["forward"]) in page and text(Dropout.words["en"]["note:forward"]).split(":")[0] in page
+    assert any(math(r"u_{i} = %s\, m_{i}\, x_{i}, \quad m = \begin{bmatrix}1 & 0 \\" % f) in page for f in FIVE_FOURTHS)
+    assert text(Dropout.words["en"]["figure"]) in page  # the figure, under the backward rule
     assert f"S = {total:g}\n" in page and total == 4.375  # 5/4 of the kept sums: a decimal that terminates
     assert r"\frac{\partial L}{\partial K} = " + _bmatrix(dweight) in page
     assert r"\frac{\partial L}{\partial X} = " + _bmatrix(dx) in page

@@ -8,7 +8,9 @@ $$...$$; code spans and fenced code left out) and renders them all in one node p
 for $$), and MathJax 3's TeX input with no merror node. Node and the npm packages pinned
 in tests/support/js/package.json are installed by .ci/run; without them these tests fail.
 
-Besides rendering, the spans must not hold `\\mathbb{1}` (KaTeX draws it as a plain digit 1),
+Besides rendering, the spans must not hold `\\mathbb{1}` (KaTeX draws it as a plain digit 1) nor a
+command named by one punctuation character outside \\text{...} (`\\{ \\, \\;`: GitHub drops its backslash,
+github/markup#1577; printing/markdown.py's `named` writes them by name),
 display math keeps one row per line (GitHub breaks on `\\\\` mid-line, github/markup#1547), no
 letter or digit touches an inline span's dollars outside (VS Code leaves `$\\delta$s` as text), no
 line inside $$ starts a Markdown block (a list item, a heading, a quote), and a matrix is never
@@ -136,6 +138,9 @@ def assert_renders(markdown: str, name: str, least: int = 1) -> None:
     for tex, shown, line in found:
         if r"\mathbb{1}" in tex.replace(" ", ""):
             problems.append(f"line {line}: \\mathbb{{1}} renders as the digit 1 in KaTeX: {tex[:120]}")
+        if named(tex) != tex:
+            problems.append(f"line {line}: a one-punctuation command (\\{{ \\, \\; ...) that GitHub unescapes "
+                            f"(github/markup#1577), not by its name: {tex[:120]}")
         if not shown and _MATRIX.search(tex):
             problems.append(f"line {line}: a matrix or aligned rows in inline math (display math is for that): "
                             f"{tex[:120]}")
@@ -235,8 +240,25 @@ def test_math_is_written_as_github_reads_it():
 
 
 def test_named_writes_what_github_would_unescape_by_name():
-    """`named` (not applied yet, see printing/markdown.py): GitHub keeps letter-named commands as written."""
+    """`named` (printing/markdown.py, applied to every math span the Markdown printers write): GitHub keeps
+    letter-named commands as written; inside \\text{...} (where KaTeX knows neither name) nothing changes."""
     assert named("\\left\\{a\\right\\} b\\;2") == "\\left\\lbrace a\\right\\rbrace b\\mkern5mu 2"
     assert named("x_{c,\\; s}\\,\\delta \\|x\\| \\\\,") == "x_{c,\\mkern5mu s}\\thinspace\\delta \\Vert x\\Vert \\\\,"
-    found = [(named(t), True, 1) for t in ("\\left\\{a\\right\\}\\,b\\;c\\!d\\|x\\|", "\\text{a\\,b}")]
+    assert named("\\text{a\\{b\\}\\;c} \\; \\textbf {\\,} \\{") == "\\text{a\\{b\\}\\;c} \\mkern5mu \\textbf {\\,} \\lbrace"
+    found = [(named(t), True, 1) for t in ("\\left\\{a\\right\\}\\,b\\;c\\!d\\|x\\|", "\\text{a\\,b}",
+                                          "\\text{a\\{b\\}\\;c}\\;x")]
     assert render_errors(found)["errors"] == []  # KaTeX and MathJax read the names
+    assert render_errors([("\\text{a\\lbrace b}", False, 1), ("\\text{a\\mkern5mu b}", False, 1)])["errors"]
+
+
+def test_markdown_writes_math_by_name():
+    """Display and inline math, table cells and figure labels of a page: punctuation commands by name."""
+    from symgrad.printing.blocks import Grid, Math, Para, Table
+    from symgrad.printing.markdown import render
+
+    page = render([Math("W = \\left\\{ (i,\\; j) \\right\\}"), Para("So $a\\,b$ and $\\text{x\\,y}$."),
+                   Table(("a",), (("$\\|x\\|$",),)), Grid((("\\frac{\\delta}{4}\\,",),), {}, "c")])
+    assert "W = \\left\\lbrace (i,\\mkern5mu j) \\right\\rbrace" in page and "$a\\thinspace b$" in page
+    assert "$\\text{x\\,y}$" in page and "$\\Vert x\\Vert$" in page and "$\\frac{\\delta}{4}\\thinspace$" in page
+    with pytest.raises(AssertionError, match="github/markup#1577"):
+        assert_renders("$$\n\\left\\{ a \\right.\n$$\n", "unnamed")

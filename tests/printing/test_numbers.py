@@ -23,6 +23,7 @@ from symgrad.handout import handout, render, sheets, to_latex, to_markdown
 from symgrad.handout import numbers as handout_numbers
 from symgrad.printing import latex as latex_printer
 from symgrad.core.decimals import bmatrix, decimal, exact, exact_fractions, latex, number
+from symgrad.printing.markdown import math  # as the Markdown writes display math (\, as \thinspace)
 from symgrad.printing.steps import latex_body, markdown_body
 from symgrad.printing.texnames import index_text, matrix, tex, width
 
@@ -190,5 +191,5 @@ def test_the_step_of_a_scalar_parameter_reads_as_arithmetic():
     grad = d.tensors.parameters["0.bias"].gradient.reshape(-1)[0]
     new = d.tensors.parameters["0.bias"].updated.reshape(-1)[0]
     shown = number(grad) if grad >= 0 else r"\left(%s\right)" % number(grad)
-    assert r"b \leftarrow b - 0.01\,\frac{\partial L}{\partial b} = 1 - 0.01 \cdot %s = %s" % (shown, number(new)) in doc
+    assert math(r"b \leftarrow b - 0.01\,\frac{\partial L}{\partial b} = 1 - 0.01 \cdot %s = %s" % (shown, number(new))) in doc
     assert Fraction(str(number(new))) == 1 - Fraction(1, 100) * Fraction(int(grad))

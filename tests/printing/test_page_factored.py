@@ -13,6 +13,7 @@ from symgrad.engine.optim import SGD
 from symgrad.ops import Conv2d, MaxPool2d, MSELoss
 from symgrad.printing.common import squeeze
 from symgrad.printing.factored import Factored
+from symgrad.printing.markdown import math  # as the Markdown writes display math (\, as \thinspace)
 from symgrad.printing.steps import latex_body, markdown_body
 from symgrad.printing.texnames import tex
 from symgrad.printing.words import LANGUAGES, WORDS
@@ -57,7 +58,7 @@ def test_the_symbolic_conv_max_pool_page_prints_the_factored_form():
     k11 = factored.entry(squeeze(d.named.gradients["0.weight"]).reshape(-1)[0])
     assert tex(k11) in page
     assert tex(k11).startswith(r"2 \left(S_{11} - 60\right) \left(x_{11} \mathbb{I}\left[m = 1\right]")
-    assert r"\delta^{\sigma} = 2 \left(S_{11} - 60\right)\,\begin{bmatrix}\mathbb{I}\left[m = 1\right]" in page
+    assert math(r"\delta^{\sigma} = 2 \left(S_{11} - 60\right)\,\begin{bmatrix}\mathbb{I}\left[m = 1\right]") in page
     _assert_factored_is_the_engines(d, factored)
     assert "too long" not in latex_body(d)
 
