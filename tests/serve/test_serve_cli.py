@@ -61,3 +61,16 @@ def test_refusals_before_listening():
     for args in (["--port", "70000"], ["--time-limit", "0"], ["-"]):
         done = cli("serve", *args)
         assert done.returncode == 2 and done.stderr.decode().startswith("symgrad: error: serve"), args
+
+
+def test_another_host_is_said_on_stderr():
+    server = Server("--host", "0.0.0.0")
+    try:
+        assert server.url.startswith("http://0.0.0.0:")
+        assert httpx.get(f"http://127.0.0.1:{server.port}/api/status", timeout=30).status_code == 200
+    finally:
+        server.process.send_signal(signal.SIGINT)
+        server.process.wait(30)
+        err = server.process.stderr.read()
+        server.stop()
+    assert err.startswith("symgrad serve: listening on 0.0.0.0: other machines can reach this page\n")

@@ -3,6 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+const LONG = 22;  // characters of an entry shown in a grid cell
 const state = { seq: 0, shown: 0, data: null, practice: null, step: 0, timer: null };
 
 // ---------------------------------------------------------------- helpers
@@ -95,7 +96,9 @@ function grid(key, tensor, editable = false) {
           const input = el("input", { value: show(tensor.values[flat]), size: "4", "aria-label": `${key} ${flat}` });
           td.append(input);
         } else {
-          td.textContent = show(tensor.values[flat]);
+          const text = show(tensor.values[flat]);  // a long expression: its start, the whole on hover
+          td.textContent = text.length > LONG ? text.slice(0, LONG - 1) + "…" : text;
+          if (text.length > LONG) td.title = text;
         }
         tr.append(td);
       }
@@ -433,7 +436,7 @@ async function derive() {
     drawTensors(data.explore);
     if (document.activeElement === null || !document.activeElement.closest("#number-grids")) drawNumberGrids(data.explore);
     if (document.activeElement === null || !document.activeElement.closest("#layer-fields")) drawLayerFields();
-    $("formula").replaceChildren();
+    $("formula").replaceChildren(el("span", { class: "hint", text: "Hover an entry above: its formula appears here." }));
     $("check-result").replaceChildren();
     $("status").textContent = `derived in ${data.seconds.toFixed(2)} s`;
     document.body.dataset.derived = String(seq);
