@@ -33,48 +33,74 @@ def plain_readable(expr) -> str:
 
 
 def plain_printer():
-    """`plain` for one document: its fallback memoised (memo.py), the same text."""
-    fallback = text_printer("none")
-    return lambda expr: _plain(expr, fallback)
+    """`plain` for one document: its fallback memoised (memo.py) and each entry printed once (a network
+    kept in names has its gradients in `gradients` and again, the same, in `named`)."""
+    return _Entries(text_printer("none"))
 
 
 def plain_readable_printer():
-    """`plain_readable` for one document, its fallback memoised."""
-    fallback = readable_printer("none")
-    return lambda expr: _plain(expr, fallback)
+    """`plain_readable` for one document, memoised as plain_printer."""
+    return _Entries(readable_printer("none"))
+
+
+class _Entries:
+    """One document's entries: each distinct one printed once, through `_plain` and `fallback`."""
+
+    def __init__(self, fallback):
+        self.fallback, self.seen = fallback, {}
+
+    def __call__(self, expr) -> str:
+        # by identity: hashing a sum of thousands of terms costs more than printing it (the same entry is one object)
+        seen = self.seen.get(id(expr))
+        if seen is not None and seen[0] is expr:
+            return seen[1]
+        text = _plain(expr, self.fallback)
+        self.seen[id(expr)] = (expr, text)  # the entry kept alive with its text, so its id stays its own
+        return text
 
 
 def _plain(expr, fallback) -> str:
     if expr.is_Add:
-        text = ""
+        pieces = []
         for i, term in enumerate(expr.args):
             piece = _term(term, fallback)
-            if piece.startswith("-"):
-                text += (" - " if i else "-") + piece[1:]
+            if piece[0] == "-":
+                pieces.append((" - " if i else "-") + piece[1:])
             else:
-                text += (" + " if i else "") + piece
-        return text
+                pieces.append((" + " if i else "") + piece)
+        return "".join(pieces)
     return _term(expr, fallback)
 
 
-def _name(symbol) -> str:
-    return symbol.name if type(symbol) is sp.Symbol else str(symbol)  # a Dummy prints as _name
+_Symbol, _Mul = sp.Symbol, sp.Mul
 
 
 def _term(expr, fallback) -> str:
-    if expr.is_Symbol:
-        return _name(expr)
+    kind = type(expr)
+    if kind is _Symbol:
+        return expr.name
     if expr.is_Rational:
-        return str(expr)  # 3, -3, 2/3
-    if expr.is_Mul:
+        return str(expr.p) if expr.q == 1 else f"{expr.p}/{expr.q}"  # 3, -3, 2/3 as str() writes them
+    if kind is _Mul:
         args = expr.args
-        if args[0].is_Rational and args[0] is not sp.S.One and all(f.is_Symbol for f in args[1:]):
-            p, q, factors = args[0].p, args[0].q, args[1:]
-        elif all(f.is_Symbol for f in args):
-            p, q, factors = 1, 1, args
+        head = args[0]
+        if head.is_Rational:
+            if head is sp.S.One:  # an unevaluated 1*x: StrPrinter shows the 1
+                return fallback(expr)
+            p, q, factors = head.p, head.q, args[1:]
         else:
-            return fallback(expr)
-        body = "*".join(_name(f) for f in factors)
-        text = body if abs(p) == 1 else f"{abs(p)}*{body}"
+            p, q, factors = 1, 1, args
+        names = []
+        for f in factors:
+            if type(f) is _Symbol:
+                names.append(f.name)
+            elif f.is_Symbol:  # a Dummy prints as _name
+                names.append(str(f))
+            else:
+                return fallback(expr)
+        body = "*".join(names)
+        text = body if p == 1 or p == -1 else f"{abs(p)}*{body}"
         return ("-" if p < 0 else "") + (text if q == 1 else f"{text}/{q}")
+    if expr.is_Symbol:
+        return str(expr)
     return fallback(expr)
