@@ -260,3 +260,22 @@ def test_export_pdf_with_latexmk(client):
         pytest.fail("latexmk is missing (.ci/run installs TeX Live)")
     response = client.post("/api/export/pdf", content=examples.text("conv_sum").encode())
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+def test_links_of_biases_and_linear_come_from_their_index_forms(client):
+    spec = ('[input]\nvalues = [[1, 2], [3, 4]]\n'
+            '[[layers]]\ntype = "Conv2d"\nin_channels = 1\nout_channels = 1\nkernel_size = 1\n'
+            'init.weight = [[2]]\ninit.bias = [1]\n'
+            '[[layers]]\ntype = "Flatten"\n'
+            '[[layers]]\ntype = "Linear"\nin_features = 4\nout_features = 2\n'
+            'init.weight = [[1, 2, 3, 4], [5, 6, 7, 8]]\ninit.bias = [0, 1]\n'
+            '[loss]\ntype = "MSELoss"\ntarget = 1\n')
+    conv, _, linear = client.post("/api/derive?include=explore", content=spec.encode()).json()["explore"]["layers"]
+    assert conv["grads"]["bias"] == [[[k, -1] for k in range(4)]]  # dL/db = the sum of every delta entry
+    assert conv["grads"]["weight"] == [[[k, k] for k in range(4)]]  # 1x1 kernel: delta_k * x_k
+    assert linear["param_order"] == [["weight", 8], ["bias", 2]]
+    for o in range(2):
+        for i in range(4):  # dL/dW_{o,i} = delta_o x_i
+            assert linear["grads"]["weight"][o * 4 + i] == [[o, i]]
+    assert linear["input_links"] == [[[0, i], [1, 4 + i]] for i in range(4)]  # dL/dx_i = sum_o delta_o W_{o,i}
+    assert linear["forward"][1] == [[0, 1, 2, 3], [4, 5, 6, 7, 9]]  # y_1 reads x, row 1 of W and b_1

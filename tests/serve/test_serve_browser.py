@@ -82,6 +82,21 @@ def test_hovering_dL_dK_lights_its_input_cells_and_deltas(server, driver):
     assert routes == {("out:0", 3), ("delta:0", 3)}  # 80 is sigma_22: the gradient goes there
 
 
+def test_hovering_a_bias_gradient_lights_every_delta(server, driver):
+    open_page(driver, server)
+    spec = examples.text("conv_max_pool").replace("bias = false\ninit.weight = [[3,2],[1,5]]",
+                                                  "bias = true\ninit.weight = [[3,2],[1,5]]\ninit.bias = [1]")
+    before = derived(driver)
+    driver.execute_script("const a = document.getElementById('spec'); a.value = arguments[0];"
+                          "a.dispatchEvent(new Event('input'));", spec)
+    wait(lambda: derived(driver) > before, what="the derivation with a bias")
+    hover(driver, cells(driver, "grad:0.bias")[0])
+    lit = wait(lambda: css(driver, "#tensors td.hl-delta"), what="the deltas of dL/db")
+    assert sorted(int(c.get_attribute("data-i")) for c in lit) == [0, 1, 2, 3]
+    assert not css(driver, "#tensors td.hl-input")
+    assert css(driver, "#formula .katex") and not css(driver, ".katex-error")
+
+
 def test_editing_a_kernel_entry_changes_the_gradient(server, driver):
     from selenium.webdriver.common.keys import Keys
 

@@ -172,18 +172,25 @@ function links(key, flat) {
   const ex = state.data.explore;
   const marks = [], terms = [];
   let kind = "";
-  for (const layer of ex.layers) {
+  for (const layer of ex.layers) {  // a parameter's gradient: the terms of every place the layer is used
     for (const [name, pkey] of Object.entries(layer.params)) {
       if (key === `grad:${pkey}` && layer.grads && layer.grads[name]) {
         kind = "sum";
         for (const [d, x] of layer.grads[name][flat]) {
+          if (x < 0) {  // a bias: the delta entry alone
+            marks.push([layer.delta, d, "hl-delta"]);
+            terms.push([label(layer.delta, d), value(layer.delta, d), [[layer.delta, d]]]);
+            continue;
+          }
           const cells = [[layer.delta, d, "hl-delta"], [layer.input, x, "hl-input"]];
           marks.push(...cells);
           terms.push([`${label(layer.delta, d)}\\, ${label(layer.input, x)}`, `${value(layer.delta, d)} \\cdot ${value(layer.input, x)}`, cells]);
         }
-        return { marks, terms, kind };
       }
     }
+  }
+  if (kind) return { marks, terms, kind };
+  for (const layer of ex.layers) {
     if (key === layer.input_grad) {
       if (layer.input_links) {
         kind = "sum";
