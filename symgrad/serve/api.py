@@ -88,7 +88,11 @@ class Api:
         if self.spec_path:
             with open(self.spec_path, encoding="utf-8", errors="replace") as handle:
                 text = handle.read(limits.MAX_BODY_BYTES)
-            return JSONResponse({"name": os.path.basename(self.spec_path), "spec": text})
+            name = os.path.basename(self.spec_path)
+            bundled = examples.path(name)  # `symgrad serve conv_sum`: the page's list selects it
+            if bundled is not None and os.path.samefile(bundled, self.spec_path):
+                name = bundled.stem
+            return JSONResponse({"name": name, "spec": text})
         return JSONResponse({"name": "conv_max_pool", "spec": examples.text("conv_max_pool")})
 
     async def example_list(self, request: Request) -> Response:

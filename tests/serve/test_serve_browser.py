@@ -80,6 +80,7 @@ def test_hovering_dL_dK_lights_its_input_cells_and_deltas(server, driver):
     assert sorted(int(c.get_attribute("data-i")) for c in window) == [0, 1, 2, 3]
     routes = {(c.get_attribute("data-t"), int(c.get_attribute("data-i"))) for c in css(driver, "#tensors td.hl-route")}
     assert routes == {("out:0", 3), ("delta:0", 3)}  # 80 is sigma_22: the gradient goes there
+    screenshot(driver, "pool")
 
 
 def test_hovering_a_bias_gradient_lights_every_delta(server, driver):

@@ -35,6 +35,15 @@ def test_loopback_by_default_and_the_page_opens_on_spec(tmp_path):
         server.stop()
 
 
+def test_a_bundled_example_opens_under_its_name():
+    server = Server("conv_sum")
+    try:
+        assert httpx.get(server.url + "/api/start", timeout=30).json() == {"name": "conv_sum",
+                                                                           "spec": examples.text("conv_sum")}
+    finally:
+        server.stop()
+
+
 def test_ctrl_c_stops_it_as_any_interrupted_command():
     server = Server()
     server.process.send_signal(signal.SIGINT)
