@@ -279,3 +279,22 @@ def test_links_of_biases_and_linear_come_from_their_index_forms(client):
             assert linear["grads"]["weight"][o * 4 + i] == [[o, i]]
     assert linear["input_links"] == [[[0, i], [1, 4 + i]] for i in range(4)]  # dL/dx_i = sum_o delta_o W_{o,i}
     assert linear["forward"][1] == [[0, 1, 2, 3], [4, 5, 6, 7, 9]]  # y_1 reads x, row 1 of W and b_1
+
+
+def test_a_slow_spec_does_not_hold_up_a_fast_one():
+    """Two worker slots: while lenet runs (until its limit), conv_sum is answered."""
+    import threading
+
+    from symgrad.serve.worker import Runner
+
+    with TestClient(create_app(time_limit=8, runner=Runner(slots=2))) as own:
+        own.post("/api/derive", content=examples.text("conv_sum").encode())  # the forkserver is up
+        slow = {}
+        thread = threading.Thread(target=lambda: slow.update(r=own.post("/api/derive",
+                                                                         content=examples.text("lenet").encode())))
+        thread.start()
+        time.sleep(1)
+        fast = own.post("/api/derive", content=examples.text("conv_sum").encode())
+        assert fast.status_code == 200 and thread.is_alive()  # answered while the slow one still runs
+        thread.join()
+        assert slow["r"].status_code == 422 and "took longer than 8 s" in slow["r"].json()["error"]
