@@ -6,12 +6,13 @@ NumPy vs torch autograd vs symgrad's generated code, numerically, ties included)
 """
 
 import random
+import sys
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from benchmarks import cases, gradients, handnumpy, naive, run, torchref
+from benchmarks import cases, commands, gradients, handnumpy, naive, run, torchref
 
 
 def _kernel_gradient_both(n, k, pool):
@@ -173,3 +174,89 @@ def test_top_imports_reads_only_top_level_lines():
               "import time:       300 |     400000 | sympy\n"
               "import time:        20 |       1500 | symgrad.cli.commands\n")
     assert run.top_imports(report) == [("sympy", 0.4), ("symgrad.cli.commands", 0.0015)]
+
+
+# ------------------------------------------------------------------ whole commands (benchmarks/commands.py)
+
+
+def test_the_command_spec_is_the_derivation_tables_case(tmp_path):
+    from symgrad import spec as specs
+
+    for pool in ("avg", "max"):
+        path = tmp_path / f"{pool}.toml"
+        path.write_text(commands.spec_text(4, 2, pool))
+        ours = specs.load(str(path)).derive()
+        theirs = cases.symgrad_case(4, 2, pool)
+        assert sp.expand(ours.loss - theirs.loss) == 0
+        assert [repr(layer) for layer in ours.network] == [repr(layer) for layer in theirs.network]
+
+
+def _tiny():
+    return commands.Config([(3, 2)], [], runs=1, limit=60.0, profile=None, quick=True, formats=("json",),
+                           example_formats=("json",))
+
+
+def test_measure_and_report_write_the_whole_command_section(tmp_path):
+    config = _tiny()
+    data = commands.measure(config, tmp_path)
+    assert [(r["n"], r["pool"]) for r in data["rows"]] == [(3, "avg"), (3, "max")]
+    for row in data["rows"]:
+        assert row["naive"]["cpu"] > 0 and row["naive"]["engine"] > 0
+        found = row["formats"]["json"]
+        assert found["bytes"] > 0 and found["runs"] == 1
+        split = commands.phase_split(found)
+        assert set(commands.PHASES) <= set(split) and split["derive"] > 0
+        assert abs(sum(split.values()) - found["cpu"]) < 1e-6 or sum(split.values()) >= found["cpu"]
+    assert data["seed"]["json"]["bytes"] > 0
+    block = commands.report(data, config, 1.0, [("CPU", "test")])
+    assert block.startswith(commands.BEGIN) and block.endswith(commands.END)
+    for heading in ("### Targets (whole commands)", "| input, kernel | pooling | naive script | json |",
+                    "### Large examples", "faster than naive at every size", "the lead grows with size (json"):
+        assert heading in block
+    path = tmp_path / "performance.md"
+    run.write(path, f"{run.BEGIN}\nengine\n{run.END}\n\n## Notes by hand\n")
+    run.write(path, block, commands.BEGIN, commands.END)
+    run.write(path, block.replace("| CPU | test |", "| CPU | again |"), commands.BEGIN, commands.END)
+    text = path.read_text()
+    assert text.index(run.END) < text.index(commands.BEGIN) and "engine" in text and "## Notes by hand" in text
+    assert text.count(commands.BEGIN) == 1 and "| CPU | again |" in text and "| CPU | test |" not in text
+
+
+def test_a_cut_off_command_is_none_not_an_error():
+    found = commands.process([sys.executable, "-c", "while True: pass"], limit=1)
+    assert found is None
+
+
+def test_profile_print_names_modules_and_printers(tmp_path):
+    path = tmp_path / "max.toml"
+    path.write_text(commands.spec_text(3, 2, "max"))
+    found = commands.profile(str(path), "text", 60.0)
+    assert found["total"] > 0 and found["modules"] and all(t >= 0 for _, t in found["modules"])
+    assert all(name.startswith("symgrad/") for name, _ in found["symgrad"])
+
+
+def _row(n, pool, naive, **formats):
+    return {"n": n, "k": 3, "pool": pool, "naive": {"cpu": naive, "engine": naive},
+            "formats": {fmt: {"cpu": t, "bytes": 1, "phases": {}} for fmt, t in formats.items()}}
+
+
+def test_whole_command_targets_logic():
+    config = commands.Config([(6, 3), (10, 3)], ["lenet"], formats=("json", "text"))
+    rows = [_row(6, "avg", 2.0, json=1.0, text=1.0), _row(6, "max", 4.0, json=1.0, text=1.0),
+            _row(10, "avg", 3.0, json=1.0, text=4.0), _row(10, "max", 40.0, json=1.5, text=2.0)]
+    data = {"rows": rows, "seed": {"text": {"cpu": 0.5}, "json": {"cpu": 0.5}}, "profile_case": None,
+            "examples": [{"name": "lenet", "format": "text", "result": {"cpu": 10.0, "bytes": 900_000}},
+                         {"name": "lenet", "format": "json", "result": None}]}
+    found = commands.targets(data, config)
+
+    def verdict(prefix):
+        (shown, ok), = [(shown, ok) for name, shown, ok in found if name.startswith(prefix)]
+        return shown, ok
+
+    assert verdict("`derive --format json` >= 20x faster than naive, 10x10/3x3 max") == ("26.7x", True)
+    assert verdict("faster than naive at every size from 6x6") == ("slower or equal: 10x10 avg text 0.75x", False)
+    assert verdict("the lead grows with size (json")[1] is True  # avg 2x -> 3x, max 4x -> 26.7x
+    assert verdict("the lead grows with size (text")[1] is False  # avg 2x -> 0.75x
+    assert verdict("lenet --format text within 30x")[1] is True  # 20x
+    assert verdict("lenet text output at most a few hundred kB") == ("900 kB", False)
+    assert verdict("lenet --format json within 30x") == ("cut off", False)
