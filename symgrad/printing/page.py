@@ -428,7 +428,8 @@ class _Page:
             return []
         entries = self.factored.entries(named)
         factors, rest = self.factored.common(entries)
-        shown, front = matrix(rest), factored_front(factors) + r"\," if factors else ""
+        shown = matrix(rest) if self.occurrences.widest(rest) <= LINE_WIDTH else None  # else certainly wider
+        front = factored_front(factors) + r"\," if factors else ""
         if shown is not None and _spaced_width(f"{left} = {front}{shown}") <= LINE_WIDTH:
             lines = [Math(f"{left} = {front}{shown}")]
         else:
