@@ -88,8 +88,14 @@ def run(spec_path: str | None, host: str, port: int, time_limit: float = limits.
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}/"
-    print(f"symgrad serve: {url}  (Ctrl+C stops it)", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"symgrad serve: listening on {host}: other machines can reach this page", file=sys.stderr, flush=True)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            # printed once the server accepts requests and handles Ctrl+C: a script may wait for this line
+            print(f"symgrad serve: {url}  (Ctrl+C stops it)", flush=True)
+
     config = uvicorn.Config(create_app(spec_path, time_limit), log_level="warning", lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    Server(config).run(sockets=[sock])

@@ -163,7 +163,8 @@ def test_page_and_static_files_and_headers(client):
     page = client.get("/")
     assert page.status_code == 200 and "symgrad" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    for path in ("/static/app.js", "/static/style.css", "/static/katex/katex.min.js", "/static/katex/katex.min.css",
+    for path in ("/static/app.js", "/static/util.js", "/static/tensors.js", "/static/toml.js", "/static/practice.js",
+                 "/static/style.css", "/static/katex/katex.min.js", "/static/katex/katex.min.css",
                  "/static/katex/fonts/KaTeX_Main-Regular.woff2", "/static/katex/LICENSE"):
         assert client.get(path).status_code == 200, path
     assert client.get("/static/../jobs.py").status_code == 404
