@@ -48,7 +48,10 @@ def _explore(derivation):
         sum(p.value.size for p in t.parameters.values())
     if not derivation.expanded or entries > limits.MAX_LINKED_ENTRIES:
         return None
-    return tensors_and_links(derivation)
+    try:
+        return tensors_and_links(derivation)
+    except Exception:  # noqa: BLE001 - the grids are an extra: the derivation itself is still shown
+        return None
 
 
 def read(text: str, spec_dir: str | None = None):

@@ -103,7 +103,7 @@ async function start() {
   $("layer-fields").addEventListener("change", fieldEdited);
   $("tensors").addEventListener("mouseover", hover);
   $("check-torch").addEventListener("click", checkTorch);
-  $("lang").addEventListener("change", derive);
+  $("lang").addEventListener("change", () => { derive(); if (state.practice) loadPractice(); });
   for (const button of document.querySelectorAll(".export")) button.addEventListener("click", () => exportAs(button.dataset.format));
   for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => switchTab(tab.dataset.tab));
   $("practice-load").addEventListener("click", loadPractice);

@@ -9,7 +9,7 @@ async function loadPractice() {
   const kind = $("practice-kind").value, seed = Number($("practice-seed").value || 0);
   $("practice-error").hidden = true;
   try {
-    const data = await api(`/api/practice?kind=${encodeURIComponent(kind)}&seed=${seed}`);
+    const data = await api(`/api/practice?kind=${encodeURIComponent(kind)}&seed=${seed}&lang=${$("lang").value}`);
     state.practice = data;
     state.step = 0;
     history.replaceState(null, "", practiceURL(kind, seed));
@@ -44,7 +44,7 @@ async function checkPractice() {
     answers[box.dataset.field] = [...box.querySelectorAll("input")].map((i) => i.value);
   }
   const data = await api("/api/practice/grade", { method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ kind: state.practice.kind, seed: state.practice.seed, answers }) });
+    body: JSON.stringify({ kind: state.practice.kind, seed: state.practice.seed, answers, lang: $("lang").value }) });
   let right = 0, total = 0;
   for (const box of document.querySelectorAll("#practice-fields .tensor")) {
     const marks = data.fields[box.dataset.field] || [];
