@@ -205,9 +205,11 @@ def test_conv_max_pool_reads_like_the_article():
 
 
 def test_conv_input_gradient_is_written_as_a_full_convolution():
+    from symgrad.printing.markdown import math  # as the Markdown writes it (\; as \mkern5mu)
+
     doc = markdown_body(_derivation("conv_sum"))
-    assert r"K_{o,c,\; k_h + 1 - a,\; k_w + 1 - b}" in doc  # the rotated kernel, in general
-    assert r"K_{3 - a,\; 3 - b}" in doc and r"\tilde{\delta}_{i + 1,\; j + 1} = \delta_{i,j}" in doc  # the instance
+    assert math(r"K_{o,c,\; k_h + 1 - a,\; k_w + 1 - b}") in doc  # the rotated kernel, in general
+    assert math(r"K_{3 - a,\; 3 - b}") in doc and math(r"\tilde{\delta}_{i + 1,\; j + 1} = \delta_{i,j}") in doc
     assert "rotated by 180 degrees" in doc
 
 
