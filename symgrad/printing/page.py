@@ -111,10 +111,11 @@ class _Page:
         head = [Para(label)] if label else []
         numbers = tensor.is_numeric(array)
         if np.size(array) > SMALL:  # numbers in brief, as torch prints a big tensor; symbols by their shape
-            return head + [self.brief(left, array)] if numbers else [Para(f"${left}$: " + self.too_big(array, size_note))]
+            note = f"${left}$" + self.w["before_note"] + self.too_big(array, size_note)
+            return head + [self.brief(left, array)] if numbers else [Para(note)]
         terms = max((len(sp.Add.make_args(v)) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
         if terms > MAX_TERMS and not numbers:  # e.g. a bias gradient summing 900 deltas: the index form says it
-            return [Para(f"${left}$: " + self.w["many_terms"].format(terms=terms))]
+            return [Para(f"${left}$" + self.w["before_note"] + self.w["many_terms"].format(terms=terms))]
         shown = matrix(array) if self.occurrences.widest(array) <= MATRIX_WIDTH else None  # else certainly wider
         if shown is not None and width(shown) <= MATRIX_WIDTH:
             return head + [Math(f"{left} = {shown}")]
@@ -349,7 +350,7 @@ class _Page:
             value = np.array(value.tolist() if hasattr(value, "tolist") else value, dtype=object)
             if tensor.is_numeric(value):
                 return [self.brief(letter, value.reshape(np.shape(self.t.layers[i].output)))]
-            return [Para(f"${letter}$: " + self.too_big(self.t.layers[i].output))]
+            return [Para(f"${letter}$" + self.w["before_note"] + self.too_big(self.t.layers[i].output))]
         blocks = []
         if d.named:
             named = dict(d.named.deltas)[self.names[i]]
@@ -391,7 +392,7 @@ class _Page:
             if tensor.is_numeric(values):
                 return [self.brief(left, values)]
             key = "too_big" if d.expanded else "too_big_sampled"  # kept in names: numbers come in brief at the end
-            return [Para(f"${left}$: " + self.too_big(values, key))]
+            return [Para(f"${left}$" + self.w["before_note"] + self.too_big(values, key))]
         blocks = []
         entries = squeeze(np.asarray(values, dtype=object))
         entry = r"\partial L / \partial %s_{%s}" if self.compact else r"\frac{\partial L}{\partial %s_{%s}}"  # a line high

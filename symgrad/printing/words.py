@@ -17,6 +17,7 @@ WORDS: dict[str, dict[str, str]] = {
     "en": {
         "lang": "en",  # which language an op's own `words` are taken in
         "times": " x ",  # between a shape's sizes: 1 x 1 x 3 x 3
+        "before_note": ": ",  # between a tensor's symbol and its note in parentheses: $X$: (64 entries ...)
         "check_drawn": "The spec leaves symbols without values; the table compares at the values `symgrad check` "
                        "draws (seed 0): {values}.",
         "loss_heading": "Loss: {loss}",
@@ -130,6 +131,7 @@ WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "lang": "zh",
         "times": "×",  # 1×1×3×3, as Chinese texts write a shape
+        "before_note": "",  # $X$（共 64 个元素……）: the full-width parenthesis needs no colon
         "check_drawn": "规格文件中有些符号没有给出数值；比较时用 `symgrad check` 抽取的数值（种子 0）：{values}。",
         "loss_heading": "损失函数：{loss}",
         "table_input": "输入",

@@ -49,3 +49,12 @@ def test_english_pages_keep_their_shapes():
     prose = _prose(markdown_body(_numbers(), "en"))
     assert "64 entries of shape 1 x 1 x 8 x 8" in prose and "72 entries of shape 1 x 2 x 6 x 6" in prose
     assert "×" not in prose
+
+
+def test_a_note_after_a_symbol_reads_in_each_language():
+    """A tensor too big to print: "$X$: (60 entries ...)" in English, "$X$（共 60 个元素……）" in Chinese (no
+    half-width colon before the full-width parenthesis)."""
+    d = _symbols()
+    zh, en = markdown_body(d, "zh"), markdown_body(d, "en")
+    assert re.search(r"\$（共 60 个元素，形状 30×2；", zh) and "$: （" not in zh and "$：（" not in zh
+    assert re.search(r"\$: \(60 entries of shape 30 x 2; ", en)
