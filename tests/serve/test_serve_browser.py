@@ -149,6 +149,19 @@ def test_a_bad_spec_shows_its_line_and_keeps_the_last_derivation(server, driver)
     screenshot(driver, "error")
 
 
+def test_chinese_derivation(server, driver):
+    from selenium.webdriver.support.ui import Select
+
+    open_page(driver, server)
+    before = derived(driver)
+    Select(css(driver, "#lang")[0]).select_by_value("zh")
+    wait(lambda: derived(driver) > before, what="the Chinese derivation")
+    text = css(driver, "#derivation")[0].text
+    assert "设定" in text and "360" in text
+    assert css(driver, "#derivation .katex") and not css(driver, ".katex-error")
+    Select(css(driver, "#lang")[0]).select_by_value("en")
+
+
 def test_practice_right_and_wrong(server, driver):
     from symgrad.handout.exercises import generate
 
