@@ -12,7 +12,9 @@ import json
 import math
 
 import numpy as np
+import sympy as sp
 
+from ..core import decimals
 from ..core.progress import each
 from .memo import readable_printer
 from .plain import plain_readable_printer
@@ -45,11 +47,18 @@ def _value(expr, show=readable):
     """A JSON number when the entry is numeric and in float range, else the SymPy expression as a string.
 
     Beyond float range (JSON has no Infinity) the exact value stays a string, which reads back too.
+    Under `derive --exact` (decimals.exact_fractions) a number float64 does not hold exactly (a seeded
+    17-digit weight, 1/3, log(2)) is its exact string too ("2663500629324983/200000000000000000").
     """
     value = number(expr)
-    if value is not None:
+    if value is not None and not (decimals.exact() and not _held(value, expr)):
         return 0.0 if value == 0 else value  # no -0.0
     return show(expr)
+
+
+def _held(value: float, expr) -> bool:
+    """Whether the float is the entry itself (a Rational with a power-of-two denominator, in range)."""
+    return bool(expr.is_Rational) and sp.Rational(value) == expr
 
 
 def nested(array: np.ndarray, show=readable):

@@ -120,3 +120,27 @@ target = 0.5
 [weights]
 seed = 3
 """
+
+
+def test_exact_json_writes_what_a_float_cannot_hold_as_its_fraction():
+    """derive --exact: a number float64 holds exactly stays a JSON number, any other reads back exactly."""
+    from symgrad.core import decimals
+
+    d = specs.parse(NUMERIC).derive("rules")
+    with decimals.exact_fractions():
+        document = json.loads(render(d, "json"))
+    fractions = 0
+    pairs = [("gradients", k, v) for k, v in d.tensors.gradients().items()] + \
+        [("parameters", k, p.value) for k, p in d.tensors.parameters.items()]
+    for key, name, exact in pairs:
+        printed = np.asarray(document[key][name], dtype=object).reshape(-1)
+        for shown, value in zip(printed, np.asarray(exact, dtype=object).reshape(-1)):
+            if isinstance(shown, str):
+                fractions += 1
+                assert sp.sympify(shown) == value and float(value) != value
+            else:
+                assert sp.Rational(shown) == value
+    assert fractions  # the seeded weights are 17-digit decimals
+    assert json.loads(render(d, "json"))["parameters"] == {
+        k: np.vectorize(float, otypes=[float])(np.asarray(p.value, dtype=object)).tolist()
+        for k, p in d.tensors.parameters.items()}
