@@ -299,3 +299,23 @@ def test_a_slow_spec_does_not_hold_up_a_fast_one():
         assert fast.status_code == 200 and thread.is_alive()  # answered while the slow one still runs
         thread.join()
         assert slow["r"].status_code == 422 and "took longer than 8 s" in slow["r"].json()["error"]
+
+
+@pytest.mark.torch
+def test_check_is_the_cli_check():
+    """POST /api/check: symgrad check's rows (its own server: the unmarked tests' workers cannot import torch)."""
+    import httpx
+
+    from serve_support import Server
+
+    server = Server()
+    try:
+        for name in ("conv_max_pool", "conv_symbolic"):
+            data = httpx.post(server.url + "/api/check", content=examples.text(name).encode(), timeout=300).json()
+            table = cli("check", name).stdout.decode().splitlines()
+            quantities = [line.rsplit(None, 2)[0] for line in table if line.endswith(" ok")]
+            assert [r["quantity"] for r in data["rows"]] == quantities and data["agree"] is True
+            assert all(r["ok"] and r["max_abs_error"] < 1e-9 for r in data["rows"])
+            assert data["symbols"] == (0 if name == "conv_max_pool" else 13)
+    finally:
+        server.stop()
