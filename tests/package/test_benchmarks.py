@@ -260,3 +260,19 @@ def test_whole_command_targets_logic():
     assert verdict("lenet --format text within 30x")[1] is True  # 20x
     assert verdict("lenet text output at most a few hundred kB") == ("900 kB", False)
     assert verdict("lenet --format json within 30x") == ("cut off", False)
+
+
+def test_a_cut_off_naive_gives_lower_bounds_that_can_still_show_the_lead_growing():
+    config = commands.Config([(6, 3), (10, 3), (14, 3)], [], formats=("json",))
+    rows = [_row(6, "max", 4.0, json=1.0), _row(10, "max", 40.0, json=2.0), _row(14, "max", 90.0, json=1.0),
+            _row(6, "avg", 2.0, json=1.0), _row(10, "avg", 6.0, json=1.0), _row(14, "avg", 5.0, json=1.0)]
+    rows[2]["naive"]["cut"] = rows[5]["naive"]["cut"] = True  # > 90x: more than 20x, growth shown; > 5x: open
+    data = {"rows": rows, "seed": {}, "examples": [], "profile_case": None}
+    (shown, ok), = [(shown, ok) for name, shown, ok in commands.targets(data, config)
+                    if name.startswith("the lead grows with size (json")]
+    assert shown == "avg 2x -> 6x -> > 5x; max 4x -> 20x -> > 90x" and ok is None
+    assert commands._grows([(4.0, False), (20.0, False), (90.0, True)]) is True
+    assert commands._grows([(4.0, False), (3.0, True)]) is None
+    assert commands._grows([(4.0, False), (3.0, False), (90.0, True)]) is False
+    assert "> 90 s (cut off)" in "\n".join(commands.command_table(data, config))
+
