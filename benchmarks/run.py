@@ -421,6 +421,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="the report (default: docs/performance.md, or only printed with "
                                                  "--quick)")
     parser.add_argument("--limit", type=float, help="seconds after which a naive SymPy case is cut off")
+    parser.add_argument("--raw", type=Path, help="also write the whole commands' measurements to this JSON file")
     parser.add_argument("--parts", default="engine,commands",
                         help="what to measure: engine (derivation, numeric, start-up, memory), commands, or both")
     parser.add_argument("--snapshot", action="store_true",
@@ -438,16 +439,18 @@ def main(argv=None) -> int:
     if "engine" in parts:
         engine(config, out)
     if "commands" in parts:
-        whole_commands(commands.QUICK if args.quick else commands.FULL, out)
+        whole_commands(commands.QUICK if args.quick else commands.FULL, out, args.raw)
     return 0
 
 
-def whole_commands(config: commands.Config, out: Path | None) -> None:
+def whole_commands(config: commands.Config, out: Path | None, raw: Path | None = None) -> None:
     began = time.perf_counter()
     rows = machine.describe(ROOT)
     print("whole commands", flush=True)
     with tempfile.TemporaryDirectory(prefix="symgrad-specs-") as folder:
         data = commands.measure(config, Path(folder))
+    if raw is not None:
+        raw.write_text(json.dumps(data, indent=1))
     block = commands.report(data, config, time.perf_counter() - began, rows)
     print(block)
     if out is not None:
