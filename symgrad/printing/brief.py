@@ -16,6 +16,8 @@ import re
 
 import sympy as sp
 
+from ..core import decimals
+
 #: torch's print options (torch.set_printoptions): more entries than this and a tensor is summarised...
 THRESHOLD = 1000
 #: ... to this many items at each end of each axis.
@@ -52,7 +54,11 @@ def approx(value: float) -> str:
 
 
 def shortened(expr, show, limit: int = LONG) -> str:
-    """`show(expr)`, or for a longer one its first terms and how many there are (only those terms printed)."""
+    """`show(expr)`, or for a longer one its first terms and how many there are (only those terms printed).
+
+    A sum's terms are written with decimal coefficients where they terminate (0.0725*x_11, not
+    7247246954181263*x_11/100000000000000000; fractions under exact_fractions()), as torch shows numbers.
+    """
     if not isinstance(expr, sp.Add):
         text = show(expr)
         return text if len(text) <= limit else f"{text[:limit]} ... ({len(text)} characters)"
@@ -61,12 +67,24 @@ def shortened(expr, show, limit: int = LONG) -> str:
     for i, term in enumerate(terms):
         if i and len(text) > limit // 2:
             return f"{text} + ... ({len(terms)} terms)"
-        piece = show(term)
+        piece = _term(term, show)
         if piece.startswith("-"):
             text += (" - " if i else "-") + piece[1:]
         else:
             text += (" + " if i else "") + piece
     return text
+
+
+def _term(term, show) -> str:
+    """One term of a sum: a terminating Rational coefficient of symbols as its decimal, else as `show` prints it."""
+    if term.is_Rational and not term.is_Integer:
+        return decimals.decimal(term) or show(term)
+    head = term.args[0] if term.is_Mul else None
+    if head is not None and head.is_Rational and not head.is_Integer and all(f.is_Symbol for f in term.args[1:]):
+        shown = decimals.decimal(head)
+        if shown is not None:
+            return f"{shown}*" + "*".join(str(f) for f in term.args[1:])
+    return show(term)
 
 
 def stem(name) -> str:

@@ -65,7 +65,7 @@ def _brief_cell(show, summarise: bool):
     def cell(v):
         if summarise and getattr(v, "is_number", False):
             return approx(float(v))
-        return shortened(v, lambda e: _entry(e, show))
+        return shortened(v, show) if getattr(v, "is_Add", False) else shortened(v, lambda e: _entry(e, show))
     return cell
 
 
@@ -86,7 +86,8 @@ def named_section(view, show=str, w=None, brief: bool = False) -> list[str]:
         if view.derivation.expanded:  # values are only worked out for a small, expanded derivation
             value = named.values[name]
             shown = f" = {_entry(value, show)}" if value.is_number and value != definition else ""
-        entry = shortened(definition, lambda e: _entry(e, show)) if brief else _entry(definition, show)
+        entry = _entry(definition, show) if not brief else shortened(definition, show) \
+            if getattr(definition, "is_Add", False) else shortened(definition, lambda e: _entry(e, show))
         lines.append(f"    {name} := {entry}{shown}")
     for name in view.gradients:
         if not _same(named.gradients[name], view.gradients[name]):
