@@ -262,3 +262,14 @@ def test_large_parameters_are_summarised_per_step():
     assert f"norm {np.linalg.norm(after):.4f}" in text
     latex = render(d, "latex")
     assert r"{W}^{(2)} \approx \left[" in latex or r"^{(2)} \approx \left[" in latex
+
+
+def test_steps_by_sympy_diff_are_the_rules_steps():
+    """method="diff" (sympy.diff of the whole loss, the ground truth) takes the same steps as the rules."""
+    net = sg.Sequential(sg.Conv2d(1, 1, 2, bias=False).init(weight=[[0.5, -0.25], [0.25, 0.5]]), sg.AvgPool2d(3))
+    runs = [sg.derive(net, X, sg.MSELoss(), target=2, optimizer=sg.RMSprop(lr=0.1, momentum=0.5), steps=3,
+                      method=method) for method in ("rules", "diff")]
+    for ours, truth in zip(*(d.steps for d in runs)):
+        assert sp.simplify(ours.loss - truth.loss) == 0
+        difference = ours.parameters["0.weight"].updated - truth.parameters["0.weight"].updated
+        assert all(abs(float(e)) < 1e-25 for e in difference.reshape(-1))
