@@ -276,3 +276,12 @@ def test_the_standalone_document_with_steps_compiles_without_overfull_lines(tmp_
     log = (tmp_path / "d.log").read_text(encoding="utf-8", errors="replace")
     overfull = [float(v) for v in re.findall(r"Overfull \\hbox \((\d+\.\d+)pt too wide\)", log)]
     assert all(v <= 5 for v in overfull), overfull
+
+
+def test_json_steps_keep_to_wrt(tmp_path, capsys):
+    code, out, err = run(["derive", write(tmp_path, "SGD"), "--format", "json", "--wrt", "0.bias", "input"], capsys)
+    assert code == 0, err
+    document = json.loads(out)
+    assert [set(s["gradients"]) for s in document["steps"]] == [{"0.bias", "input"}] * 3
+    assert [set(s["updated"]) for s in document["steps"]] == [{"0.bias"}] * 3
+    assert set(document["updated"]) == {"0.bias"} and document["updated"] == document["steps"][-1]["updated"]
