@@ -224,8 +224,11 @@ def _run_cli(raw: bytes, fmt: str, suffix: str, lang: str, spec_dir: str | None)
     """("ok", bytes of the file the CLI wrote) or ("error", its one-line message) or ("timeout", None)."""
     with tempfile.TemporaryDirectory(prefix="symgrad-serve-") as folder:
         out = os.path.join(folder, "derivation" + suffix)
-        command = [sys.executable, "-m", "symgrad", "derive", "-", "--format", fmt, "--lang", lang, "--out", out]
-        env = {**os.environ, "TMPDIR": folder, "PYTHONUNBUFFERED": "1"}
+        # -P: the working folder (SPEC's) is not put on sys.path; the server's own symgrad is, by PYTHONPATH
+        command = [sys.executable, "-P", "-m", "symgrad", "derive", "-", "--format", fmt, "--lang", lang, "--out", out]
+        here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        path = os.pathsep.join([*filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)), here])
+        env = {**os.environ, "TMPDIR": folder, "PYTHONPATH": path}
         try:
             done = subprocess.run(command, input=raw, cwd=spec_dir or folder, capture_output=True, env=env,
                                   timeout=limits.EXPORT_SECONDS)

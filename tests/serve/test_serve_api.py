@@ -319,3 +319,21 @@ def test_check_is_the_cli_check():
             assert data["symbols"] == (0 if name == "conv_max_pool" else 13)
     finally:
         server.stop()
+
+
+def test_export_in_the_spec_folder_runs_the_servers_symgrad(tmp_path):
+    """Started on a SPEC, an export runs in SPEC's folder (for its weights file), and a symgrad/ folder there
+    is not imported (python -P); the weights file beside the spec is read, one outside it is refused."""
+    (tmp_path / "symgrad").mkdir()
+    (tmp_path / "symgrad" / "__init__.py").write_text("raise SystemExit('the wrong symgrad')\n", encoding="utf-8")
+    spec = tmp_path / "mine.toml"
+    spec.write_text(examples.text("conv_sum"), encoding="utf-8")
+    with TestClient(create_app(str(spec), time_limit=20)) as own:
+        response = own.post("/api/export/markdown", content=spec.read_bytes())
+        assert response.status_code == 200, response.text
+        assert response.content == cli("derive", str(spec), "--format", "markdown").stdout
+        outside = examples.text("conv_sum") + '\n[weights]\nfile = "../elsewhere.npz"\n'
+        refused = own.post("/api/derive", content=outside.encode())
+        assert refused.status_code == 400
+        assert refused.json()["error"] == ("weights: file: ../elsewhere.npz is outside the folder of the spec "
+                                           "the server was started on")
