@@ -315,6 +315,7 @@ def _python_module(derivation, spec, args) -> str:
 
 def run_check(args) -> int:
     from .. import spec as specs
+    from ..core.progress import current
     from ..verify import buffer_symbols, compare, evaluate, random_values, torch_reference
 
     spec = specs.load(args.spec)
@@ -324,7 +325,9 @@ def run_check(args) -> int:
     except ImportError:
         raise SymgradError("check: torch is not installed; install it with: pip install 'symgrad[torch]'") from None
     values = random_values(derivation.free_symbols, args.seed, positive=buffer_symbols(derivation))
+    current().describe("evaluate")
     ours = evaluate(derivation, values)
+    current().describe("torch autograd")
     try:
         theirs = torch_reference(derivation, ours)
     except Exception as error:  # torch refused what symgrad accepted: one line, no C++ frames
@@ -446,8 +449,19 @@ def run_serve(args) -> int:
     return 0
 
 
-COMMANDS = {"derive": run_derive, "check": run_check, "shapes": run_shapes, "handout": run_handout,
-            "exercises": run_exercises, "examples": run_examples, "serve": run_serve}
+def _one_bar(run):
+    """`run` in one progress bar (symgrad/core/progress.py): the derivations and page builds inside join it."""
+    def in_one_bar(args) -> int:
+        from ..core.progress import command
+
+        with command():
+            return run(args)
+    return in_one_bar
+
+
+COMMANDS = {"derive": run_derive, "check": _one_bar(run_check), "shapes": run_shapes,
+            "handout": _one_bar(run_handout), "exercises": _one_bar(run_exercises), "examples": run_examples,
+            "serve": run_serve}
 
 
 def parse(argv) -> argparse.Namespace:

@@ -6,7 +6,8 @@ expansion, numeric evaluation) and the printers theirs (`each`: a tensor printed
 step), so a command whose printing takes longer than its derivation still shows its bar
 moving. Outside a command (the Python API) `derive` opens a bar of its own.
 The bar is tqdm's, written to stderr and never to stdout, so `--format json` output stays
-clean. It is shown when stderr is a terminal, and only once a run has lasted a second
+clean, and it is cleared before a command writes to stdout (often the same terminal). It is shown
+when stderr is a terminal, and only once a run has lasted a second
 (tqdm's `delay`), so fast runs print nothing. One step can take minutes (one large layer
 within the limits, symgrad/core/limits.py): a ticker thread redraws the bar every TICK
 seconds meanwhile, so the step's name and the elapsed time show and move even when no
@@ -184,12 +185,34 @@ def command(steps: int = 0, progress: bool | None = None):
     bar = Progress(steps, progress) if _COMMAND.get() is None else Progress(steps)
     token = _COMMAND.set(bar)
     phases = _Phases.start()
+    stdout = sys.stdout
+    if bar._bar is not None:  # a bar of its own on show: it is cleared before the command's output begins
+        sys.stdout = _ClearsTheBar(stdout, bar)
     try:
         yield bar
     finally:
+        if isinstance(sys.stdout, _ClearsTheBar):
+            sys.stdout = stdout
         _COMMAND.reset(token)
         bar.close()
         phases.finish()
+
+
+class _ClearsTheBar:
+    """stdout during a command with a bar: the first write clears the bar (stderr and stdout are often the
+    same terminal, where a redraw would land inside the document), then everything passes through."""
+
+    def __init__(self, stream, bar: Progress):
+        self._stream, self._bar = stream, bar
+
+    def write(self, text):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
 
 
 @contextlib.contextmanager

@@ -81,16 +81,18 @@ def test_check_prints_its_table_and_the_bar_only_on_stderr(no_delay, capsys, mon
 
 
 class FakeTerminal:
-    """A stderr that says it is a terminal and keeps what is written to it."""
+    """A stderr that says it is a terminal and keeps what is written to it (in `log` too, beside stdout's)."""
 
-    def __init__(self):
+    def __init__(self, log=None):
         self.written = []
+        self.log = [] if log is None else log
 
     def isatty(self):
         return True
 
     def write(self, text):
         self.written.append(text)
+        self.log.append(("err", text))
         return len(text)
 
     def flush(self):
@@ -131,10 +133,10 @@ def test_a_command_has_one_bar_that_printing_advances_too(terminal, capsys, fmt,
     counts = [c for c in map(_counts, frames) if c]
     done = [n for n, _ in counts]
     assert done == sorted(done), "one bar: its count never starts again"
-    assert counts[-1][0] == counts[-1][1], "it ends full"
+    assert counts[-1][0] == counts[-1][1] - 1, "all done but the write (the bar is cleared before it)"
     texts = "\n".join(frames)
-    # the derivation's steps, then the printer's, then writing, in that order, in the one bar
-    assert texts.index("backward") < texts.index(printing) < texts.rindex("write")
+    # the derivation's steps, then the printer's, in that order, in the one bar
+    assert texts.index("read") < texts.index("backward") < texts.index(printing)
     first_print = next(i for i, f in enumerate(frames) if printing in f)
     assert _counts(frames[first_print])[0] > _counts(frames[0])[0]  # printing starts past the derivation's steps
 
@@ -194,3 +196,32 @@ def test_phases_are_written_for_benchmarks_only_when_asked(tmp_path, monkeypatch
     assert {"start-up", "read", "derive", "torch block", "print latex", "write", "end"} <= set(recorded)
     assert all(t >= 0 for t in recorded.values())
     assert recorded["end"] >= recorded["start-up"] + recorded["derive"]
+
+
+class FakeStdout:
+    """stdout on the same terminal: what is written goes to the shared log."""
+
+    def __init__(self, log):
+        self.log = log
+
+    def write(self, text):
+        self.log.append(("out", text))
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("argv", [["derive", str(SPEC), "--format", "text"], ["exercises", "--count", "1"]])
+def test_the_bar_is_cleared_before_the_output_begins(terminal, monkeypatch, argv):
+    log = terminal.log
+    monkeypatch.setattr(progress.sys, "stdout", FakeStdout(log))
+    assert main(argv) == 0
+    kinds = [kind for kind, _ in log]
+    assert "err" in kinds and "out" in kinds
+    first_out = kinds.index("out")
+    assert "err" not in kinds[first_out:], "no redraw lands inside the output"
+    assert log[first_out - 1][1].strip() == "", "the bar's line was cleared just before"
+    bar = "".join(text for kind, text in log if kind == "err")
+    assert ("forward" if argv[0] == "exercises" else "print gradients") in bar  # a problem's derivation joins it
+
