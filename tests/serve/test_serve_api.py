@@ -12,7 +12,11 @@ import pytest
 from paths import ROOT
 from serve_support import cli
 
-from starlette.testclient import TestClient  # noqa: E402
+import warnings  # noqa: E402
+
+with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 for its TestClient; httpx (a test extra) still works
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient  # noqa: E402
 
 from symgrad import examples  # noqa: E402
 from symgrad.serve import limits  # noqa: E402
