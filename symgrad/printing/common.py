@@ -73,6 +73,3 @@ def squeeze(array: np.ndarray) -> np.ndarray:
         array = array[0]
     return array
 
-
-def shape_text(array: np.ndarray) -> str:
-    return " x ".join(str(n) for n in array.shape) if array.shape else "scalar"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.terminal import columns
-from .common import shape_text, squeeze
+from .common import squeeze
 from ..core import decimals
 from ..core.progress import each
 from .memo import text_printer
@@ -112,8 +112,8 @@ def buffers_section(d, show=str, w=None) -> list[str]:
 
 
 def _shape(array, w) -> str:
-    shown = shape_text(array)
-    return w["text_scalar"] if shown == "scalar" else shown
+    """3 x 3 in English, 3×3 in Chinese (the word `times`); a 0-D array is a scalar."""
+    return w["times"].join(str(n) for n in array.shape) if array.shape else w["text_scalar"]
 
 
 def _label(word: str, array, w) -> str:

@@ -39,7 +39,7 @@ def test_lang_for_every_format():
     assert all(code == 0 and not err for code, _, err in texts.values())
     en, zh = texts["text", "en"][1], texts["text", "zh"][1]
     assert "network: " in en and "forward:" in en and "gradients:" in en
-    assert "网络：" in zh and "前向传播：" in zh and "梯度：" in zh and "输入（1 x 1 x 3 x 3）：" in zh
+    assert "网络：" in zh and "前向传播：" in zh and "梯度：" in zh and "输入（1×1×3×3）：" in zh
     assert "network" not in zh and "forward" not in zh
     assert json.loads(texts["json", "zh"][1]) == json.loads(texts["json", "en"][1])  # JSON has no words
     assert r"\subsection*{前向传播}" in texts["latex", "zh"][1] and r"\subsection*{Forward pass}" in texts["latex", "en"][1]
