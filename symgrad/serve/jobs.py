@@ -19,6 +19,7 @@ from ..core import limits as spec_limits
 from ..core.errors import OptionError, SymgradError
 from ..printing import render
 from . import limits
+from .document import page
 from .explore import tensors_and_links
 from .mdhtml import to_html
 
@@ -32,11 +33,10 @@ def derive(text: str, spec_dir: str | None = None, include=(), lang: str = "en",
     derivation = spec.derive("rules", progress=False)
     with decimals.exact_fractions(exact):
         result = {"derive": render(derivation, "json", title=spec.title)}
-        if "markdown" in include or "html" in include:
-            markdown = render(derivation, "markdown", title=spec.title, lang=lang)
-            result["markdown"] = markdown
+        if "markdown" in include or "html" in include:  # the same blocks: figures as SVG, worked lines marked
+            result["markdown"], html = page(derivation, spec.title, lang)
             if "html" in include:
-                result["html"] = to_html(markdown)
+                result["html"] = html
     if "explore" in include:
         result["explore"] = _explore(derivation)
     return result
