@@ -23,7 +23,7 @@ async function derive() {
     state.data = data;
     showError("");
     $("derivation").innerHTML = data.html;  // the server's HTML: escaped text and math spans only (mdhtml.py)
-    renderMath($("derivation"));
+    renderMath($("derivation"), true);
     drawTensors(data.explore);
     if (document.activeElement === null || !document.activeElement.closest("#number-grids")) drawNumberGrids(data.explore);
     if (document.activeElement === null || !document.activeElement.closest("#layer-fields")) drawLayerFields();

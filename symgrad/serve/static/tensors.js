@@ -175,6 +175,20 @@ function clearHighlights() {
   for (const node of document.querySelectorAll("#tensors td[class*='hl-']")) {
     node.classList.remove("hl-input", "hl-delta", "hl-window", "hl-route", "hl-self", "hl-term");
   }
+  for (const node of document.querySelectorAll("#derivation .hl-line")) node.classList.remove("hl-line");
+}
+
+// The entry's worked line in the derivation (both sides of its `&=`, marked by the server, document.py):
+// highlighted, and scrolled into the derivation's own view when it is outside it (the page itself stays put).
+function highlightLine(key, flat) {
+  const box = $("derivation");
+  const parts = box.querySelectorAll(`[data-entry="${CSS.escape(`${key}@${flat}`)}"]`);
+  for (const part of parts) part.classList.add("hl-line");
+  if (!parts.length) return;
+  const line = parts[0].getBoundingClientRect(), view = box.getBoundingClientRect();
+  if (line.top < view.top || line.bottom > view.bottom) {
+    box.scrollTop += line.top - view.top - (view.height - line.height) / 2;
+  }
 }
 
 function hover(event) {
@@ -185,6 +199,7 @@ function hover(event) {
   td.classList.add("hl-self");
   const found = links(key, flat);
   for (const [t, i, cls] of found.marks) { const c = cell(t, i); if (c) c.classList.add(cls); }
+  highlightLine(key, flat);
   const box = $("formula");
   box.replaceChildren();
   const head = `${label(key, flat)} = `;
