@@ -74,7 +74,24 @@ def test_hovering_dL_dK_lights_its_input_cells_and_deltas(server, driver):
     assert {c.get_attribute("data-t") for c in deltas} == {"delta:0"}
     formula = css(driver, "#formula")[0]
     assert formula.find_elements("css selector", ".katex") and "360" in formula.text
+    line = wait(lambda: css(driver, "#derivation .hl-line"), what="the highlighted derivation line")
+    assert {p.get_attribute("data-entry") for p in line} == {"grad:0.weight@3"}  # both sides of its &=
+    assert len(line) == 2 and "360" in line[1].text and all(p.is_displayed() for p in line)
+    article = css(driver, "#derivation")[0].rect
+    assert article["y"] <= line[1].rect["y"] <= article["y"] + article["height"]  # scrolled into the derivation's view
+    assert len(css(driver, "#derivation svg.figure")) == 2
+    assert len(css(driver, "#derivation table")) == 1  # the layer table only: the figures are no tables now
+    assert len(css(driver, "#derivation svg.figure rect.cell")) == 4 + 9  # sigma (2 x 2) and X (3 x 3)
+    assert not css(driver, ".katex-error")
     screenshot(driver, "hover")
+    driver.execute_script("window.scrollTo(0, document.getElementById('derivation').getBoundingClientRect().top"
+                          " + window.scrollY - 380)")
+    screenshot(driver, "line")
+    driver.execute_script("const box = document.getElementById('derivation');"
+                          "const f = box.querySelectorAll('svg.figure')[1];"  # the conv figure: the taps of dL/dK_11
+                          "box.scrollTop += f.getBoundingClientRect().top - box.getBoundingClientRect().top - 420;")
+    screenshot(driver, "figure")
+    driver.execute_script("window.scrollTo(0, 0)")
     hover(driver, cells(driver, "out:1")[0])  # the pooled entry: its window and its first maximum
     window = wait(lambda: css(driver, "#tensors td.hl-window"), what="the pooling window")
     assert sorted(int(c.get_attribute("data-i")) for c in window) == [0, 1, 2, 3]
