@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from serve_support import Server, browser, close, screenshot, wait
+from serve_support import DOCS, Server, browser, close, screenshot, wait
 
 from symgrad import examples
 from symgrad import spec as specs
@@ -164,6 +164,30 @@ def test_a_bad_spec_shows_its_line_and_keeps_the_last_derivation(server, driver)
     assert [c.text for c in cells(driver, "grad:0.weight")] == ["200", "240", "320", "360"]
     assert "360" in css(driver, "#derivation")[0].text
     screenshot(driver, "error")
+
+
+def test_a_padded_max_pool_figure_is_svg_with_its_ring_and_windows(server, driver):
+    from selenium.webdriver.support.ui import Select
+
+    open_page(driver, server)
+    before = derived(driver)
+    Select(css(driver, "#example")[0]).select_by_value("pool_d2l_pad1_stride2")
+    css(driver, "#load-example")[0].click()
+    wait(lambda: derived(driver) > before, what="the padded pooling example")
+    figure = css(driver, "#derivation svg.figure")
+    assert len(figure) == 1 and figure[0].is_displayed()
+    assert len(css(driver, "#derivation svg.figure rect.cell")) == 16
+    assert len(css(driver, "#derivation svg.figure rect.pad")) == 6 * 6 - 16  # padding 1 around 4 x 4
+    assert len(css(driver, "#derivation svg.figure rect.window")) == 4  # 2 x 2 windows, each outlined
+    assert len(css(driver, "#derivation svg.figure rect.mark")) == 4  # 5, 7, 13, 15: each window's maximum
+    assert not css(driver, ".katex-error")
+    hover(driver, cells(driver, "out:0")[3])  # S_22 (dL/dX is one matrix here, no line per entry): its line
+    line = wait(lambda: css(driver, "#derivation .hl-line"), what="the line of S_22")
+    assert {p.get_attribute("data-entry") for p in line} == {"out:0@3"} and "15" in line[-1].text
+    shot = css(driver, "#derivation figure.grid-figure")[0]  # the figure and its caption alone
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", shot)
+    shot.screenshot(str(DOCS / "serve-figure-pool.png"))
+    driver.execute_script("window.scrollTo(0, 0)")
 
 
 def test_chinese_derivation(server, driver):
