@@ -19,7 +19,7 @@ from ..printing import markdown, select
 from ..printing.blocks import Grid, Math
 from ..printing.common import squeeze
 from ..printing.steps import build
-from ..printing.texnames import index_text, parameter_symbol, tex
+from ..printing.texnames import SMALL, index_text, parameter_symbol, tex
 from ..printing.words import WORDS
 from .mdhtml import to_html
 from .svg import grid_svg
@@ -48,7 +48,7 @@ def entry_names(d, wrt) -> dict[str, str]:
     t = d.tensors
     for full in wrt:
         values = t.gradient(full)
-        if values is None:
+        if values is None or np.size(values) > SMALL:  # the printer writes lines per entry for small tensors only
             continue
         key = "grad:input" if full == "input" else f"grad:{full}"
         symbol = parameter_symbol(full, d.network)
@@ -59,7 +59,7 @@ def entry_names(d, wrt) -> dict[str, str]:
         for kind, pairs in (("delta", d.named.deltas), ("out", d.named.activations)):
             order = [name for name, _ in d.named.activations]
             for name, array in pairs:
-                if name not in order:
+                if name not in order or np.size(array) > SMALL:
                     continue
                 for flat, symbol in enumerate(np.asarray(array, dtype=object).reshape(-1)):
                     names.setdefault(tex(symbol), f"{kind}:{order.index(name)}@{flat}")
