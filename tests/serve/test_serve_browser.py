@@ -190,6 +190,23 @@ def test_a_padded_max_pool_figure_is_svg_with_its_ring_and_windows(server, drive
     driver.execute_script("window.scrollTo(0, 0)")
 
 
+@pytest.mark.parametrize("name", ["conv_adam_steps", "conv_symbolic", "conv_dropout", "pool_d2l_two_channels",
+                                  "conv_sum"])
+def test_marked_lines_and_figures_render_in_other_examples(server, driver, name):
+    from selenium.webdriver.support.ui import Select
+
+    open_page(driver, server)
+    before = derived(driver)
+    Select(css(driver, "#example")[0]).select_by_value(name)
+    css(driver, "#load-example")[0].click()
+    wait(lambda: derived(driver) > before, what=f"the derivation of {name}")
+    assert css(driver, "#derivation .katex") and not css(driver, ".katex-error")
+    assert css(driver, "#derivation [data-entry]")  # \htmlData rendered (trusted), not shown as an error
+    assert "htmlData" not in css(driver, "#derivation")[0].text
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+
+
 def test_chinese_derivation(server, driver):
     from selenium.webdriver.support.ui import Select
 
