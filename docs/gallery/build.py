@@ -32,11 +32,12 @@ from symgrad.cli.commands import main  # noqa: E402
 HANDOUTS = ("en", "zh")
 
 
-# The seed articles' examples: their derivations, and the two shape-table specs (LeNet and the
+# The seed articles' examples and the small examples built on them (dropout, three Adam steps): their
+# derivations, and the two shape-table specs (LeNet and the
 # tutorial Net, whose full derivations are far too long to read). Other examples (whole networks
 # with thousands of entries) are not part of the gallery.
 DERIVED = ("avg_pool_backward", "conv_avg_pool", "conv_max_pool", "conv_sum", "conv_symbolic", "pool_d2l_k3",
-           "pool_d2l_pad1_stride2", "pool_d2l_rect", "pool_d2l_two_channels")
+           "pool_d2l_pad1_stride2", "pool_d2l_rect", "pool_d2l_two_channels", "conv_dropout", "conv_adam_steps")
 SHAPE_TABLES = ("lenet_shapes", "tutorial_net_shapes")
 
 
