@@ -3,7 +3,11 @@
 An entry without symbols is a JSON number; any other entry is a string in SymPy's
 syntax that plain SymPy reads back (`sympy.sympify(s)`, no symgrad import, no extra
 locals), printed by the readable printer (readable.py; `plain_readable` for a network
-kept in names, whose sums are too many for SymPy's term ordering).
+kept in names, whose sums are too many for SymPy's term ordering). Outside `--exact` a
+coefficient that is a float64 made exact (a seeded weight) is written as that float64
+(floats.py): a LeNet's strings at about half the size, equal to symgrad's up to float64
+rounding of those coefficients. `named.gradients` leaves out a gradient that `gradients`
+already holds as it is (a network kept in names): each is written once.
 """
 
 from __future__ import annotations
@@ -85,10 +89,17 @@ def _step(step, view, show) -> dict:
     return shown
 
 
+def _same(a, b) -> bool:
+    """Whether two tensors hold the same entries (the same objects, as a network kept in names has them)."""
+    a, b = np.asarray(a, dtype=object).reshape(-1), np.asarray(b, dtype=object).reshape(-1)
+    return a.shape == b.shape and all(x is y or x == y for x, y in zip(a, b))
+
+
 def to_json(view) -> str:
     # one memoised printer per document (memo.py): each distinct subexpression printed once; a network kept
-    # in names has tens of thousands of sums, printed by plain.py's fast path
-    show = readable_printer() if view.derivation.expanded else plain_readable_printer()
+    # in names has tens of thousands of sums, printed by plain.py's fast path; float64 coefficients unless --exact
+    floats = not decimals.exact()
+    show = readable_printer(floats=floats) if view.derivation.expanded else plain_readable_printer(floats)
     document = {}
     if view.title:
         document["title"] = view.title
@@ -112,6 +123,8 @@ def to_json(view) -> str:
     if view.named is not None:
         document["named"] = {
             "definitions": {str(k): _value(v, show) for k, v in view.named.definitions.items()},
-            "gradients": {k: nested(view.named.gradients[k], show) for k in view.gradients},
+            # only where the form in names differs: a gradient already in names is `gradients[k]` (docs/cli.md)
+            "gradients": {k: nested(view.named.gradients[k], show) for k in view.gradients
+                          if not _same(view.named.gradients[k], view.gradients[k])},
         }
     return json.dumps(document, ensure_ascii=False) + "\n"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from sympy import Float
 from sympy.printing.str import StrPrinter
 
+from .floats import FloatCoefficients
 from .readable import ReadablePrinter
 
 
@@ -50,11 +51,16 @@ class MemoReadablePrinter(_Memo, ReadablePrinter):
     """readable.py's printer (what plain SymPy reads back), memoised."""
 
 
+class MemoFloatReadablePrinter(_Memo, FloatCoefficients, ReadablePrinter):
+    """The same with a float64 made exact printed as that float64 (floats.py): JSON outside --exact."""
+
+
 def text_printer(order: str | None = None):
     """A fresh memoised str() for one document (`order="none"`: terms unsorted, as plain.py)."""
     return MemoStrPrinter({"order": order} if order else None).doprint
 
 
-def readable_printer(order: str | None = None):
-    """A fresh memoised readable printer for one document."""
-    return MemoReadablePrinter({"order": order} if order else None).doprint
+def readable_printer(order: str | None = None, floats: bool = False):
+    """A fresh memoised readable printer for one document (`floats`: float64 coefficients, floats.py)."""
+    kind = MemoFloatReadablePrinter if floats else MemoReadablePrinter
+    return kind({"order": order} if order else None).doprint

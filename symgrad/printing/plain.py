@@ -5,7 +5,8 @@ definitions of a LeNet (tens of thousands of sums of c*u*v) took minutes. Sums a
 products of numbers and symbols are printed here directly, in SymPy's own argument
 order and syntax (a Rational coefficient as StrPrinter writes it: 2*u*v/3, -u*v/3; the
 seeded weights of a LeNet are 17-digit Rationals, and this path cut its text from 74.5 s
-to 15.7 s); anything else falls back to a printer without term ordering: SymPy's str()
+to 15.7 s; the JSON outside --exact writes such a float64 made exact as that float64, floats.py);
+anything else falls back to a printer without term ordering: SymPy's str()
 for the text format (`plain`), the readable printer for the JSON (`plain_readable`:
 SymPy syntax that plain SymPy reads back, symgrad's indicators included; readable.py).
 `plain_printer` / `plain_readable_printer` give one document its own memoised fallback
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .floats import coefficient
 from .memo import readable_printer, text_printer
 from .readable import readable_unordered
 
@@ -33,54 +35,58 @@ def plain_readable(expr) -> str:
 
 
 def plain_printer():
-    """`plain` for one document: its fallback memoised (memo.py) and each entry printed once (a network
-    kept in names has its gradients in `gradients` and again, the same, in `named`)."""
+    """`plain` for one document: its fallback memoised (memo.py) and each entry printed once (the same
+    entry object can stand in several fields: an output entry in a named definition's place)."""
     return _Entries(text_printer("none"))
 
 
-def plain_readable_printer():
-    """`plain_readable` for one document, memoised as plain_printer."""
-    return _Entries(readable_printer("none"))
+def plain_readable_printer(floats: bool = False):
+    """`plain_readable` for one document, memoised as plain_printer; `floats`: a float64 made exact as
+    that float64 (floats.py), the JSON outside --exact."""
+    return _Entries(readable_printer("none", floats), floats)
 
 
 class _Entries:
     """One document's entries: each distinct one printed once, through `_plain` and `fallback`."""
 
-    def __init__(self, fallback):
-        self.fallback, self.seen = fallback, {}
+    def __init__(self, fallback, floats: bool = False):
+        self.fallback, self.floats, self.seen = fallback, floats, {}
 
     def __call__(self, expr) -> str:
         # by identity: hashing a sum of thousands of terms costs more than printing it (the same entry is one object)
         seen = self.seen.get(id(expr))
         if seen is not None and seen[0] is expr:
             return seen[1]
-        text = _plain(expr, self.fallback)
+        text = _plain(expr, self.fallback, self.floats)
         self.seen[id(expr)] = (expr, text)  # the entry kept alive with its text, so its id stays its own
         return text
 
 
-def _plain(expr, fallback) -> str:
+def _plain(expr, fallback, floats: bool = False) -> str:
     if expr.is_Add:
         pieces = []
         for i, term in enumerate(expr.args):
-            piece = _term(term, fallback)
+            piece = _term(term, fallback, floats)
             if piece[0] == "-":
                 pieces.append((" - " if i else "-") + piece[1:])
             else:
                 pieces.append((" + " if i else "") + piece)
         return "".join(pieces)
-    return _term(expr, fallback)
+    return _term(expr, fallback, floats)
 
 
 _Symbol, _Mul = sp.Symbol, sp.Mul
 
 
-def _term(expr, fallback) -> str:
+def _term(expr, fallback, floats: bool = False) -> str:
     kind = type(expr)
     if kind is _Symbol:
         return expr.name
     if expr.is_Rational:
-        return str(expr.p) if expr.q == 1 else f"{expr.p}/{expr.q}"  # 3, -3, 2/3 as str() writes them
+        if expr.q == 1:
+            return str(expr.p)
+        shown = coefficient(expr.p, expr.q) if floats else None
+        return shown if shown is not None else f"{expr.p}/{expr.q}"  # 3, -3, 2/3 as str() writes them
     if kind is _Mul:
         args = expr.args
         head = args[0]
@@ -99,6 +105,9 @@ def _term(expr, fallback) -> str:
             else:
                 return fallback(expr)
         body = "*".join(names)
+        shown = coefficient(p, q) if floats and q != 1 else None
+        if shown is not None:  # -0.18656576987781426*x_12, as floats.FloatCoefficients writes it
+            return f"{shown}*{body}"
         text = body if p == 1 or p == -1 else f"{abs(p)}*{body}"
         return ("-" if p < 0 else "") + (text if q == 1 else f"{text}/{q}")
     if expr.is_Symbol:

@@ -17,13 +17,16 @@ imported there. The parent derives, asks torch (float64) and compares:
   and ReLU at exactly 0 happen on purpose;
 - symbol names SymPy's parser reads as something else are refused (exit 2, one line),
   and the refused set is exactly what parse_expr does;
-- an all-number softmax whose input gradient is exactly 0 prints numbers only.
+- an all-number softmax whose input gradient is exactly 0 prints numbers only;
+- seeded weights (float64s made exact) print as floats, not 17-digit fractions, and read back to
+  torch's numbers within float64 rounding; under --exact as exact fractions, which read back too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -41,6 +44,7 @@ import symgrad as sg
 from symgrad.core import names
 from symgrad import spec as specs
 from symgrad.cli.commands import main
+from symgrad.core import decimals
 from symgrad.printing import render
 from symgrad.printing.texnames import name_latex
 from symgrad.verify import torch_reference
@@ -478,3 +482,50 @@ def test_beyond_float_range_is_a_string_that_reads_back():
     document = document_of(d)
     assert document["output"] == 1e300
     assert isinstance(document["loss"], str) and sp.sympify(document["loss"]) == sp.Integer(10) ** 600
+
+
+SEEDED = """
+[input]
+shape = [1, 1, 3, 3]
+symbol = "x"
+[[layers]]
+type = "Conv2d"
+in_channels = 1
+out_channels = 2
+kernel_size = 2
+[[layers]]
+type = "Sigmoid"
+[[layers]]
+type = "AvgPool2d"
+kernel_size = 2
+stride = 1
+[[layers]]
+type = "Flatten"
+[[layers]]
+type = "Linear"
+in_features = 2
+out_features = 2
+[loss]
+type = "MSELoss"
+target = [[1, -2]]
+[optimizer]
+type = "SGD"
+lr = 0.1
+[weights]
+seed = 0
+"""
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("expand", ["true", "false"])
+def test_seeded_weights_are_floats_that_read_back_to_torchs_numbers_and_exact_under_exact(reader, expand):
+    d = specs.parse(f"expand = {expand}\n" + SEEDED).derive("rules")
+    fraction = re.compile(r"\d{10,}/\d{10,}")  # a float64 made exact: 10956934985716349/200000000000000000
+    values = random_values(d.free_symbols, seed=5, low=-2, high=2)
+    document = document_of(d)
+    assert not fraction.search(json.dumps(document)) and "0.04362499146542287" in json.dumps(document)
+    agrees_with_torch(reader, d, values, document=document)  # float64 rounding of the coefficients only
+    with decimals.exact_fractions():
+        exact = document_of(d)
+    assert fraction.search(json.dumps(exact))
+    agrees_with_torch(reader, d, values, document=exact)

@@ -65,7 +65,8 @@ def test_kept_in_names_json_prints_what_the_unordered_readable_printer_prints():
     assert document["expanded"] is False
     for name, definition in d.named.definitions.items():
         assert document["named"]["definitions"][str(name)] == readable_unordered(definition)
-    grad = np.asarray(document["named"]["gradients"]["0.weight"], dtype=object).reshape(-1)
+    assert document["named"]["gradients"] == {}  # already in names: written once, in `gradients`
+    grad = np.asarray(document["gradients"]["0.weight"], dtype=object).reshape(-1)
     assert list(grad) == [readable_unordered(e) for e in d.named.gradients["0.weight"].reshape(-1)]
     routes = [text for text in document["named"]["definitions"].values() if "Piecewise" in text]
     assert routes and not any("FirstArgmax" in text for text in document["named"]["definitions"].values())
