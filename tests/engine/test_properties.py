@@ -110,6 +110,27 @@ def test_mixed_networks_match_torch():
         assert counts[kind], f"no example used {kind}: {counts}"
 
 
+
+def test_issue16_networks_match_torch():
+    """ConvTranspose2d, BatchNorm2d, the adaptive pools, the new losses with their options and the new
+    optimizers, in random small networks (rn.new_piece_nets), against torch autograd in float64."""
+    counts = run(rn.new_piece_nets(), check_against_new_pieces, fraction=0.2)  # ci: 80
+    for kind in rn.NEW_IMAGE_LAYERS + rn.NEW_LOSSES + rn.NEW_OPTIMIZERS:
+        assert counts[kind], f"no example used {kind}: {counts}"
+
+
+def check_against_new_pieces(net: rn.Net, counts: Counter) -> None:
+    d = derive_or_refuse(net, counts)
+    ours = evaluate(d)
+    rows = compare(ours, torch_reference(d, ours), rtol=1e-9, atol=1e-9)
+    quantities = {r["quantity"] for r in rows}
+    assert {"output", "loss", *(f"dL/d{name}" for name in net.params)} <= quantities
+    if net.optimizer is not None:
+        assert {f"updated {name}" for name in net.params} <= quantities
+    bad = {r["quantity"]: r["max_abs_error"] for r in rows if not r["ok"]}
+    assert not bad, f"differs from torch in {bad} for {net}"
+    counts.update(net.kinds() | {net.loss[0]} | ({net.optimizer[0]} if net.optimizer else set()))
+
 # --- rules vs sympy.diff on small networks ----------------------------------------------
 
 def _as_float(value) -> float:

@@ -37,6 +37,7 @@ class Net:
     target: object
     sgd: dict | None
     passes: int = 1  # backward passes summed into the gradients (torch without zero_grad)
+    optimizer: tuple | None = None  # (class name, kwargs) of another optimizer (Adam, ...); then sgd is None
 
     def derive(self, method: str = "rules"):
         layers = []
@@ -46,6 +47,8 @@ class Net:
             layers.append(layer)
         loss = None if self.loss is None else getattr(sg, self.loss[0])(**self.loss[1])
         optimizer = None if self.sgd is None else sg.SGD(**self.sgd)
+        if self.optimizer is not None:
+            optimizer = getattr(sg, self.optimizer[0])(**self.optimizer[1])
         return sg.derive(sg.Sequential(*layers), self.x, loss, self.target, optimizer, method=method,
                          backward_passes=self.passes)
 
@@ -374,3 +377,143 @@ def any_layers(draw):
         channels = first["out_channels"] if layers[0][0] == "Conv2d" and first["out_channels"] > 0 else shape[1]
         layers.append(draw(any_layer(channels)))
     return shape, layers
+
+
+# --- issue 16's layers, losses and optimizers, drawn into their own networks ---------------------------
+# (a strategy of its own, so the draws of the strategies above, derandomized in the ci profile, stay as they were)
+
+@st.composite
+def conv_transpose2d(draw, shape):
+    _, c, h, w = shape
+    groups = draw(st.sampled_from([g for g in (1, 2) if c % g == 0]))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple(draw(st.integers(0, (d * (k - 1)) // 2)) for k, d in zip(kernel, dilation))
+    # torch: output_padding smaller than stride or dilation
+    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    kwargs = dict(in_channels=c, out_channels=groups * draw(st.integers(1, 2)), kernel_size=_option(draw, kernel),
+                  stride=_option(draw, stride), padding=_option(draw, padding),
+                  output_padding=_option(draw, output_padding), groups=groups, bias=draw(st.booleans()),
+                  dilation=_option(draw, dilation))
+    return "ConvTranspose2d", _drop_some(draw, kwargs, ("in_channels", "out_channels", "kernel_size"))
+
+
+@st.composite
+def batchnorm2d(draw, shape):
+    kwargs = dict(num_features=shape[1], eps=draw(st.sampled_from([1e-5, 0.5, 1])),
+                  momentum=draw(st.sampled_from([0.1, 0.5, None])), affine=draw(st.booleans()))
+    return "BatchNorm2d", _drop_some(draw, kwargs, ("num_features",))
+
+
+@st.composite
+def adaptive_pool2d(draw, shape):
+    kind = draw(st.sampled_from(["AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]))
+    sizes = (draw(st.integers(1, shape[2] + 1)), draw(st.integers(1, shape[3] + 1)))  # larger than the input too
+    size = sizes[0] if sizes[0] == sizes[1] and draw(st.booleans()) else \
+        (draw(st.sampled_from([sizes[0], None])), sizes[1])
+    return kind, {"output_size": size}
+
+
+NEW_IMAGE_LAYERS = ("ConvTranspose2d", "BatchNorm2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+NEW_LOSSES = ("SmoothL1Loss", "HuberLoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss")
+NEW_OPTIMIZERS = ("Adam", "AdamW", "RMSprop", "Adagrad")
+
+
+@st.composite
+def new_loss_and_target(draw, out_shape: tuple):
+    """SmoothL1Loss, HuberLoss, BCEWithLogitsLoss on any output; NLLLoss and CrossEntropyLoss with their
+    options (weight, ignore_index, label_smoothing) on (N, C) logits."""
+    classes = len(out_shape) == 2 and draw(st.booleans())  # on (N, C) logits, a class loss half the time
+    kind = draw(st.sampled_from(["CrossEntropyLoss", "NLLLoss"] if classes else
+                                ["SmoothL1Loss", "HuberLoss", "BCEWithLogitsLoss"]))
+    kwargs = {} if draw(st.booleans()) else {"reduction": draw(st.sampled_from(["mean", "sum"]))}
+    if kind in ("NLLLoss", "CrossEntropyLoss"):
+        n, classes = out_shape
+        target = draw(arrays(np.int64, (n,), elements=st.integers(0, classes - 1)))
+        if draw(st.booleans()):
+            kwargs["weight"] = draw(st.lists(st.sampled_from([1, 2, 0.5, 3]), min_size=classes, max_size=classes))
+        if draw(st.booleans()):  # an ignored class; not every target ignored (torch's mean would be 0/0 = nan)
+            ignored = draw(st.integers(0, classes - 1))
+            if (target != ignored).any():
+                kwargs["ignore_index"] = ignored
+        if kind == "CrossEntropyLoss" and draw(st.booleans()):
+            kwargs["label_smoothing"] = draw(st.sampled_from([0.1, 0.25, 1.0]))
+        return (kind, kwargs), target
+    if kind == "SmoothL1Loss" and draw(st.booleans()):
+        kwargs["beta"] = draw(st.sampled_from([0.5, 1.0, 2.0, 0]))
+    if kind == "HuberLoss" and draw(st.booleans()):
+        kwargs["delta"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    if kind == "BCEWithLogitsLoss":
+        target = draw(arrays(object, out_shape, elements=st.sampled_from([0, 1, 0.5, 0.25])))
+        if draw(st.booleans()):
+            kwargs["pos_weight"] = draw(st.sampled_from([2, 0.5]))
+        return (kind, kwargs), target
+    return (kind, kwargs), draw(arrays(np.int64, out_shape, elements=SMALL))
+
+
+@st.composite
+def new_optimizer(draw):
+    kind = draw(st.sampled_from(NEW_OPTIMIZERS))
+    # eps of 0.1 and more: a gradient that is exactly 0 here is torch's float noise (1e-17 where a batch norm's
+    # normalised inputs sum to 0), and g / (sqrt(v) + eps) with torch's tiny default eps makes that noise a step
+    # of lr * 1e-7 (the exact zero of symgrad gives none); the defaults are tested in tests/engine/test_steps.py
+    kwargs = {"lr": draw(st.sampled_from([0.1, 0.5, 0.01])), "eps": draw(st.sampled_from([0.1, 0.5, 1]))}
+    if draw(st.booleans()):
+        kwargs["weight_decay"] = draw(st.sampled_from([0.25, 0.01]))
+    if draw(st.booleans()):
+        kwargs["maximize"] = True
+    if kind in ("Adam", "AdamW"):
+        if draw(st.booleans()):
+            kwargs["betas"] = draw(st.sampled_from([(0.5, 0.75), (0.9, 0.999)]))
+        if draw(st.booleans()):
+            kwargs["amsgrad"] = True
+    elif kind == "RMSprop":
+        if draw(st.booleans()):
+            kwargs["alpha"] = draw(st.sampled_from([0.5, 0.9]))
+        if draw(st.booleans()):
+            kwargs["momentum"] = draw(st.sampled_from([0.5, 0.9]))
+        if draw(st.booleans()):
+            kwargs["centered"] = True
+    elif draw(st.booleans()):
+        kwargs.update(lr_decay=draw(st.sampled_from([0.5, 0.1])),
+                      initial_accumulator_value=draw(st.sampled_from([0, 1])))
+    return kind, kwargs
+
+
+@st.composite
+def new_piece_nets(draw):
+    """Issue 16's pieces: one or two of ConvTranspose2d, BatchNorm2d (training mode, batch statistics),
+    AdaptiveAvgPool2d and AdaptiveMaxPool2d (ties on purpose), sometimes a Conv2d; then the output itself or
+    Flatten -> Linear (-> LogSoftmax before NLLLoss); a new loss with its options; Adam, AdamW, RMSprop or
+    Adagrad with theirs (or none)."""
+    x_shape = shape = draw(st.tuples(st.integers(1, 2), st.integers(1, 2), st.integers(1, 3), st.integers(1, 3)))
+    layers = []
+    for _ in range(draw(st.integers(1, 2))):
+        choice = draw(st.sampled_from(NEW_IMAGE_LAYERS + ("Conv2d",)))
+        if choice == "BatchNorm2d" and shape[0] * shape[2] * shape[3] == 1:
+            choice = "AdaptiveAvgPool2d"  # torch: "Expected more than 1 value per channel when training"
+        strategy = {"ConvTranspose2d": conv_transpose2d, "BatchNorm2d": batchnorm2d, "Conv2d": conv2d}.get(
+            choice, adaptive_pool2d)(shape)
+        kind, kwargs = draw(strategy)
+        out = torch_output_shape(kind, kwargs, shape)
+        if out is None or not all(out):  # a transposed conv whose padding eats the output, a conv too large
+            kind, kwargs = ("Conv2d", {"in_channels": shape[1], "out_channels": shape[1], "kernel_size": 1}) \
+                if kind == "Conv2d" else ("ConvTranspose2d", {"in_channels": shape[1], "out_channels": 1,
+                                                              "kernel_size": 1})
+            out = torch_output_shape(kind, kwargs, shape)
+        layers.append((kind, kwargs))
+        shape = out
+    if draw(st.booleans()):
+        shape = add_layer(draw, layers, shape, flatten(shape).filter(lambda f: not f[1]))  # (N, features)
+        shape = add_layer(draw, layers, shape, linear(shape))
+    (kind, kwargs), target = draw(new_loss_and_target(shape))
+    if kind == "NLLLoss":
+        layers.append(("LogSoftmax", {"dim": 1}))
+    params = {}
+    for i, (layer_kind, layer_kwargs) in enumerate(layers):
+        for name, pshape in getattr(sg, layer_kind)(**layer_kwargs).parameter_shapes().items():
+            params[f"{i}.{name}"] = draw(arrays(np.int64, pshape, elements=SMALL))
+    x = draw(arrays(np.int64, x_shape, elements=SMALL))
+    optimizer = draw(st.one_of(st.none(), new_optimizer()))
+    return Net(layers, x, params, (kind, kwargs), target, None, draw(st.sampled_from([1, 1, 2])), optimizer)
