@@ -488,3 +488,16 @@ def check_weights_array(path: str, name: str, shape, itemsize: int) -> None:
                                              f"({entries:,} entries, {entries * itemsize:,} bytes), more than the "
                                              f"limit of {_limit(MAX_TENSOR_ENTRIES)} entries per tensor "
                                              f"(MAX_TENSOR_ENTRIES)")
+
+
+def short_and_exact(expr) -> bool:
+    """At most EXACT_NODES nodes, nested at most EXACT_LEVELS deep, and no Float (an expression with a Float in
+    it is no longer exact): the one test of whether a number stays exact (named values, values between steps)."""
+    count, stack = 0, [(expr, 1)]
+    while stack:
+        node, level = stack.pop()
+        count += 1
+        if count > EXACT_NODES or level > EXACT_LEVELS or node.is_Float:
+            return False
+        stack.extend((arg, level + 1) for arg in node.args)
+    return True

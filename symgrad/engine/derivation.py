@@ -410,23 +410,10 @@ def _number_values(named) -> dict:
 
 def _short(value):
     """`value` (a number) kept exact while it is short and exact, else evaluated to DIGITS digits."""
-    if value.is_Rational or value.is_Float or not value.is_number or _short_and_exact(value):
+    if value.is_Rational or value.is_Float or not value.is_number or limits.short_and_exact(value):
         return value
     evaluated = value.evalf(DIGITS)
     return evaluated if evaluated.is_Number else value
-
-
-def _short_and_exact(expr) -> bool:
-    """At most limits.EXACT_NODES nodes, nested at most limits.EXACT_LEVELS deep, and no Float
-    (an expression with a Float in it is no longer exact)."""
-    count, stack = 0, [(expr, 1)]
-    while stack:
-        node, level = stack.pop()
-        count += 1
-        if count > limits.EXACT_NODES or level > limits.EXACT_LEVELS or node.is_Float:
-            return False
-        stack.extend((arg, level + 1) for arg in node.args)
-    return True
 
 
 def _check_diff(network, x, params, uses, loss, target, shapes) -> None:

@@ -102,18 +102,7 @@ def kept(entry):
     if entry.is_Rational:  # an integer or a fraction of up to DIGITS digits each
         if abs(entry.p) < 10**DIGITS and entry.q < 10**DIGITS:
             return entry
-    elif entry.is_Float or not entry.is_number or _short(entry):
+    elif entry.is_Float or not entry.is_number or limits.short_and_exact(entry):
         return entry
     evaluated = entry.evalf(DIGITS)
     return evaluated if evaluated.is_Number else entry
-
-
-def _short(expr) -> bool:
-    count, stack = 0, [(expr, 1)]
-    while stack:
-        node, level = stack.pop()
-        count += 1
-        if count > limits.EXACT_NODES or level > limits.EXACT_LEVELS or node.is_Float:
-            return False
-        stack.extend((arg, level + 1) for arg in node.args)
-    return True
