@@ -307,14 +307,14 @@ def test_a_tied_windows_key_says_where_torch_sends_the_gradient():
         named = set()
         for i, j, value, places, _, h, w in lines:
             i, j, h, w = int(i), int(j), int(h), int(w)
-            assert float(value) == float(y[0, 0, i - 1, j - 1])
+            assert float(value) == float(y[0, 0, i - 1, j - 1].detach())
             x.grad = None
             y[0, 0, i - 1, j - 1].backward(retain_graph=True)
             reached = [tuple(int(v) + 1 for v in idx) for idx in torch.nonzero(x.grad[0, 0])]
             assert reached == [(h, w)], (p.kind, i, j, reached, (h, w))
             spots = [(int(a), int(b)) for a, b in re.findall(r"_\{(\d+),?(\d+)\}", places)]
             assert len(spots) >= 2 and spots[0] == (h, w)
-            assert all(float(x[0, 0, a - 1, b - 1]) == float(value) for a, b in spots)
+            assert all(float(x[0, 0, a - 1, b - 1].detach()) == float(value) for a, b in spots)
             named.add((i, j))
         assert named == _tied_windows(np.asarray(plane, dtype=float)[0, 0], layers[at]), p.kind
         checked += 1
