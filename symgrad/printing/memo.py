@@ -16,8 +16,10 @@ differently; SymPy's own equality tells Floats of different precision apart.
 
 from __future__ import annotations
 
-from sympy import Float
+from sympy import Float, Symbol
 from sympy.printing.str import StrPrinter
+
+from ..core.decimals import Printer as DecimalLatexPrinter, exact
 
 from .floats import FloatCoefficients
 from .readable import ReadablePrinter
@@ -53,6 +55,39 @@ class MemoReadablePrinter(_Memo, ReadablePrinter):
 
 class MemoFloatReadablePrinter(_Memo, FloatCoefficients, ReadablePrinter):
     """The same with a float64 made exact printed as that float64 (floats.py): JSON outside --exact."""
+
+
+class _LazyNames(dict):
+    """A printer's `symbol_names` that names every symbol on first sight (`spell(name)`), once per document:
+    tex() computed the names of each expression's free symbols again for every expression."""
+
+    def __init__(self, spell):
+        super().__init__()
+        self.spell = spell
+
+    def get(self, symbol, default=None):
+        try:
+            return self[symbol]
+        except KeyError:
+            if not isinstance(symbol, Symbol):
+                return default
+            text = self[symbol] = self.spell(symbol.name)
+            return text
+
+
+class MemoLatexPrinter(_Memo, DecimalLatexPrinter):
+    """decimals.py's LaTeX printer (2.52, \\frac{1}{3}), memoised, with symbols named by `spell`.
+
+    Its numbers depend on `exact_fractions()`, which a document may switch: the memo is kept per setting.
+    """
+
+    def __init__(self, spell):
+        super().__init__({"symbol_names": _LazyNames(spell)})
+        self._memos = {False: self._memo, True: {}}
+
+    def doprint(self, expr) -> str:
+        self._memo = self._memos[exact()]
+        return super().doprint(expr)
 
 
 def text_printer(order: str | None = None):

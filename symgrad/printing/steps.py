@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import latex, markdown
 from .blocks import Heading, Math
 from .page import build as page_build
+from .texnames import one_document
 from . import training
 from .words import WORDS
 
@@ -20,7 +21,8 @@ def build(d, lang: str = "en", title: str | None = None, wrt=None, shown_rules: 
           compact: bool = False) -> list:
     """page.build's blocks, then for steps = n > 1 the training loop's section (printing/training.py)."""
     names = [name for name in (d.gradients if wrt is None else wrt) if name in d.tensors.parameters]
-    return page_build(d, lang, title, wrt, shown_rules=shown_rules, compact=compact) + training.blocks(d, lang, names)
+    with one_document():
+        return page_build(d, lang, title, wrt, shown_rules=shown_rules, compact=compact) + training.blocks(d, lang, names)
 
 
 def latex_body(d, lang: str = "en", title: str | None = None, shown_rules: set | None = None,

@@ -12,6 +12,8 @@ letters (gamma, ell) is written as SymPy writes it, so no op's letters are liste
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import sympy as sp
@@ -20,6 +22,7 @@ from sympy.printing.latex import greek_letters_set, other_symbols
 from ..core.names import DELTA, parser_reading
 from .common import squeeze
 from ..core.decimals import bmatrix, latex
+from .memo import MemoLatexPrinter
 
 #: Beyond this many entries a tensor is described by its shape, not printed (LeNet stays readable).
 SMALL = 36
@@ -56,9 +59,27 @@ def index_text(index) -> str:
     return ("" if all(len(p) == 1 for p in parts) else ",").join(parts)
 
 
+#: The printer of the document being built (`one_document`), None outside one.
+_DOCUMENT: ContextVar[MemoLatexPrinter | None] = ContextVar("latex_document", default=None)
+
+
+@contextmanager
+def one_document():
+    """Within the block, tex() prints with one memoised printer (memo.py): a subexpression shared by many
+    entries and equations is printed once per document, byte-identical to a printer per call."""
+    token = _DOCUMENT.set(_DOCUMENT.get() or MemoLatexPrinter(name_latex))
+    try:
+        yield
+    finally:
+        _DOCUMENT.reset(token)
+
+
 def tex(expr) -> str:
     """LaTeX with the engine's names written as above and numbers as numbers.py prints them (2.52, \\frac{1}{3})."""
     expr = sp.sympify(expr) if not isinstance(expr, sp.Basic) else expr
+    printer = _DOCUMENT.get()
+    if printer is not None:
+        return printer.doprint(expr)
     return latex(expr, symbol_names=symbol_names(expr))
 
 
