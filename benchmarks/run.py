@@ -436,6 +436,7 @@ def main(argv=None) -> int:
     parts = set(args.parts.split(","))
     if not parts <= {"engine", "commands"}:
         parser.error(f"--parts: engine, commands or both, got {args.parts}")
+    commands.compile_sources()  # as an installed package: no process compiles symgrad again
     if "engine" in parts:
         engine(config, out)
     if "commands" in parts:

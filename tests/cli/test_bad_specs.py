@@ -187,7 +187,8 @@ def _one_gigabyte():
     resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
 
 
-# `python -m symgrad ARGV` that writes its own peak resident memory (VmHWM, kB) to $SYMGRAD_TEST_PEAK on exit.
+# `python -m symgrad ARGV` that writes its own peak resident memory (VmHWM, kB) to $SYMGRAD_TEST_PEAK on exit
+# (its os._exit or an ordinary one).
 # Not ru_maxrss: Linux hands a child the parent's peak at fork, and pytest's may itself pass REFUSAL_MB.
 _MEASURED = """
 import atexit, os, runpy, sys
@@ -197,6 +198,11 @@ def report():
     with open(os.environ["SYMGRAD_TEST_PEAK"], "w") as out:
         out.write(peak)
 atexit.register(report)
+quick_exit = os._exit  # the command ends with os._exit (symgrad/cli/process.py), which skips atexit
+def measured_exit(code):
+    report()
+    quick_exit(code)
+os._exit = measured_exit
 sys.argv = ["symgrad", *sys.argv[1:]]
 runpy.run_module("symgrad", run_name="__main__", alter_sys=True)
 """
