@@ -165,6 +165,7 @@ def _tolerance(text: str) -> float:
 def run_derive(args) -> int:
     """One progress bar for the whole command (derive and printing join it); phases timed for benchmarks."""
     from ..core.progress import command
+    from .. import spec, printing  # noqa: F401  NumPy, SymPy and the printers load before the phases: start-up
 
     with command(DERIVE_PHASES):
         return _run_derive(args)

@@ -23,10 +23,45 @@ def buffer_symbols(derivation) -> set[sp.Symbol]:
     return {s for b in derivation.tensors.buffers.values() for v in b.value.reshape(-1) for s in v.free_symbols}
 
 
-def _floats(array: np.ndarray, values: dict) -> np.ndarray:
+class _Substitution:
+    """`expr.xreplace(values)` for many expressions, each distinct subexpression rebuilt once.
+
+    A derivation's output, loss, gradients and updates share most of their subexpressions
+    (the pooled values in every gradient entry); xreplace rebuilt each occurrence again.
+    The rebuilding is xreplace's own (`func(*args)`, evaluating), so the values are the same.
+    """
+
+    def __init__(self, values: dict):
+        self.done = dict(values)
+
+    def __call__(self, expr):
+        try:
+            return self.done[expr]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: not a SymPy expression
+            return expr
+        if not isinstance(expr, sp.Basic) or not expr.args:
+            return expr
+        args = tuple(self(a) for a in expr.args)
+        value = expr.func(*args) if any(new is not old for new, old in zip(args, expr.args)) else expr
+        self.done[expr] = value
+        return value
+
+
+def _substitution(values: dict):
+    """A substitution of `values` (the expressions themselves when there are none)."""
+    return _Substitution(values) if values else (lambda expr: expr)
+
+
+_NUMBERS = _substitution({})  # entries that are numbers already (a training step's)
+
+
+def _floats(array: np.ndarray, substitute) -> np.ndarray:
+    """`array`'s entries, `substitute`d (_substitution), as float64; an error naming any symbol left."""
     out = np.empty(array.shape, dtype=np.float64)
     for idx in np.ndindex(*array.shape):
-        value = array[idx].xreplace(values) if values else array[idx]
+        value = substitute(array[idx])
         if value.free_symbols:
             names = ", ".join(sorted(s.name for s in value.free_symbols))
             raise SymgradError(f"cannot evaluate numerically: no value for {names}")
@@ -48,16 +83,17 @@ def evaluate(derivation, values: dict | None = None) -> dict:
     t = derivation.tensors
     if not getattr(derivation, "expanded", True):
         return _evaluate_named(derivation, values)
+    given = _substitution(values)
     result = {
-        "input": _floats(t.input, values),
-        "output": _floats(t.output, values),
-        "loss": float(_floats(np.asarray(derivation.loss, dtype=object), values)),
-        "parameters": {k: _floats(p.value, values) for k, p in t.parameters.items()},
-        "gradients": {k: _floats(g, values) for k, g in t.gradients().items()},
-        "updated": {k: _floats(u, values) for k, u in t.updated().items()},
+        "input": _floats(t.input, given),
+        "output": _floats(t.output, given),
+        "loss": float(_floats(np.asarray(derivation.loss, dtype=object), given)),
+        "parameters": {k: _floats(p.value, given) for k, p in t.parameters.items()},
+        "gradients": {k: _floats(g, given) for k, g in t.gradients().items()},
+        "updated": {k: _floats(u, given) for k, u in t.updated().items()},
     }
     if t.target is not None:
-        result["target"] = _floats(t.target, values)
+        result["target"] = _floats(t.target, given)
     return {**result, **_buffers(t, values, values), **_steps(derivation)}
 
 
@@ -69,11 +105,12 @@ def _steps(derivation) -> dict:
         return {}
     shown = []
     for step in steps:
-        numbers = {"output": _floats(step.output, {}), "loss": float(_floats(np.asarray(step.loss, dtype=object), {})),
-                   "gradients": {k: _floats(g, {}) for k, g in step.gradients().items()},
-                   "updated": {k: _floats(u, {}) for k, u in step.updated().items()}}
+        numbers = {"output": _floats(step.output, _NUMBERS),
+                   "loss": float(_floats(np.asarray(step.loss, dtype=object), _NUMBERS)),
+                   "gradients": {k: _floats(g, _NUMBERS) for k, g in step.gradients().items()},
+                   "updated": {k: _floats(u, _NUMBERS) for k, u in step.updated().items()}}
         if step.buffers:
-            numbers["updated_buffers"] = {k: _floats(b, {}) for k, b in step.buffers.items()}
+            numbers["updated_buffers"] = {k: _floats(b, _NUMBERS) for k, b in step.buffers.items()}
         shown.append(numbers)
     last = {key: shown[-1][key] for key in ("updated", "updated_buffers") if key in shown[-1]}
     return {"steps": shown, **last}  # as the JSON: the parameters and buffers after the loop
@@ -84,8 +121,9 @@ def _buffers(t, values: dict, moved: dict) -> dict:
     which name the layers' inputs in a derivation kept in names); nothing for a network without buffers."""
     if not t.buffers:
         return {}
-    return {"buffers": {k: _floats(b.value, values) for k, b in t.buffers.items()},
-            "updated_buffers": {k: _floats(b.updated, moved) for k, b in t.buffers.items()}}
+    given, after = _substitution(values), _substitution(moved)
+    return {"buffers": {k: _floats(b.value, given) for k, b in t.buffers.items()},
+            "updated_buffers": {k: _floats(b.updated, after) for k, b in t.buffers.items()}}
 
 
 def _evaluate_named(derivation, values: dict) -> dict:
@@ -93,15 +131,16 @@ def _evaluate_named(derivation, values: dict) -> dict:
 
     t = derivation.tensors
     numbers = evaluate_named(derivation, values)
+    given = _substitution(values)
     result = {
-        "input": _floats(t.input, values),
+        "input": _floats(t.input, given),
         "output": numbers["output"],
         "loss": numbers["loss"],
-        "parameters": {k: _floats(p.value, values) for k, p in t.parameters.items()},
+        "parameters": {k: _floats(p.value, given) for k, p in t.parameters.items()},
         "gradients": numbers["gradients"],
         "updated": numbers["updated"],
     }
     if t.target is not None:
-        result["target"] = _floats(t.target, values)
+        result["target"] = _floats(t.target, given)
     names = {s: sp.Float(numbers["names"][str(s)]) for s in derivation.named.definitions} if t.buffers else {}
     return {**result, **_buffers(t, values, {**values, **names}), **_steps(derivation)}
