@@ -412,7 +412,10 @@ class _Page:
             used = {s for v in named.reshape(-1) for s in sp.sympify(v).free_symbols if self.factored.has_deltas(s)}
             if blocks and used and used <= self.closed_deltas:  # the named form above, with closed forms printed above
                 return blocks + [Para(w["composed"])]
-        return blocks + self.tensor(left, values, label)
+        closed = self.tensor(left, values, label)
+        if blocks and closed[:1] == blocks[-1:]:  # both too long: one note says it (10x10 avg printed it twice)
+            closed = closed[1:]
+        return blocks + closed
 
     def fits(self, array) -> bool:
         """Whether `array` prints whole as one matrix (what `tensor` would show without a note)."""

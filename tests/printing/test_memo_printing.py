@@ -67,6 +67,29 @@ def test_memoised_printers_print_what_sympy_prints(exprs):
         assert fast_read(e) == plain_readable(e)
 
 
+LATEX_SYMBOLS = SYMBOLS + [sp.Symbol("sigma3_11"), sp.Symbol("delta_S_"), sp.Symbol("x_1_10"), sp.Symbol("gamma")]
+LATEX_EXPRESSIONS = st.recursive(st.one_of(st.sampled_from(LATEX_SYMBOLS), NUMBERS), _node, max_leaves=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(LATEX_EXPRESSIONS, min_size=1, max_size=8), st.booleans())
+def test_one_latex_printer_per_document_prints_what_a_printer_per_call_prints(exprs, exact):
+    """texnames.tex inside one_document (a memoised printer, engine names spelled on first sight) equals
+    tex outside it, entry by entry, with decimals or exact fractions switched on mid-document."""
+    from symgrad.core.decimals import exact_fractions
+    from symgrad.printing.texnames import one_document, tex
+
+    exprs = exprs + [sp.Add(*exprs), sp.Mul(*exprs[:2])]
+    expected = [tex(e) for e in exprs]
+    with exact_fractions():
+        expected_exact = [tex(e) for e in exprs]
+    with one_document():
+        for _ in range(2):  # the second round comes from the cache
+            assert [tex(e) for e in exprs] == expected
+            with exact_fractions(exact):
+                assert [tex(e) for e in exprs] == (expected_exact if exact else expected)
+
+
 @settings(max_examples=100, deadline=None)
 @given(NUMBERS.filter(lambda n: n.is_Rational and n != 0), st.lists(st.sampled_from(SYMBOLS[:4]), min_size=1,
                                                                     max_size=3, unique=True))
