@@ -18,6 +18,17 @@ from paths import EXAMPLES, ROOT
 MAX_POOL = str(EXAMPLES / "conv_max_pool.toml")
 
 
+@pytest.fixture(autouse=True)
+def in_process_again(monkeypatch):
+    """process.run() marks this process as one that ends after the command (commands.ONE_SHOT) and freezes
+    what it derives out of the garbage collector: both undone after each test here, which goes on."""
+    import gc
+
+    monkeypatch.setattr("symgrad.cli.commands.ONE_SHOT", False)
+    yield
+    gc.unfreeze()
+
+
 def _symgrad(*args, env=None):
     return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True, text=True, cwd=ROOT,
                           env=env, timeout=300)
@@ -92,3 +103,17 @@ def test_serve_ends_the_ordinary_way(monkeypatch):
     with pytest.raises(SystemExit) as ended:
         process.run()
     assert ended.value.code == 2
+
+
+def test_only_a_one_shot_process_freezes_the_derivation(monkeypatch, capsys):
+    """gc.freeze keeps what it froze for good: right before os._exit, a leak in a caller that goes on."""
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert main(["derive", MAX_POOL, "--format", "json"]) == 0
+    assert gc.get_freeze_count() == frozen and gc.isenabled()
+    monkeypatch.setattr(os, "_exit", lambda code: None)
+    monkeypatch.setattr(sys, "argv", ["symgrad", "derive", MAX_POOL, "--format", "json"])
+    process.run()
+    assert gc.get_freeze_count() > frozen and gc.isenabled()
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["loss"] == 400.0
