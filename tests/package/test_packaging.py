@@ -158,7 +158,7 @@ def test_wheel_has_the_entry_point(dists):
         text = wheel.read(f"symgrad-{VERSION}.dist-info/entry_points.txt").decode("utf-8")
     entry_points = configparser.ConfigParser()
     entry_points.read_string(text)
-    assert dict(entry_points["console_scripts"]) == {"symgrad": "symgrad.cli.commands:main"}
+    assert dict(entry_points["console_scripts"]) == {"symgrad": "symgrad.cli.process:run"}
 
 
 def test_wheel_metadata(wheel_metadata):
