@@ -41,6 +41,13 @@ class Factored:
         self.letters: dict[tuple, sp.Symbol] = {}  # window (its entries, in order) -> the letter of its first maximum
         # which name is each window's maximum (S_12 = max(...)): its index names the window's letter
         self.owners = {frozenset(d.args): name for name, d in named.definitions.items() if isinstance(d, sp.Max)}
+        self._routes: bool | None = None  # whether any definition holds a routing (may_route)
+
+    def may_route(self, array) -> bool:
+        """Whether writing `array`'s deltas in may meet a max-pooling routing (and so name a window's letter)."""
+        if self._routes is None:
+            self._routes = any(d.has(FirstArgmax) for d in self.named.definitions.values())
+        return self._routes or any(sp.sympify(v).has(FirstArgmax) for v in np.asarray(array, dtype=object).reshape(-1))
 
     def has_deltas(self, expr) -> bool:
         return any(_is_delta(s) for s in sp.sympify(expr).free_symbols)

@@ -42,6 +42,8 @@ MAX_WIDTH = 110
 #: A displayed line of about this many characters (texnames.width) fills the text width (11pt, 2 cm margins:
 #: 88 runs 15 pt over); wider lines are folded into rows (fold.py).
 LINE_WIDTH = 84
+#: How much narrower a closed form may print with its common factors written in front (their parentheses).
+FACTOR_SLACK = 12
 #: A matrix (which cannot be folded) wider than this is written otherwise (its first entry, rounded, in brief).
 MATRIX_WIDTH = 88
 
@@ -425,10 +427,26 @@ class _Page:
         return terms <= MAX_TERMS and self.occurrences.widest(array) <= MATRIX_WIDTH \
             and width(matrix(array)) <= MATRIX_WIDTH
 
+    def _first_too_long(self, left, named) -> bool:
+        """Whether the first entry's closed form alone rules out both layouts below, so the others need not be
+        factored (dL/dK at 6x6 avg: 9 factor_terms for nothing). Its rows: over 2 fails the one-line-per-entry
+        layout; wider than a line by more than the parentheses its common factors may cost fails the one-matrix
+        layout, whose first row holds those factors and its rest. Never where writing the deltas in may route
+        through a max-pooling window: that names letters that later entries and legends depend on."""
+        first = sp.sympify(np.asarray(named, dtype=object).reshape(-1)[0])
+        if self.factored.may_route(named):
+            return False
+        entry = self.factored.entry(first)
+        if entry == 0:
+            return False
+        return len(_broken(left, entry)) > 2 and width(tex(entry)) > LINE_WIDTH + FACTOR_SLACK
+
     def in_forward_names(self, left: str, lefts, named) -> list:
         """The closed form of a named tensor in the forward pass's names (factored.py): its deltas written
         in, as one matrix or one line per entry; [] when that is not shorter (no deltas, or too wide)."""
         if not any(self.factored.has_deltas(v) for v in np.asarray(named, dtype=object).reshape(-1)):
+            return []
+        if self._first_too_long(np.asarray(lefts).reshape(-1)[0], named):
             return []
         entries = self.factored.entries(named)
         factors, rest = self.factored.common(entries)

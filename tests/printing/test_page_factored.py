@@ -71,3 +71,30 @@ def test_several_windows_get_one_letter_each_and_the_same_values():
         assert window + r" &= \operatorname{argmax}" in page
     assert WORDS["en"]["composed"] in page  # dL/dK: the named form with delta^sigma's closed forms above
     _assert_factored_is_the_engines(d, Factored(d.named))
+
+
+def _benchmark_spec(n: int, pool: str) -> str:
+    from benchmarks.commands import spec_text
+
+    return spec_text(n, 3, pool)
+
+
+def test_a_closed_form_too_long_from_its_first_entry_is_not_factored_whole(monkeypatch):
+    """page._first_too_long: dL/dK at 6x6 avg is decided from one factored entry, and the page is the one
+    that factoring all nine gave; with max pooling (letters per window) nothing is skipped."""
+    import symgrad.printing.page as page
+
+    layout = next(c for c in vars(page).values() if isinstance(c, type) and hasattr(c, "_first_too_long"))
+    entry, calls = Factored.entry, []
+    monkeypatch.setattr(Factored, "entry", lambda self, e: calls.append(e) or entry(self, e))
+    for pool, skips in (("avg", True), ("max", False)):
+        d = specs.parse(_benchmark_spec(6, pool)).derive("rules")
+        calls.clear()
+        fast = latex_body(d), markdown_body(d)
+        factored_fast = len(calls)
+        with monkeypatch.context() as m:
+            m.setattr(layout, "_first_too_long", lambda self, left, named: False)
+            calls.clear()
+            whole = latex_body(d), markdown_body(d)
+        assert fast == whole
+        assert (factored_fast < len(calls)) == skips, (pool, factored_fast, len(calls))
