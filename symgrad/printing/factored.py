@@ -42,6 +42,7 @@ class Factored:
         # which name is each window's maximum (S_12 = max(...)): its index names the window's letter
         self.owners = {frozenset(d.args): name for name, d in named.definitions.items() if isinstance(d, sp.Max)}
         self._routes: bool | None = None  # whether any definition holds a routing (may_route)
+        self._entries: dict = {}  # expression in delta names -> its entry (entry)
 
     def may_route(self, array) -> bool:
         """Whether writing `array`'s deltas in may meet a max-pooling routing (and so name a window's letter)."""
@@ -53,8 +54,15 @@ class Factored:
         return any(_is_delta(s) for s in sp.sympify(expr).free_symbols)
 
     def entry(self, expr) -> sp.Expr:
-        """`expr` (in delta names) with every delta written in, factored, its routing through letters."""
+        """`expr` (in delta names) with every delta written in, factored, its routing through letters; each
+        expression once (the page decides from a first entry before it asks for them all: page._first_too_long)."""
         expr = sp.sympify(expr)
+        done = self._entries.get(expr)
+        if done is None:
+            done = self._entries[expr] = self._entry(expr)
+        return done
+
+    def _entry(self, expr) -> sp.Expr:
         while True:
             deltas = {s: self.named.definitions[s] for s in expr.free_symbols if _is_delta(s)}
             if not deltas:
