@@ -94,7 +94,7 @@ def evaluate(derivation, values: dict | None = None) -> dict:
     }
     if t.target is not None:
         result["target"] = _floats(t.target, given)
-    return {**result, **_buffers(t, values, values), **_steps(derivation)}
+    return {**result, **_buffers(t, given, given), **_steps(derivation)}
 
 
 def _steps(derivation) -> dict:
@@ -116,12 +116,11 @@ def _steps(derivation) -> dict:
     return {"steps": shown, **last}  # as the JSON: the parameters and buffers after the loop
 
 
-def _buffers(t, values: dict, moved: dict) -> dict:
-    """The buffers as float64, as given and after the forward passes (`moved`: values for their entries,
-    which name the layers' inputs in a derivation kept in names); nothing for a network without buffers."""
+def _buffers(t, given, after) -> dict:
+    """The buffers as float64, as given and after the forward passes (`given`, `after`: substitutions, after's
+    also of the names of the layers' inputs in a derivation kept in names); nothing for a network without buffers."""
     if not t.buffers:
         return {}
-    given, after = _substitution(values), _substitution(moved)
     return {"buffers": {k: _floats(b.value, given) for k, b in t.buffers.items()},
             "updated_buffers": {k: _floats(b.updated, after) for k, b in t.buffers.items()}}
 
@@ -143,4 +142,5 @@ def _evaluate_named(derivation, values: dict) -> dict:
     if t.target is not None:
         result["target"] = _floats(t.target, given)
     names = {s: sp.Float(numbers["names"][str(s)]) for s in derivation.named.definitions} if t.buffers else {}
-    return {**result, **_buffers(t, values, {**values, **names}), **_steps(derivation)}
+    after = _substitution({**values, **names}) if names else given
+    return {**result, **_buffers(t, given, after), **_steps(derivation)}
