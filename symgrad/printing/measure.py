@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .common import squeeze
+
 _NO_BOUND = float("-inf")
 
 
@@ -40,5 +42,14 @@ class Occurrences:
         return count
 
     def widest(self, array) -> float:
-        """The largest lower bound over the entries of `array` (0 for no entries)."""
-        return max((self(v) for v in np.asarray(array, dtype=object).reshape(-1)), default=0)
+        """A lower bound on the width of `array` printed as one matrix (texnames.matrix; 0 for no entries).
+
+        A matrix row shows its entries side by side, two characters apart (texnames.width counts an &
+        as two), and a tensor of more axes stacks the matrices of its last two: the widest row bounds
+        it. Bounding by the widest entry alone built a 2x2 of 72-occurrence entries to measure it.
+        """
+        array = squeeze(np.asarray(array, dtype=object))
+        if array.size <= 1:
+            return max((self(v) for v in array.reshape(-1)), default=0)
+        rows = array.reshape(-1, array.shape[-1])
+        return max(sum(self(v) for v in row) + 2 * (len(row) - 1) for row in rows)

@@ -48,6 +48,26 @@ def test_occurrences_never_exceed_the_printed_width(exprs):
     assert count.widest(array) <= width(matrix(array))
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from([(2, 2), (1, 1, 2, 3), (2, 2, 2), (3, 1), (1, 4)]).flatmap(
+    lambda shape: st.tuples(st.just(shape), st.lists(EXPRESSIONS, min_size=int(np.prod(shape)),
+                                                      max_size=int(np.prod(shape))))))
+def test_the_row_bound_never_exceeds_the_printed_matrix(case):
+    shape, exprs = case
+    array = np.empty(len(exprs), dtype=object)
+    array[:] = exprs
+    array = array.reshape(shape)
+    assert Occurrences().widest(array) <= width(matrix(array))
+
+
+def test_a_row_counts_all_its_entries():
+    """A 2x2 of 30-symbol entries is over a line wide; its widest entry alone is not (fits built it to see)."""
+    long = sp.Add(*sp.symbols("x_1:31"))
+    array = np.array([[long, long + 1], [long, long]], dtype=object).reshape(1, 1, 2, 2)
+    assert Occurrences().widest(array) == 2 * 30 + 2
+    assert width(matrix(array)) >= 2 * 30 + 2
+
+
 def test_a_piecewise_has_no_bound():
     a, b = SYMBOLS[:2]
     assert Occurrences()(sp.Piecewise((a, a > b), (b, True)) + a) == float("-inf")
