@@ -22,16 +22,23 @@ from sympy.core.parameters import global_parameters
 _RANK = {name: i for i, name in enumerate(ordering_of_classes)}
 _UNKNOWN = len(ordering_of_classes) + 1
 _ZERO, _ONE = sp.Integer(0), sp.Integer(1)
+_Symbol = sp.Symbol
+_mul_from_args = sp.Mul._from_args
 
 
 def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     """a*b; fast when each is a symbol or a nonzero rational (and not both numbers)."""
+    if type(a) is _Symbol and type(b) is _Symbol:  # the bulk: delta times input or weight
+        key_a, key_b = _atom_key(a), _atom_key(b)  # equal keys: the same symbol (a**2, SymPy's)
+        if key_a == key_b or not global_parameters.evaluate or not (a.is_commutative and b.is_commutative):
+            return a * b
+        return _mul_from_args((a, b) if key_a <= key_b else (b, a), True)
     if not (isinstance(a, sp.Basic) and isinstance(b, sp.Basic)):
         return a * b
     if a.is_Symbol and b.is_Symbol:
         if a == b or not (a.is_commutative and b.is_commutative) or not global_parameters.evaluate:
             return a * b
-        return sp.Mul._from_args((a, b) if canonical_key(a) <= canonical_key(b) else (b, a), True)
+        return _mul_from_args((a, b) if canonical_key(a) <= canonical_key(b) else (b, a), True)
     if b.is_Rational and a.is_Symbol:
         a, b = b, a
     if a.is_Rational and b.is_Symbol and b.is_commutative and global_parameters.evaluate:
@@ -39,7 +46,7 @@ def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
             return _ZERO
         if a.p == 1 and a.q == 1:
             return b
-        return sp.Mul._from_args((a, b), True)
+        return _mul_from_args((a, b), True)
     return a * b
 
 
@@ -56,10 +63,14 @@ def add(terms) -> sp.Expr:
 
 
 def _add_distinct(terms):
-    """Add(*terms) when every term is a symbol, product or function of distinct "bases"; else None."""
+    """Add(*terms) when every term is a symbol, product or function of distinct "bases"; else None.
+
+    A term's base is what SymPy would collect like terms by (the term without its number, as
+    as_coeff_Mul), kept as a tuple of arguments rather than built as a new Mul.
+    """
     if not global_parameters.evaluate:
         return None
-    numbers, others, bases = [], [], set()
+    numbers, keyed, bases = [], [], set()
     for term in terms:
         if term.is_Number:
             numbers.append(term)
@@ -67,24 +78,44 @@ def _add_distinct(terms):
         if not term.is_commutative or term.is_Order or not (
                 term.is_Symbol or term.is_Mul or term.is_Function or (term.is_Pow and not term.base.is_Number)):
             return None
-        if not all(arg.is_Atom for arg in term.args):
-            return None  # a key would walk a whole subtree, where Basic.compare stops at the first difference
-        base = term.as_coeff_Mul()[1] if term.is_Mul else term
-        if base.is_Add or base in bases:
-            return None  # SymPy would distribute or collect like terms: let it
+        if term.is_Atom:
+            base, key = (term,), _atom_key(term)
+        else:
+            args = term._args
+            if not all(arg.is_Atom for arg in args):
+                return None  # a key would walk a whole subtree, where Basic.compare stops at the first difference
+            if not _plain_content(type(term)):
+                return None  # a class with its own hashable content: SymPy orders it
+            base = args[1:] if term.is_Mul and args[0].is_Number else args if term.is_Mul else (term,)
+            if len(base) == 1 and base[0].is_Add:
+                return None  # SymPy would distribute the number over the sum: let it
+            key = (*_class_key(type(term)), len(args), tuple(map(_atom_key, args)))
+        if base in bases:
+            return None  # SymPy would collect like terms: let it
         bases.add(base)
-        others.append(term)
-    if not others:
+        keyed.append((key, term))
+    if not keyed:
         return sp.Add(*numbers)
     try:
-        others.sort(key=canonical_key)
+        keyed.sort(key=_first)
     except TypeError:  # hashable contents of unusual objects that do not compare: SymPy decides
         return None
+    others = [term for _, term in keyed]
     constant = sp.Add(*numbers) if numbers else _ZERO
     if not constant.is_finite:
         return None
     args = others if constant == 0 else [constant, *others]
     return args[0] if len(args) == 1 else sp.Add._from_args(args, True)
+
+
+def _first(pair):
+    return pair[0]
+
+
+@lru_cache(maxsize=None)
+def _plain_content(cls) -> bool:
+    """Whether `cls` keeps SymPy's hashable content of its arguments alone, which the keys above stand for."""
+    return cls._hashable_content in (sp.Basic._hashable_content, sp.Expr._hashable_content)
 
 
 def canonical_key(expr: sp.Basic):
