@@ -24,6 +24,7 @@ _UNKNOWN = len(ordering_of_classes) + 1
 _ZERO, _ONE = sp.Integer(0), sp.Integer(1)
 _Symbol = sp.Symbol
 _mul_from_args = sp.Mul._from_args
+_Mul = sp.Mul
 
 
 def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
@@ -52,44 +53,55 @@ def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
 
 def add(terms) -> sp.Expr:
     """The sum of `terms`, in one constructor call; fast when no two terms can be combined."""
-    terms = [t if isinstance(t, sp.Basic) else sp.sympify(t, strict=True) for t in terms]  # numbers, never text
-    terms = [t for t in terms if not (t.is_Number and t.is_zero)]
-    if not terms:
+    kept = []
+    for t in terms:
+        if not isinstance(t, sp.Basic):
+            t = sp.sympify(t, strict=True)  # numbers, never text
+        if not (t.is_Number and t.is_zero):
+            kept.append(t)
+    if not kept:
         return _ZERO
-    if len(terms) == 1:
-        return terms[0]
-    fast = _add_distinct(terms)
-    return sp.Add(*terms) if fast is None else fast
+    if len(kept) == 1:
+        return kept[0]
+    fast = _add_distinct(kept)
+    return sp.Add(*kept) if fast is None else fast
 
 
 def _add_distinct(terms):
     """Add(*terms) when every term is a symbol, product or function of distinct "bases"; else None.
 
     A term's base is what SymPy would collect like terms by (the term without its number, as
-    as_coeff_Mul), kept as a tuple of arguments rather than built as a new Mul.
+    as_coeff_Mul), kept as a tuple of arguments rather than built as a new Mul. A product of
+    two atoms (the bulk: weight times input, delta times activation) takes a shorter path.
     """
     if not global_parameters.evaluate:
         return None
     numbers, keyed, bases = [], [], set()
     for term in terms:
-        if term.is_Number:
+        if type(term) is _Mul and len(term._args) == 2 and term.is_commutative:
+            a, b = args = term._args
+            if not (a.is_Atom and b.is_Atom):
+                return None  # a key would walk a whole subtree, where Basic.compare stops at the first difference
+            base = (b,) if a.is_Number else args
+            key = (*_MUL_KEY, 2, (_key_of_atom(a), _key_of_atom(b)))
+        elif term.is_Number:
             numbers.append(term)
             continue
-        if not term.is_commutative or term.is_Order or not (
+        elif not term.is_commutative or term.is_Order or not (
                 term.is_Symbol or term.is_Mul or term.is_Function or (term.is_Pow and not term.base.is_Number)):
             return None
-        if term.is_Atom:
-            base, key = (term,), _atom_key(term)
+        elif term.is_Atom:
+            base, key = (term,), _key_of_atom(term)
         else:
             args = term._args
             if not all(arg.is_Atom for arg in args):
-                return None  # a key would walk a whole subtree, where Basic.compare stops at the first difference
+                return None
             if not _plain_content(type(term)):
                 return None  # a class with its own hashable content: SymPy orders it
             base = args[1:] if term.is_Mul and args[0].is_Number else args if term.is_Mul else (term,)
             if len(base) == 1 and base[0].is_Add:
                 return None  # SymPy would distribute the number over the sum: let it
-            key = (*_class_key(type(term)), len(args), tuple(map(_atom_key, args)))
+            key = (*_class_key(type(term)), len(args), tuple(map(_key_of_atom, args)))
         if base in bases:
             return None  # SymPy would collect like terms: let it
         bases.add(base)
@@ -97,7 +109,7 @@ def _add_distinct(terms):
     if not keyed:
         return sp.Add(*numbers)
     try:
-        keyed.sort(key=_first)
+        keyed.sort()  # distinct terms have distinct keys: the terms themselves are never compared
     except TypeError:  # hashable contents of unusual objects that do not compare: SymPy decides
         return None
     others = [term for _, term in keyed]
@@ -106,6 +118,26 @@ def _add_distinct(terms):
         return None
     args = others if constant == 0 else [constant, *others]
     return args[0] if len(args) == 1 else sp.Add._from_args(args, True)
+
+
+def _key_of_atom(atom):
+    """_atom_key, looked up by identity first: a 17-digit Rational hashes through three Python calls.
+
+    An entry holds its atom, so the id cannot be reused while it is cached; the cache is emptied
+    when full, so a long-lived process (serve) does not keep every atom it ever summed.
+    """
+    found = _BY_ID.get(id(atom))
+    if found is not None and found[0] is atom:
+        return found[1]
+    if len(_BY_ID) >= _BY_ID_SIZE:
+        _BY_ID.clear()
+    key = _atom_key(atom)
+    _BY_ID[id(atom)] = (atom, key)
+    return key
+
+
+_BY_ID: dict[int, tuple] = {}
+_BY_ID_SIZE = 1 << 18
 
 
 def _first(pair):
@@ -130,6 +162,9 @@ def canonical_key(expr: sp.Basic):
 def _class_key(cls) -> tuple[int, str]:
     """Basic.compare's first criterion: the rank in `ordering_of_classes`, else the class name."""
     return _RANK.get(cls.__name__, _UNKNOWN), cls.__name__
+
+
+_MUL_KEY = _class_key(sp.Mul)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -81,3 +81,32 @@ def test_no_evaluation_context_is_respected():
     with sp.evaluate(False):
         assert algebra.product(sp.Integer(2), x) == sp.Mul(2, x, evaluate=False)
         assert algebra.add([x, y, x]).args == (x, y, x)
+
+
+def test_products_of_two_atoms_take_the_short_path_and_match_sympy():
+    """Weight times input and delta times activation: Rational*Symbol and Symbol*Symbol terms, mixed with
+    numbers, symbols and longer products, sum to SymPy's own Add."""
+    rng = random.Random(7)
+    xs = [sp.Symbol(f"x_{i}", real=True) for i in range(60)]
+    ds = [sp.Symbol(f"delta_sigma_{i}", real=True) for i in range(60)]
+    rs = [sp.Rational(rng.randint(-10**17, 10**17), 10**17) for _ in range(60)]
+    for _ in range(30):
+        terms = [algebra.product(rng.choice(rs), x) for x in rng.sample(xs, 20)]
+        terms += [algebra.product(d, x) for d, x in zip(rng.sample(ds, 10), rng.sample(xs, 10))]
+        terms += [sp.Rational(1, 3), ds[0] * ds[1] * xs[0], sp.Symbol("b_1", real=True)]
+        rng.shuffle(terms)
+        _same(algebra.add(terms), sp.Add(*terms))
+
+
+def test_the_identity_cache_never_answers_for_another_object(monkeypatch):
+    """An atom's key is cached by id with the atom itself held: a new atom at a reused id is keyed afresh."""
+    monkeypatch.setattr(algebra, "_BY_ID", {})
+    monkeypatch.setattr(algebra, "_BY_ID_SIZE", 4)
+    x, y = sp.Symbol("x_1", real=True), sp.Symbol("y_1", real=True)
+    stale = sp.Symbol("zz_9", real=True)
+    algebra._BY_ID[id(x)] = (stale, algebra._atom_key(stale))  # as if x took a freed atom's id
+    assert algebra._key_of_atom(x) == algebra._atom_key(x)
+    for i in range(10):
+        algebra._key_of_atom(sp.Symbol(f"w_{i}", real=True))
+    assert len(algebra._BY_ID) <= 4
+    _same(algebra.add([algebra.product(y, x), sp.Integer(2) * x]), sp.Add(y * x, 2 * x))
