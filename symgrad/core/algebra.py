@@ -73,6 +73,8 @@ def _add_distinct(terms):
     A term's base is what SymPy would collect like terms by (the term without its number, as
     as_coeff_Mul), kept as a tuple of arguments rather than built as a new Mul. A product of
     two atoms (the bulk: weight times input, delta times activation) takes a shorter path.
+    A term's key is canonical_key with its arguments' atom keys (four items each) laid out flat:
+    the same order, compared one tuple level deep instead of three.
     """
     if not global_parameters.evaluate:
         return None
@@ -83,7 +85,7 @@ def _add_distinct(terms):
             if not (a.is_Atom and b.is_Atom):
                 return None  # a key would walk a whole subtree, where Basic.compare stops at the first difference
             base = (b,) if a.is_Number else args
-            key = (*_MUL_KEY, 2, (_key_of_atom(a), _key_of_atom(b)))
+            key = (*_MUL_KEY, 2, *_key_of_atom(a), *_key_of_atom(b))
         elif term.is_Number:
             numbers.append(term)
             continue
@@ -101,7 +103,7 @@ def _add_distinct(terms):
             base = args[1:] if term.is_Mul and args[0].is_Number else args if term.is_Mul else (term,)
             if len(base) == 1 and base[0].is_Add:
                 return None  # SymPy would distribute the number over the sum: let it
-            key = (*_class_key(type(term)), len(args), tuple(map(_key_of_atom, args)))
+            key = (*_class_key(type(term)), len(args), *(item for arg in args for item in _key_of_atom(arg)))
         if base in bases:
             return None  # SymPy would collect like terms: let it
         bases.add(base)
