@@ -25,15 +25,32 @@ _ZERO, _ONE = sp.Integer(0), sp.Integer(1)
 _Symbol = sp.Symbol
 _mul_from_args = sp.Mul._from_args
 _Mul = sp.Mul
+_Rational = sp.Rational
 
 
 def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     """a*b; fast when each is a symbol or a nonzero rational (and not both numbers)."""
-    if type(a) is _Symbol and type(b) is _Symbol:  # the bulk: delta times input or weight
+    kind_a, kind_b = type(a), type(b)
+    if kind_a is _Symbol and kind_b is _Symbol:  # the bulk: delta times input or activation
         key_a, key_b = _atom_key(a), _atom_key(b)  # equal keys: the same symbol (a**2, SymPy's)
         if key_a == key_b or not global_parameters.evaluate or not (a.is_commutative and b.is_commutative):
             return a * b
         return _mul_from_args((a, b) if key_a <= key_b else (b, a), True)
+    if kind_a is _Symbol and isinstance(b, _Rational):  # delta times weight
+        a, b = b, a
+    elif not (kind_b is _Symbol and isinstance(a, _Rational)):  # weight times input
+        return _general_product(a, b)
+    if not global_parameters.evaluate or not b.is_commutative:
+        return a * b
+    if not a.p:  # Rational's own fields: comparing with == would sympify the 0
+        return _ZERO
+    if a.p == 1 and a.q == 1:
+        return b
+    return _mul_from_args((a, b), True)
+
+
+def _general_product(a, b):
+    """product() for anything but a plain symbol times a symbol or a rational."""
     if not (isinstance(a, sp.Basic) and isinstance(b, sp.Basic)):
         return a * b
     if a.is_Symbol and b.is_Symbol:

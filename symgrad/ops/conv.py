@@ -167,36 +167,43 @@ class Conv2d(Layer):
 
     def forward(self, x, params):
         out_shape = self.output_shape(x.shape)
-        weight = params["weight"]
         rows, cols = self._windows(x.shape, out_shape)
-        out = np.empty(out_shape, dtype=object)
+        weight, image = params["weight"].tolist(), x.tolist()  # nested lists: indexed far faster than an array
+        bias = params["bias"].tolist() if self.bias else None
+        times, out = tensor.times, np.empty(out_shape, dtype=object)
         for n, o, i, j in np.ndindex(*out_shape):
-            terms = [tensor.times(weight[o, c - self._group_channels(o)[0], a, b], x[n, c, hh, ww])
-                     for c in self._group_channels(o) for a, hh in rows[i] for b, ww in cols[j]]
-            if self.bias:
-                terms.append(params["bias"][o])
+            channels = self._group_channels(o)
+            kernel, first = weight[o], channels[0]
+            terms = [times(kernel[c - first][a][b], image[n][c][hh][ww])
+                     for c in channels for a, hh in rows[i] for b, ww in cols[j]]
+            if bias is not None:
+                terms.append(bias[o])
             out[n, o, i, j] = tensor.add_all(terms)
         return out
 
     def backward(self, delta, x, out, params):
-        weight = params["weight"]
         rows, cols = self._windows(x.shape, out.shape)
-        dx = tensor.term_lists(x.shape)
-        dw = tensor.term_lists(weight.shape)
+        weight, image, deltas = params["weight"].tolist(), x.tolist(), delta.tolist()
+        input_terms, weight_terms = tensor.term_lists(x.shape), tensor.term_lists(params["weight"].shape)
+        dx, dw = input_terms.tolist(), weight_terms.tolist()  # the same term lists, reached through Python lists
+        times = tensor.times
         for n, o, i, j in np.ndindex(*out.shape):
-            d = delta[n, o, i, j]
+            d = deltas[n][o][i][j]
             if d == 0:
                 continue
-            first = self._group_channels(o)[0]
-            for c in self._group_channels(o):
+            channels = self._group_channels(o)
+            first = channels[0]
+            for c in channels:
+                kernel, kernel_grad, image_c, grad_c = weight[o][c - first], dw[o][c - first], image[n][c], dx[n][c]
                 for a, hh in rows[i]:
+                    kernel_row, kernel_grad_row, image_row, grad_row = kernel[a], kernel_grad[a], image_c[hh], grad_c[hh]
                     for b, ww in cols[j]:
-                        dx[n, c, hh, ww].append(tensor.times(d, weight[o, c - first, a, b]))
-                        dw[o, c - first, a, b].append(tensor.times(d, x[n, c, hh, ww]))
-        grads = {"weight": tensor.collect(dw)}
+                        grad_row[ww].append(times(d, kernel_row[b]))
+                        kernel_grad_row[b].append(times(d, image_row[ww]))
+        grads = {"weight": tensor.collect(weight_terms)}
         if self.bias:
             grads["bias"] = tensor.vector(tensor.add_all(delta[:, o].reshape(-1)) for o in range(self.out_channels))
-        return Gradients(input=tensor.collect(dx), params=grads)
+        return Gradients(input=tensor.collect(input_terms), params=grads)
 
     def array_options(self, in_shape):
         """Keywords of the array twin: padding as its 4-tuple (top, bottom, left, right), so 'same' stays exact."""
@@ -546,3 +553,4 @@ def _conv2d_input_rows(deltas, weights, padded_shape, n, chunks, stride, dilatio
 
 
 Conv2d.array_twin = {"forward": _conv2d_forward, "backward": _conv2d_backward}
+
