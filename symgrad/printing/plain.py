@@ -66,7 +66,9 @@ def _plain(expr, fallback, floats: bool = False) -> str:
     if expr.is_Add:
         pieces = []
         for i, term in enumerate(expr.args):
-            piece = _term(term, fallback, floats)
+            piece = _pair(term, floats) if type(term) is _Mul and len(term._args) == 2 else None
+            if piece is None:
+                piece = _term(term, fallback, floats)
             if piece[0] == "-":
                 pieces.append((" - " if i else "-") + piece[1:])
             else:
@@ -75,7 +77,46 @@ def _plain(expr, fallback, floats: bool = False) -> str:
     return _term(expr, fallback, floats)
 
 
-_Symbol, _Mul = sp.Symbol, sp.Mul
+_Symbol, _Mul, _Rational, _One = sp.Symbol, sp.Mul, sp.Rational, sp.S.One
+
+
+def _pair(term, floats: bool) -> str | None:
+    """_term of c*u or u*v (a number or symbol times a symbol: the bulk of a network's sums), or None.
+
+    The coefficient's text is worked out once per number object (_coefficient_parts), not per term.
+    """
+    head, tail = term._args
+    if type(tail) is not _Symbol:
+        return None
+    if type(head) is _Symbol:
+        return f"{head.name}*{tail.name}"
+    if not isinstance(head, _Rational) or head is _One:
+        return None
+    sign, prefix, suffix = _coefficient_parts(head, floats)
+    return f"{sign}{prefix}{tail.name}{suffix}"
+
+
+def _coefficient_parts(head, floats: bool) -> tuple[str, str, str]:
+    """(sign, text before the symbol, text after it) of a Rational coefficient, as _term writes c*u:
+    -0.18656576987781426*x_12 (a float64 made exact, floats.py), 2*u/3, -u/3, 3*u."""
+    key = (id(head), floats)
+    found = _PARTS.get(key)
+    if found is not None and found[0] is head:
+        return found[1]
+    p, q = head.p, head.q
+    shown = coefficient(p, q) if floats and q != 1 else None
+    if shown is not None:
+        parts = ("-" if shown[0] == "-" else "", shown.lstrip("-") + "*", "")
+    else:
+        parts = ("-" if p < 0 else "", "" if p in (1, -1) else f"{abs(p)}*", "" if q == 1 else f"/{q}")
+    if len(_PARTS) >= _PARTS_SIZE:
+        _PARTS.clear()  # a long-lived process (serve) does not keep every coefficient it printed
+    _PARTS[key] = (head, parts)  # the number kept alive with its parts, so its id stays its own
+    return parts
+
+
+_PARTS: dict = {}
+_PARTS_SIZE = 1 << 18
 
 
 def _term(expr, fallback, floats: bool = False) -> str:

@@ -90,3 +90,27 @@ def test_all_numeric_network_kept_in_names_leaves_out_the_definitions():
     assert isinstance(document["loss"], float)
     text = render(d, "text")
     assert "kept in named intermediates" in text and ":=" not in text
+
+
+def test_the_short_path_for_two_factor_terms_prints_as_the_general_one():
+    """c*u and u*v terms of a sum (plain._pair, its coefficient texts cached per number) read as _term writes
+    them: integers, fractions, float64s made exact (with and without floats), signs, a Dummy, a 1*x."""
+    import random
+
+    from symgrad.printing import plain as module
+    from symgrad.printing.memo import readable_printer
+
+    rng = random.Random(5)
+    u = [sp.Symbol(f"x_{i}", real=True) for i in range(8)] + [sp.Dummy("p", real=True)]
+    numbers = [sp.Integer(3), sp.Integer(-1), sp.Integer(-7), sp.Rational(2, 3), sp.Rational(-1, 3),
+               sp.Rational(-9328288493890713, 50000000000000000), sp.Rational(10956934985716349, 200000000000000000)]
+    fallback = readable_printer("none", True)
+    for floats in (False, True):
+        for _ in range(40):
+            terms = [rng.choice(numbers) * rng.choice(u) if rng.random() < 0.6 else rng.choice(u) * rng.choice(u[:8])
+                     for _ in range(6)] + [sp.Mul(sp.S.One, u[0], evaluate=False)]
+            expr = sp.Add(*terms, evaluate=False)
+            pieces = [module._term(t, fallback, floats) for t in expr.args]
+            expected = "".join((" - " if i else "-") + p[1:] if p[0] == "-" else (" + " if i else "") + p
+                               for i, p in enumerate(pieces))
+            assert module._plain(expr, fallback, floats) == expected
