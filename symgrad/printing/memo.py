@@ -22,6 +22,7 @@ from sympy.printing.str import StrPrinter
 from ..core.decimals import Printer as DecimalLatexPrinter, exact
 
 from .floats import FloatCoefficients
+from .ordering import ordered_terms
 from .readable import ReadablePrinter
 
 
@@ -43,6 +44,12 @@ class _Memo:
             return text
         except TypeError:  # unhashable (a list): printed as it is
             return super()._print(expr, **kwargs)
+
+    def _as_ordered_terms(self, expr, order=None):
+        """SymPy's term order, without evalf for each Rational coefficient (ordering.py)."""
+        if (order or self.order) is None and expr.is_Add:
+            return ordered_terms(expr)
+        return super()._as_ordered_terms(expr, order=order)
 
 
 class MemoStrPrinter(_Memo, StrPrinter):
