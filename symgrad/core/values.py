@@ -95,7 +95,7 @@ def exact(value, where: str, option: str, names: bool = True) -> sp.Expr:
     (expressions without symbols: 3, 1/3, sqrt(2), pi). `names`: whether the message for
     something that is not a number says that a symbol name would do.
     """
-    if isinstance(value, float) and math.isfinite(value):  # the bulk: seeded weights (NumPy's float64 too)
+    if type(value) in _PLAIN_FLOATS and math.isfinite(value):  # the bulk: seeded weights (not a TOML Literal)
         return _coprime(*_shortest_ratio(float(value)))
     if isinstance(value, Literal):
         raise OptionError(where, option, _literal_message(value))
@@ -196,3 +196,4 @@ def _coprime(numerator: int, denominator: int) -> sp.Rational:
 
 
 _FROM_COPRIME = getattr(sp.Rational, "from_coprime_ints", None)
+_PLAIN_FLOATS = (float, np.float64)
