@@ -36,3 +36,16 @@ def test_without_from_coprime_ints_sympys_constructor_reads_it(monkeypatch):
     monkeypatch.setattr(values, "_FROM_COPRIME", None)
     for value in (0.1, -2.5, 3.0, 0.0, 1e-300):
         _same(values.exact(value, "input", "values"), sp.Rational(Fraction(repr(value))))
+
+
+def test_a_toml_literal_float64_cannot_hold_is_still_refused():
+    """A Literal is a float subclass (0.0 for 1e-400): the float fast path must leave it to its refusal."""
+    import pytest
+
+    from symgrad.core.errors import OptionError
+
+    for text in ("1e-400", "-2.5e-999", "1e400"):
+        literal = values.toml_float(text)
+        assert isinstance(literal, float)
+        with pytest.raises(OptionError, match="float64"):
+            values.exact(literal, "input", "values")
