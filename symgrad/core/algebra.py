@@ -40,6 +40,11 @@ def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
         a, b = b, a
     elif not (kind_b is _Symbol and isinstance(a, _Rational)):  # weight times input
         return _general_product(a, b)
+    return _rational_times_symbol(a, b)
+
+
+def _rational_times_symbol(a, b):
+    """a*b for a Rational a and a symbol b."""
     if not global_parameters.evaluate or not b.is_commutative:
         return a * b
     if not a.p:  # Rational's own fields: comparing with == would sympify the 0
@@ -59,12 +64,8 @@ def _general_product(a, b):
         return _mul_from_args((a, b) if canonical_key(a) <= canonical_key(b) else (b, a), True)
     if b.is_Rational and a.is_Symbol:
         a, b = b, a
-    if a.is_Rational and b.is_Symbol and b.is_commutative and global_parameters.evaluate:
-        if not a.p:  # Rational's own fields: comparing with == would sympify the 0
-            return _ZERO
-        if a.p == 1 and a.q == 1:
-            return b
-        return _mul_from_args((a, b), True)
+    if a.is_Rational and b.is_Symbol:
+        return _rational_times_symbol(a, b)
     return a * b
 
 
@@ -157,10 +158,6 @@ def _key_of_atom(atom):
 
 _BY_ID: dict[int, tuple] = {}
 _BY_ID_SIZE = 1 << 18
-
-
-def _first(pair):
-    return pair[0]
 
 
 @lru_cache(maxsize=None)

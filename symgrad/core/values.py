@@ -114,7 +114,7 @@ def exact(value, where: str, option: str, names: bool = True) -> sp.Expr:
         as_float = float(value)  # a long double beyond float64 becomes inf or 0.0 here
         if math.isinf(as_float) or (as_float == 0 and value != 0):
             _check_float(as_float, value != 0, value, where, option)
-        return _coprime(*Fraction(repr(as_float)).as_integer_ratio())
+        return _coprime(*_shortest_ratio(as_float))
     if isinstance(value, (complex, np.complexfloating)):
         raise OptionError(where, option, f"values must be real numbers, got the complex number {value}")
     if isinstance(value, Decimal):
@@ -188,7 +188,7 @@ def _shortest_ratio(value: float) -> tuple[int, int]:
 
 
 def _coprime(numerator: int, denominator: int) -> sp.Rational:
-    """The SymPy number of a fraction already in lowest terms (a Fraction's), without Rational()'s
+    """The SymPy number of a fraction already in lowest terms, without Rational()'s
     argument parsing, gcd and cache (a third of its cost; LeNet reads 61,706 weights)."""
     if _FROM_COPRIME is None:  # SymPy before 1.13
         return sp.Rational(numerator, denominator)

@@ -553,4 +553,3 @@ def _conv2d_input_rows(deltas, weights, padded_shape, n, chunks, stride, dilatio
 
 
 Conv2d.array_twin = {"forward": _conv2d_forward, "backward": _conv2d_backward}
-
