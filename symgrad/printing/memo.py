@@ -24,6 +24,7 @@ from ..core.decimals import Printer as DecimalLatexPrinter, exact
 from .floats import FloatCoefficients
 from .ordering import ordered_terms
 from .readable import ReadablePrinter
+from .strpaths import FastSums
 
 
 class _Memo:
@@ -52,15 +53,15 @@ class _Memo:
         return super()._as_ordered_terms(expr, order=order)
 
 
-class MemoStrPrinter(_Memo, StrPrinter):
+class MemoStrPrinter(_Memo, FastSums, StrPrinter):
     """SymPy's str(), memoised: `MemoStrPrinter().doprint(e) == str(e)`."""
 
 
-class MemoReadablePrinter(_Memo, ReadablePrinter):
+class MemoReadablePrinter(_Memo, FastSums, ReadablePrinter):
     """readable.py's printer (what plain SymPy reads back), memoised."""
 
 
-class MemoFloatReadablePrinter(_Memo, FloatCoefficients, ReadablePrinter):
+class MemoFloatReadablePrinter(_Memo, FastSums, FloatCoefficients, ReadablePrinter):
     """The same with a float64 made exact printed as that float64 (floats.py): JSON outside --exact."""
 
 

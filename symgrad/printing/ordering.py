@@ -6,7 +6,9 @@ the text printing of a 10x10 average-pooling derivation (6,520 Rational coeffici
 dozen distinct values). Here each Rational's complex is computed once per value (by SymPy,
 so its rounding is SymPy's: not always p / q's); every other coefficient still goes through
 complex() each time. The rest is as_terms and as_ordered_terms as SymPy writes them
-(tests/printing/test_ordering.py holds the two orders equal).
+(tests/printing/test_ordering.py holds the two orders equal). A sum among a sum's generators
+(x_11*(k_11*x_11/128 + ...)) is sorted by its sort_key, which SymPy computes by ordering its
+terms again, through evalf: `_generator_key` computes that key from `ordered_terms` instead.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def _as_terms(expr) -> list:
                 else:
                     ncpart.append(factor)
         terms.append((term, ((coeff.real, coeff.imag), cpart, tuple(ncpart))))
-    indices = {g: i for i, g in enumerate(sorted(gens, key=default_sort_key))}
+    indices = {g: i for i, g in enumerate(sorted(gens, key=_generator_key))}
     result = []
     for term, (coeff, cpart, ncpart) in terms:
         monom = [0] * len(indices)
@@ -95,3 +97,25 @@ def _as_terms(expr) -> list:
             monom[indices[base]] = exp
         result.append((term, (coeff, tuple(monom), ncpart)))
     return result
+
+
+def _generator_key(gen):
+    """default_sort_key(gen); a sum's as Expr.sort_key builds it, its terms ordered by `ordered_terms`
+    (looked up by identity: the same sum stands in many products, x_11*(...), x_12*(...))."""
+    if type(gen) is not _Add:
+        return gen.sort_key() if isinstance(gen, sp.Basic) else default_sort_key(gen)  # (skips an import per call)
+    found = _KEYS.get(id(gen))
+    if found is not None and found[0] is gen:
+        return found[1]
+    terms = ordered_terms(gen)  # Expr.sort_key of a sum: coefficient 1, exponent 1, the ordered terms' keys
+    key = (gen.class_key(), (len(terms), tuple(default_sort_key(term) for term in terms)), _ONE_KEY, _One)
+    if len(_KEYS) >= _KEYS_SIZE:
+        _KEYS.clear()
+    _KEYS[id(gen)] = (gen, key)  # the sum kept alive with its key, so its id stays its own
+    return key
+
+
+_Add = sp.Add
+_ONE_KEY = _One.sort_key()
+_KEYS: dict = {}
+_KEYS_SIZE = 1 << 12

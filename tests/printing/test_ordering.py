@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from symgrad.ops.activation import Positive
 from symgrad.ops.argmax import FirstArgmax
-from symgrad.printing.ordering import _complex, ordered_terms
+from symgrad.printing.ordering import _complex, _generator_key, ordered_terms
 
 SYMBOLS = sp.symbols("x_11 x_1_10 k_12 delta_S_11 sigma3_2_1 S_11 y", real=True)
 NUMBERS = st.one_of(st.integers(-10**6, 10**6).map(sp.Integer),  # small: exp(10**20) would be evaluated
@@ -62,3 +62,12 @@ def test_a_rationals_complex_is_evalfs(number):
 def test_a_rational_beyond_float_range_still_converts_as_sympy_does():
     huge = sp.Rational(10**400, 3)
     assert _complex(huge) == complex(huge)
+
+
+def test_a_sum_among_the_generators_is_keyed_as_sympy_keys_it():
+    k, x, y = sp.symbols("k_11 x_11 x_12")
+    deltas = [sp.Add(sp.Rational(1, 128) * k * x, sp.Rational(-3, 64) * k * y, sp.Rational(-i, 32)) for i in (1, 2, 3)]
+    for delta in deltas:
+        assert _generator_key(delta) == delta.sort_key() == _generator_key(delta)  # computed, then looked up
+    expr = sp.Add(*(v * d for v, d in zip((x, y, k), deltas)))
+    assert ordered_terms(expr) == expr.as_ordered_terms()
