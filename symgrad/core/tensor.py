@@ -285,3 +285,28 @@ def collect(lists: np.ndarray) -> np.ndarray:
     for idx in np.ndindex(*lists.shape) if lists.shape else [()]:
         out[idx] = add_all(lists[idx])
     return out
+
+
+def free_symbols(exprs) -> set:
+    """The union of `exprs`' free_symbols, each distinct subtree walked once.
+
+    SymPy's free_symbols walks every occurrence: an expanded 10x10 derivation's loss and
+    results hold 270,000 nodes, most of them shared, and collecting their symbols took as long
+    as printing them. A class with its own free_symbols (bound variables: Integral, Lambda)
+    is asked for them; every other node's are its arguments' (Basic.free_symbols).
+    """
+    found, seen = set(), set()
+    stack = [e for e in exprs if isinstance(e, sp.Basic)]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))  # the nodes stay alive (held by exprs) for the walk: ids are their own
+        if type(node).free_symbols is not _ARGS_FREE_SYMBOLS:
+            found |= node.free_symbols  # a Symbol's is itself; a binder's leaves its bound variables out
+        else:
+            stack.extend(node.args)
+    return found
+
+
+_ARGS_FREE_SYMBOLS = sp.Basic.free_symbols

@@ -159,16 +159,9 @@ class Record:
     def free_symbols(self) -> set[sp.Symbol]:
         """The symbols the results depend on (for a derivation kept in names: those of the input,
         parameters and target; the names themselves are not free)."""
-        if self.expanded:
-            found = set(self.loss.free_symbols)
-            arrays = self.tensors.leaves() + self.tensors.results()
-        else:
-            found = set()
-            arrays = self.tensors.leaves()
-        for array in arrays:
-            for value in array.reshape(-1):
-                found |= value.free_symbols
-        return found
+        arrays = self.tensors.leaves() + (self.tensors.results() if self.expanded else [])
+        loss = [self.loss] if self.expanded else []
+        return tensor.free_symbols([*loss, *(value for array in arrays for value in array.reshape(-1))])
 
     def matrix(self, name, n: int = 0, c: int = 0) -> sp.Matrix:
         """The H x W slice (sample n, channel c) of a 4-D tensor as a SymPy Matrix.
