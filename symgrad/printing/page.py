@@ -296,8 +296,8 @@ class _Page:
         return layer.forward(x, params)  # the forward expressions only: no derivative is taken here
 
     def closed(self, value) -> str | None:
-        if len(sp.Add.make_args(value)) > MAX_TERMS:
-            return None
+        if len(sp.Add.make_args(value)) > MAX_TERMS or self.occurrences(value) > MAX_WIDTH:
+            return None  # more terms than a line holds, or certainly wider (measure.py): not built to be dropped
         shown = tex(value)
         return shown if width(shown) <= MAX_WIDTH else None
 
