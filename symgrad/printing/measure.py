@@ -20,10 +20,15 @@ _NO_BOUND = float("-inf")
 
 
 class Occurrences:
-    """Symbol occurrences per expression, memoised over the distinct subexpressions seen so far."""
+    """Symbol occurrences per expression, memoised over the distinct subexpressions seen so far.
 
-    def __init__(self):
+    `weigh` counts each occurrence as more than one character: `len(symbol.name)` bounds what
+    str() prints (it writes every name whole), which the text format uses (brief.too_long).
+    """
+
+    def __init__(self, weigh=None):
         self._seen: dict = {}
+        self._weigh = weigh
 
     def __call__(self, expr) -> float:
         if not isinstance(expr, sp.Basic):
@@ -33,7 +38,7 @@ class Occurrences:
         except KeyError:
             pass
         if isinstance(expr, sp.Symbol):
-            count = 1
+            count = 1 if self._weigh is None else self._weigh(expr)
         elif isinstance(expr, (sp.Piecewise, sp.Sum, sp.Product)) or getattr(expr, "is_Matrix", False):
             count = _NO_BOUND
         else:

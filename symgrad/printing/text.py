@@ -9,7 +9,7 @@ from .common import squeeze
 from ..core import decimals
 from ..core.progress import each
 from .memo import text_printer
-from .brief import GAP, approx, edges, first_definitions, shortened, summarised
+from .brief import GAP, Brief, approx, edges, first_definitions, summarised, too_long
 from .plain import plain_printer
 from . import training
 from .words import words
@@ -25,14 +25,14 @@ def _entry(expr, show=str) -> str:
     return show(expr)
 
 
-def block(array: np.ndarray, indent: str = "    ", show=str, brief: bool = False) -> str:
+def block(array: np.ndarray, indent: str = "    ", show=str, brief: Brief | None = None) -> str:
     """A tensor as rows of aligned columns; higher ranks as a list of 2-D blocks.
 
     `brief` (a network kept in names, without --full; brief.py): a tensor of more than a thousand
     entries summarised as torch prints one, an entry longer than a line by its first terms.
     """
     array = squeeze(np.asarray(array, dtype=object))
-    cell = _brief_cell(show, brief and summarised(array)) if brief else (lambda v: _entry(v, show))
+    cell = _brief_cell(show, summarised(array), brief) if brief else (lambda v: _entry(v, show))
     if array.ndim == 0:
         return indent + cell(array[()])
     if array.ndim == 1:
@@ -60,16 +60,16 @@ def _rows(array, indent, cell, summarise, index) -> list[str]:
     return [indent + "[ " + "  ".join(c.rjust(w) for c, w in zip(row, widths)) + " ]" for row in cells]
 
 
-def _brief_cell(show, summarise: bool):
+def _brief_cell(show, summarise: bool, brief: Brief):
     """An entry of a brief block: a summarised tensor's numbers rounded as torch's; long entries shortened."""
     def cell(v):
         if summarise and getattr(v, "is_number", False):
             return approx(float(v))
-        return shortened(v, show) if getattr(v, "is_Add", False) else shortened(v, lambda e: _entry(e, show))
+        return _entry(v, show) if getattr(v, "is_Rational", False) else brief(v, show)  # a number: 2.52, as in full
     return cell
 
 
-def named_section(view, show=str, w=None, brief: bool = False) -> list[str]:
+def named_section(view, show=str, w=None, brief: Brief | None = None) -> list[str]:
     """Backprop as a teacher writes it: named intermediates, their definitions, gradients in names.
 
     A gradient whose named form is the gradient itself (a network kept in names) is printed once,
@@ -86,8 +86,8 @@ def named_section(view, show=str, w=None, brief: bool = False) -> list[str]:
         if view.derivation.expanded:  # values are only worked out for a small, expanded derivation
             value = named.values[name]
             shown = f" = {_entry(value, show)}" if value.is_number and value != definition else ""
-        entry = _entry(definition, show) if not brief else shortened(definition, show) \
-            if getattr(definition, "is_Add", False) else shortened(definition, lambda e: _entry(e, show))
+        entry = brief(definition, show) if brief and not getattr(definition, "is_Rational", False) \
+            else _entry(definition, show)
         lines.append(f"    {name} := {entry}{shown}")
     for name in view.gradients:
         if not _same(named.gradients[name], view.gradients[name]):
@@ -128,7 +128,8 @@ def to_text(view, lang: str = "en", full: bool = False) -> str:
     colon = "：" if lang == "zh" else ": "  # after a Chinese word, the full-width colon
     text = text_printer()  # str(), memoised for this document (memo.py): shared subexpressions printed once
     show = text if d.expanded else plain_printer()  # a network kept in names has tens of thousands of sums
-    brief = not (full or d.expanded)  # LeNet: 92.6 MB in full, a few hundred kB in brief
+    # LeNet: 92.6 MB in full, a few hundred kB in brief; a 10x10 fully symbolic closed form: 1.2 MB in full
+    brief = Brief(exact=d.expanded) if not full and (not d.expanded or too_long(view)) else None
     lines = []
     if view.title:
         lines += [view.title, "=" * columns(view.title)]
@@ -147,7 +148,10 @@ def to_text(view, lang: str = "en", full: bool = False) -> str:
         lines += buffers_section(d, show, w)
     if view.target is not None:
         lines += [_label(w["text_target"], view.target, w), block(view.target, show=text, brief=brief)]
-    lines += [f"{w['text_loss_value']} = {_entry(view.loss, text)}", ""]
+    # written out in its inputs, a loss is as long as its closed forms (a network's, in names, is a line or two)
+    loss = brief(view.loss, text) if brief and brief.exact and not getattr(view.loss, "is_Rational", False) \
+        else _entry(view.loss, text)
+    lines += [f"{w['text_loss_value']} = {loss}", ""]
     if view.named is not None:
         lines += named_section(view, show, w, brief)
     elif not d.expanded:

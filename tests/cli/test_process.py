@@ -48,15 +48,15 @@ def test_importing_the_package_leaves_numpy_unloaded_until_a_name_is_used():
 
 
 def test_a_large_output_arrives_whole_through_a_pipe(tmp_path, capsys):
-    """os._exit skips the interpreter's flushing: run() flushes first. 10x10 max pool text is about 1 MB."""
+    """os._exit skips the interpreter's flushing: run() flushes first. 10x10 max pool text in full is about 1 MB."""
     spec = tmp_path / "s.toml"
     spec.write_text('[input]\nshape = [1, 1, 10, 10]\nsymbol = "x"\n\n[[layers]]\ntype = "Conv2d"\nin_channels = 1\n'
                     'out_channels = 1\nkernel_size = 3\nbias = false\n\n[[layers]]\ntype = "MaxPool2d"\n'
                     'kernel_size = 2\n\n[loss]\ntype = "MSELoss"\ntarget = 1\n')
-    assert main(["derive", str(spec), "--format", "text"]) == 0
+    assert main(["derive", str(spec), "--format", "text", "--full"]) == 0
     expected = capsys.readouterr().out
     assert len(expected) > 500_000
-    result = _symgrad("derive", str(spec), "--format", "text")
+    result = _symgrad("derive", str(spec), "--format", "text", "--full")
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected
 
