@@ -192,7 +192,7 @@ def test_the_command_spec_is_the_derivation_tables_case(tmp_path):
 
 
 def _tiny():
-    return commands.Config([(3, 2)], [], runs=1, limit=60.0, profile=None, quick=True, formats=("json",),
+    return commands.Config([(3, 2)], [], runs=1, short_runs=1, limit=60.0, profile=None, quick=True, formats=("json",),
                            example_formats=("json",))
 
 
@@ -276,3 +276,13 @@ def test_a_cut_off_naive_gives_lower_bounds_that_can_still_show_the_lead_growing
     assert commands._grows([(4.0, False), (3.0, False), (90.0, True)]) is False
     assert "> 90 s (cut off)" in "\n".join(commands.command_table(data, config))
 
+
+
+def test_a_short_process_is_drawn_more_often(monkeypatch):
+    times = iter([0.5, 0.4, 0.6, 0.3, 0.7, 5.0, 4.0, 6.0, 30.0])
+    monkeypatch.setattr(commands, "process", lambda *a, **k: {"cpu": next(times)})
+    config = commands.Config([(3, 2)], [], runs=3, short_runs=5)
+    short, long_, single = (commands.best(["x"], config) for _ in range(3))
+    assert (short["cpu"], short["runs"]) == (0.3, 5)  # under SHORT s: five draws, the least kept
+    assert (long_["cpu"], long_["runs"]) == (4.0, 3)
+    assert single["runs"] == 1  # over SINGLE s: once
