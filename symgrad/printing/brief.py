@@ -24,6 +24,7 @@ import sympy as sp
 from ..core import decimals
 from .measure import Occurrences
 from .ordering import ordered_terms
+from .strpaths import coefficient_parts
 
 #: torch's print options (torch.set_printoptions): more entries than this and a tensor is summarised...
 THRESHOLD = 1000
@@ -114,14 +115,12 @@ def _product(term, show, limit: int, exact: bool) -> str:
     """`show(term)`; a longer product or power with each sum in it shortened, x_11*(...) or (...)**2/16, and a
     long call by its name, Max(...); the other factors as `show` writes them; anything else whole."""
     text = show(term)
-    if len(text) <= limit or not isinstance(term, sp.Basic):
+    if len(text) <= limit or not isinstance(term, sp.Basic) or term.is_Rational:
         return text
-    pieces, sign, over = [], "", ""
+    pieces, coefficient = [], ("", "", "")
     for factor in (term.args if term.is_Mul else [term]):
         if factor.is_Rational:  # as str() writes a coefficient: -3*(...)/4
-            sign, over = ("-" if factor.p < 0 else ""), ("" if factor.q == 1 else f"/{factor.q}")
-            if abs(factor.p) != 1:
-                pieces.append(str(abs(factor.p)))
+            coefficient = coefficient_parts(factor.p, factor.q)
         elif factor.is_Add:
             pieces.append(f"({shortened(factor, show, limit, exact)})")
         elif factor.is_Pow and factor.base.is_Add and factor.exp.is_Integer and factor.exp > 0:
@@ -133,7 +132,8 @@ def _product(term, show, limit: int, exact: bool) -> str:
             if not shown.startswith(name + "("):
                 return text  # printed in a form of its own (1[x > 0]): whole
             pieces.append(shown if len(shown) <= limit else f"{name}(...)")  # Max(...): its arguments above, in names
-    return sign + "*".join(pieces) + over
+    sign, before, after = coefficient
+    return sign + before + "*".join(pieces) + after
 
 
 def too_long(view) -> bool:

@@ -20,6 +20,7 @@ import sympy as sp
 from .floats import coefficient
 from .memo import readable_printer, text_printer
 from .readable import readable_unordered
+from .strpaths import coefficient_parts
 
 _TEXT = sp.StrPrinter({"order": "none"}).doprint
 
@@ -108,7 +109,7 @@ def _coefficient_parts(head, floats: bool) -> tuple[str, str, str]:
     if shown is not None:
         parts = ("-" if shown[0] == "-" else "", shown.lstrip("-") + "*", "")
     else:
-        parts = ("-" if p < 0 else "", "" if p in (1, -1) else f"{abs(p)}*", "" if q == 1 else f"/{q}")
+        parts = coefficient_parts(p, q)
     if len(_PARTS) >= _PARTS_SIZE:
         _PARTS.clear()  # a long-lived process (serve) does not keep every coefficient it printed
     _PARTS[key] = (head, parts)  # the number kept alive with its parts, so its id stays its own
@@ -149,8 +150,8 @@ def _term(expr, fallback, floats: bool = False) -> str:
         shown = coefficient(p, q) if floats and q != 1 else None
         if shown is not None:  # -0.18656576987781426*x_12, as floats.FloatCoefficients writes it
             return f"{shown}*{body}"
-        text = body if p == 1 or p == -1 else f"{abs(p)}*{body}"
-        return ("-" if p < 0 else "") + (text if q == 1 else f"{text}/{q}")
+        sign, before, after = coefficient_parts(p, q)
+        return f"{sign}{before}{body}{after}"
     if expr.is_Symbol:
         return str(expr)
     return fallback(expr)

@@ -84,5 +84,11 @@ def _product(printer, expr) -> str | None:
         previous = name
     if tail is not None:
         names.append(f"({printer._print(tail)})")
-    body = "*".join(names if p in (1, -1) else [str(abs(p)), *names])
-    return ("-" if p < 0 else "") + (body if q == 1 else f"{body}/{q}")
+    sign, before, after = coefficient_parts(p, q)
+    return f"{sign}{before}{'*'.join(names)}{after}"
+
+
+def coefficient_parts(p: int, q: int) -> tuple[str, str, str]:
+    """(sign, text before the factors, text after them) of a coefficient p/q as StrPrinter writes a product:
+    -u/3, 2*u/3, 3*u (|p| first unless 1, /q last)."""
+    return ("-" if p < 0 else "", "" if p in (1, -1) else f"{abs(p)}*", "" if q == 1 else f"/{q}")
